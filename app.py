@@ -1,0 +1,31 @@
+"""Entry point: settings, cached engine, sign-in gate, role-filtered navigation, sidebar."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from desk.navigation import pages_for
+from ui.context import get_engine
+from ui.guard import sign_out, signed_in_user
+from ui.sign_in import sign_in_view
+
+st.set_page_config(page_title="SPRAVATO Paperwork Desk", page_icon=":material/description:", layout="wide")
+get_engine()
+
+user = signed_in_user()
+if user is None:
+    navigation = st.navigation([st.Page(sign_in_view, title="Sign in", icon=":material/login:")])
+else:
+    sections: dict[str, list[st.Page]] = {}
+    for spec in pages_for(user.roles):
+        sections.setdefault(spec.section, []).append(
+            st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path)
+        )
+    navigation = st.navigation(sections)
+    with st.sidebar:
+        st.markdown(f"**{user.display_name}**")
+        st.caption(" · ".join(user.roles))
+        if st.button("Sign out", icon=":material/logout:", use_container_width=True):
+            sign_out()
+            st.rerun()
+navigation.run()

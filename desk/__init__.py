@@ -1,0 +1,1 @@
+"""The SPRAVATO Paperwork Desk domain package (never imports Streamlit)."""

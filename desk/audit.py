@@ -1,0 +1,157 @@
+"""Audit trail: every ORM write is recorded automatically, plus explicit events (sign-in, export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, col, select
+
+from desk.models import AuditEvent, utcnow
+
+_HOOKED = "audit_hook_installed"
+
+
+def install_audit_hook(session: Session) -> None:
+    """Make every flush of `session` write one audit row per created, changed or deleted record."""
+    if session.info.get(_HOOKED):
+        return
+    event.listen(session, "after_flush", _audit_flush)
+    session.info[_HOOKED] = True
+
+
+def _entity_name(obj: Any) -> str:
+    return str(getattr(obj, "__tablename__", type(obj).__name__.lower()))
+
+
+def _identity(obj: Any) -> str:
+    state = inspect(obj)
+    key = state.identity or state.mapper.primary_key_from_instance(obj)
+    return ",".join(str(k) for k in key if k is not None)
+
+
+def _changed_fields(obj: Any) -> list[str]:
+    state = inspect(obj)
+    names = []
+    for attr in state.mapper.column_attrs:
+        if attr.key in ("version", "id"):
+            continue
+        if state.attrs[attr.key].history.has_changes():
+            names.append(attr.key)
+    return names
+
+
+def _audit_flush(session: Session, _context: Any) -> None:
+    actor = session.info.get("actor")
+    if not actor:
+        raise RuntimeError("refusing to write without an actor: every write is audited")
+    rows: list[dict[str, Any]] = []
+    at = utcnow()
+    for action, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+        for obj in objects:
+            if isinstance(obj, AuditEvent) or not isinstance(obj, SQLModel):
+                continue
+            if action == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            fields = _changed_fields(obj) if action != "delete" else []
+            if action == "update" and not fields:
+                continue
+            rows.append(
+                {
+                    "at": at,
+                    "actor": str(actor),
+                    "action": action,
+                    "entity": _entity_name(obj),
+                    "entity_id": _identity(obj),
+                    "fields": ",".join(sorted(fields)),
+                    "detail": "",
+                }
+            )
+    if rows:
+        session.connection().execute(insert(AuditEvent), rows)
+
+
+def record_event(
+    session: Session,
+    *,
+    action: str,
+    entity: str,
+    entity_id: str | int = "",
+    detail: str = "",
+) -> None:
+    """Record an action that is not a row write (sign-in, export, download). `detail` must hold no PHI."""
+    session.add(
+        AuditEvent(
+            actor=str(session.info.get("actor", "")) or "anonymous",
+            action=action,
+            entity=entity,
+            entity_id=str(entity_id),
+            detail=detail,
+        )
+    )
+
+
+def list_audit_events(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    entity: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 1000,
+) -> Sequence[AuditEvent]:
+    """Audit rows, newest first, filtered by any of the given facets."""
+    query = select(AuditEvent)
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at <= until)
+    query = query.order_by(col(AuditEvent.id).desc()).limit(limit)
+    return session.exec(query).all()
+
+
+AUDIT_COLUMNS = ("id", "at", "actor", "action", "entity", "entity_id", "fields", "detail")
+
+
+def audit_events_csv(events: Sequence[AuditEvent]) -> str:
+    """The given audit rows as CSV text."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(AUDIT_COLUMNS)
+    for item in events:
+        writer.writerow([getattr(item, name) for name in AUDIT_COLUMNS])
+    return buffer.getvalue()
+
+
+def audit_trigger_sql(dialect: str) -> list[str]:
+    """DDL that makes the audit table append-only at the database level."""
+    if dialect == "sqlite":
+        return [
+            "CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_event "
+            "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
+            "CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event "
+            "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
+        ]
+    return [
+        "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit_event is append-only'; END; $$ LANGUAGE plpgsql",
+        "DROP TRIGGER IF EXISTS audit_event_no_change ON audit_event",
+        "CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_event "
+        "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+    ]
+
+
+def engine_dialect(engine: Engine) -> str:
+    return engine.dialect.name

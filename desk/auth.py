@@ -1,0 +1,139 @@
+"""Sign-in with argon2id, lockout after repeated failures, idle timeout, role checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from desk.audit import record_event
+from desk.database import unit_of_work
+from desk.errors import PermissionDenied, SignInFailed
+from desk.models import User, utcnow
+
+DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's current defaults
+# Hashed once so that an unknown username costs the same time as a wrong password.
+_DUMMY_HASH = DEFAULT_HASHER.hash("not-a-real-password")
+GENERIC_FAILURE = "Username or password is not correct, or the account is locked or inactive."
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """Who is signed in; what the UI keeps in its session (no password material)."""
+
+    id: int
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(set(roles) & set(self.roles))
+
+
+def as_current_user(user: User) -> CurrentUser:
+    assert user.id is not None
+    return CurrentUser(user.id, user.username, user.display_name, tuple(user.role_list))
+
+
+def hash_password(password: str, *, hasher: PasswordHasher = DEFAULT_HASHER) -> str:
+    return hasher.hash(password)
+
+
+def _aware(moment: datetime) -> datetime:
+    # Every stored time is UTC; tolerate a naive value from an older row.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def authenticate(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    max_attempts: int = 5,
+    lockout_minutes: int = 15,
+    now: datetime | None = None,
+    hasher: PasswordHasher = DEFAULT_HASHER,
+) -> CurrentUser:
+    """Check a local sign-in; count failures and lock the account after `max_attempts`."""
+    now = now or utcnow()
+    user = session.exec(select(User).where(User.username == username.strip())).first()
+    if user is None:
+        _verify(hasher, _DUMMY_HASH, password)
+        session.info["actor"] = "anonymous"
+        record_event(session, action="sign_in_failed", entity="user", detail="unknown username")
+        raise SignInFailed(GENERIC_FAILURE)
+    session.info["actor"] = user.username
+    if user.locked_until and _aware(user.locked_until) > now:
+        record_event(session, action="sign_in_failed", entity="user", entity_id=user.id or "", detail="locked")
+        raise SignInFailed(GENERIC_FAILURE)
+    if not user.active or not user.password_hash or not _verify(hasher, user.password_hash, password):
+        user.failed_attempts += 1
+        detail = "inactive" if not user.active else "wrong password"
+        if user.failed_attempts >= max_attempts:
+            user.locked_until = now + timedelta(minutes=lockout_minutes)
+            user.failed_attempts = 0
+            detail += f"; locked for {lockout_minutes} minutes"
+        record_event(session, action="sign_in_failed", entity="user", entity_id=user.id or "", detail=detail)
+        raise SignInFailed(GENERIC_FAILURE)
+    user.failed_attempts = 0
+    user.locked_until = None
+    user.last_sign_in_at = now
+    record_event(session, action="sign_in", entity="user", entity_id=user.id or "")
+    return as_current_user(user)
+
+
+def _verify(hasher: PasswordHasher, stored: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def user_for_email(session: Session, *, email: str) -> CurrentUser | None:
+    """The active account whose e-mail matches an OIDC identity (roles always come from our table)."""
+    if not email:
+        return None
+    user = session.exec(select(User).where(User.email == email.strip().lower(), User.active == True)).first()  # noqa: E712
+    return as_current_user(user) if user else None
+
+
+def idle_expired(*, last_seen: datetime, now: datetime, idle_minutes: int) -> bool:
+    """True when the user has been idle longer than the configured limit."""
+    return now - last_seen > timedelta(minutes=idle_minutes)
+
+
+def require(user: CurrentUser | None, *roles: str) -> CurrentUser:
+    """Raise PermissionDenied unless `user` holds one of `roles` (service-level check)."""
+    if user is None or not user.has_any(*roles):
+        raise PermissionDenied("Your role does not allow this action.")
+    return user
+
+
+def sign_in_with_password(
+    engine: Engine,
+    *,
+    username: str,
+    password: str,
+    max_attempts: int = 5,
+    lockout_minutes: int = 15,
+    hasher: PasswordHasher = DEFAULT_HASHER,
+) -> CurrentUser:
+    """authenticate() in its own unit of work that is committed on failure too, so failures count."""
+    failure: SignInFailed | None = None
+    with unit_of_work(engine, actor="anonymous") as session:
+        try:
+            return authenticate(
+                session,
+                username=username,
+                password=password,
+                max_attempts=max_attempts,
+                lockout_minutes=lockout_minutes,
+                hasher=hasher,
+            )
+        except SignInFailed as exc:
+            failure = exc
+    raise failure

@@ -1,0 +1,57 @@
+"""`python -m desk ...`: each module in this package adds its sub-commands through `register`.
+
+Conventions: machine-readable output is JSON on stdout; bad input exits non-zero with a one-line
+reason on stderr; nothing is written unless the whole command succeeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from desk.errors import DeskError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CommandFailed(DeskError):
+    """A command's one-line reason for exiting non-zero."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m desk", description="SPRAVATO Paperwork Desk")
+    commands = parser.add_subparsers(dest="command", required=True)
+    package = importlib.import_module(__name__)
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except CommandFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except DeskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

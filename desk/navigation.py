@@ -1,0 +1,49 @@
+"""Which screens exist and which roles may open them (data only; app.py builds st.navigation from it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePath
+
+ALL_ROLES = ("admin", "billing", "nurse")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One screen: its script in pages/, title, menu section and the roles allowed to open it."""
+
+    path: str
+    title: str
+    icon: str
+    section: str
+    roles: tuple[str, ...]
+
+    @property
+    def url_path(self) -> str:
+        return self.path.removeprefix("pages/").removesuffix(".py")
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/home.py", "Today", ":material/today:", "Desk", ALL_ROLES),
+    PageSpec("pages/patients.py", "Patients", ":material/groups:", "Desk", ALL_ROLES),
+    PageSpec("pages/patient_record.py", "Patient record", ":material/person:", "Desk", ALL_ROLES),
+    PageSpec("pages/admin_users.py", "Users", ":material/manage_accounts:", "Admin", ("admin",)),
+    PageSpec("pages/admin_sites.py", "Sites & prescribers", ":material/local_hospital:", "Admin", ("admin",)),
+    PageSpec("pages/audit_log.py", "Audit log", ":material/history:", "Admin", ("admin",)),
+)
+
+
+def pages_for(roles: Iterable[str]) -> list[PageSpec]:
+    """The screens a user holding `roles` may open, in menu order."""
+    held = set(roles)
+    return [page for page in PAGES if held & set(page.roles)]
+
+
+def roles_for(path: str) -> tuple[str, ...]:
+    """The roles allowed on the page script at `path` (used by the page's guard)."""
+    wanted = "pages/" + PurePath(path).name
+    for page in PAGES:
+        if page.path == wanted:
+            return page.roles
+    raise KeyError(f"{path} is not a registered page")

@@ -1,0 +1,64 @@
+"""Typed settings read from the environment (never from files in the repository)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() not in {"0", "false", "no", "off"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"setting {name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a clinic can configure; see the README's configuration table."""
+
+    database_url: str
+    data_dir: Path
+    demo: bool = True
+    secret_key: str = ""
+    idle_minutes: int = 30
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
+    upload_max_mb: int = 20
+    payers_dir: Path = field(default=PROJECT_ROOT / "payers")
+    forms_dir: Path = field(default=PROJECT_ROOT / "forms")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    """Read the settings from the process environment."""
+    data_dir = Path(os.environ.get("DESK_DATA_DIR", PROJECT_ROOT / "data"))
+    default_url = f"sqlite:///{data_dir / 'desk.sqlite3'}"
+    return Settings(
+        database_url=os.environ.get("DATABASE_URL", default_url),
+        data_dir=data_dir,
+        demo=_flag("DESK_DEMO", True),
+        secret_key=os.environ.get("DESK_SECRET_KEY", ""),
+        idle_minutes=_int("DESK_IDLE_MINUTES", 30),
+        lockout_attempts=_int("DESK_LOCKOUT_ATTEMPTS", 5),
+        lockout_minutes=_int("DESK_LOCKOUT_MINUTES", 15),
+        upload_max_mb=_int("DESK_UPLOAD_MAX_MB", 20),
+        payers_dir=Path(os.environ.get("DESK_PAYERS_DIR", PROJECT_ROOT / "payers")),
+        forms_dir=Path(os.environ.get("DESK_FORMS_DIR", PROJECT_ROOT / "forms")),
+    )

@@ -1,0 +1,46 @@
+"""AppTest fixtures: the real app scripts against a real SQLite file, signed in as a chosen role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from desk.auth import CurrentUser
+from desk.database import make_engine
+from desk.models import utcnow
+from ui.guard import LAST_SEEN_KEY, USER_KEY
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+AppFactory = Callable[..., AppTest]
+
+
+@pytest.fixture
+def app_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """Point the app at a fresh migrated SQLite file (demo loading off) and yield its engine."""
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DESK_DEMO", "0")
+    st.cache_resource.clear()
+    engine = make_engine(sqlite_url)
+    yield engine
+    engine.dispose()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def page_app(app_db: Engine) -> AppFactory:
+    """Build an AppTest for a script (page file or app.py), optionally signed in with `roles`."""
+
+    def build(script: str, *, roles: tuple[str, ...] | None = None, user_id: int = 1,
+              username: str = "tester", timeout: float = 30) -> AppTest:
+        at = AppTest.from_file(str(ROOT / script), default_timeout=timeout)
+        if roles is not None:
+            at.session_state[USER_KEY] = CurrentUser(user_id, username, username.title(), roles)
+            at.session_state[LAST_SEEN_KEY] = utcnow()
+        return at
+
+    return build
