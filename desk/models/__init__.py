@@ -21,7 +21,6 @@ from desk.models.patients import (
     RatingScore,
 )
 from desk.models.prior_auth import (
-    INDICATIONS,
     PA_STATUSES,
     PHASES,
     PaAppeal,
@@ -48,10 +47,27 @@ from desk.models.rems import (
     TreatmentCourse,
     TreatmentSession,
 )
+from desk.models.savings import (
+    CLAIM_KINDS,
+    CLAIM_METHODS,
+    CLAIM_STATUSES,
+    DOCUMENT_KINDS,
+    ENROLLMENT_STATUSES,
+    SavingsClaim,
+    SavingsDocument,
+    SavingsEnrollment,
+    SavingsTerms,
+    SavingsTermsChange,
+)
 
 __all__ = [
     "BENEFITS",
+    "CLAIM_KINDS",
+    "CLAIM_METHODS",
+    "CLAIM_STATUSES",
     "CONCURRENT_THERAPIES",
+    "DOCUMENT_KINDS",
+    "ENROLLMENT_STATUSES",
     "GOVERNMENT_PLAN_TYPES",
     "INDICATIONS",
     "INDICATIONS",
@@ -88,6 +104,11 @@ __all__ = [
     "PsychotherapyTrial",
     "RatingScore",
     "RemsEnrollment",
+    "SavingsClaim",
+    "SavingsDocument",
+    "SavingsEnrollment",
+    "SavingsTerms",
+    "SavingsTermsChange",
     "SessionAmendment",
     "SessionDevice",
     "SessionReading",
