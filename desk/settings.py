@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +28,28 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"setting {name} must be a whole number, got {raw!r}") from exc
 
 
+def _timezone(name: str, default: str) -> str:
+    raw = (os.environ.get(name) or "").strip() or default
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"setting {name} must be an IANA time zone such as America/New_York, got {raw!r}") from exc
+    return raw
+
+
+def _dates(name: str) -> tuple[date, ...]:
+    raw = os.environ.get(name) or ""
+    days = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            days.append(date.fromisoformat(part))
+        except ValueError as exc:
+            raise ValueError(f"setting {name} must list dates as YYYY-MM-DD separated by commas, got {part!r}") from exc
+    return tuple(sorted(days))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a clinic can configure; see the README's configuration table."""
@@ -40,6 +64,10 @@ class Settings:
     upload_max_mb: int = 20
     payers_dir: Path = field(default=PROJECT_ROOT / "payers")
     forms_dir: Path = field(default=PROJECT_ROOT / "forms")
+    timezone: str = "America/New_York"
+    renewal_lead_days: int = 21
+    draft_idle_days: int = 7
+    business_holidays: tuple[date, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,4 +89,8 @@ def load_settings() -> Settings:
         upload_max_mb=_int("DESK_UPLOAD_MAX_MB", 20),
         payers_dir=Path(os.environ.get("DESK_PAYERS_DIR", PROJECT_ROOT / "payers")),
         forms_dir=Path(os.environ.get("DESK_FORMS_DIR", PROJECT_ROOT / "forms")),
+        timezone=_timezone("DESK_TIMEZONE", "America/New_York"),
+        renewal_lead_days=_int("DESK_RENEWAL_LEAD_DAYS", 21),
+        draft_idle_days=_int("DESK_DRAFT_IDLE_DAYS", 7),
+        business_holidays=_dates("DESK_BUSINESS_HOLIDAYS"),
     )
