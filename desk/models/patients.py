@@ -11,6 +11,12 @@ from desk.models.base import utcnow, version_column
 
 _patient_version = version_column()
 _coverage_version = version_column()
+_diagnosis_version = version_column()
+_trial_version = version_column()
+_psychotherapy_version = version_column()
+_score_version = version_column()
+_medication_version = version_column()
+_stay_version = version_column()
 
 SEXES = ("F", "M", "X", "U")
 PLAN_TYPES = (
@@ -28,6 +34,25 @@ BENEFITS = ("medical", "pharmacy")
 PRIORITIES = ("primary", "secondary", "tertiary")
 SUBSTANCE_USE = ("none", "in_remission", "current")
 CONCURRENT_THERAPIES = ("ECT", "TMS", "VNS", "DBS", "ketamine")
+EPISODE_TYPES = ("single", "recurrent")
+DIAGNOSIS_METHODS = ("structured_interview", "clinical_interview", "other")
+DSM_EDITIONS = ("DSM-5-TR", "DSM-5", "DSM-IV-TR")
+TRIAL_ROLES = ("antidepressant", "augmentation")
+TRIAL_OUTCOMES = ("non_response", "partial_response", "intolerance", "contraindicated")
+PSYCHOTHERAPY_MODALITIES = (
+    "CBT",
+    "IPT",
+    "behavioral_activation",
+    "schema_therapy",
+    "MBCT",
+    "CBASP",
+    "problem_solving",
+    "psychodynamic",
+    "DBT",
+    "supportive",
+    "other",
+)
+STAY_REASONS = ("suicidality", "depression", "other")
 
 
 class Patient(SQLModel, table=True):
@@ -105,6 +130,8 @@ class Diagnosis(SQLModel, table=True):
     diagnosed_on: date | None = None
     acute_suicidal_ideation: bool = False
     is_current: bool = True
+    version: int = Field(default=1, sa_column=_diagnosis_version)
+    __mapper_args__ = {"version_id_col": _diagnosis_version}
 
 
 class MedicationTrial(SQLModel, table=True):
@@ -125,6 +152,8 @@ class MedicationTrial(SQLModel, table=True):
     current_episode: bool = True
     at_max_tolerated_dose: bool = False
     notes: str = ""
+    version: int = Field(default=1, sa_column=_trial_version)
+    __mapper_args__ = {"version_id_col": _trial_version}
 
 
 class PsychotherapyTrial(SQLModel, table=True):
@@ -138,6 +167,8 @@ class PsychotherapyTrial(SQLModel, table=True):
     start_date: date
     end_date: date | None = None
     current_episode: bool = True
+    version: int = Field(default=1, sa_column=_psychotherapy_version)
+    __mapper_args__ = {"version_id_col": _psychotherapy_version}
 
 
 class RatingScore(SQLModel, table=True):
@@ -150,6 +181,8 @@ class RatingScore(SQLModel, table=True):
     instrument: str
     score: int
     measured_on: date
+    version: int = Field(default=1, sa_column=_score_version)
+    __mapper_args__ = {"version_id_col": _score_version}
 
 
 class CurrentMedication(SQLModel, table=True):
@@ -162,6 +195,8 @@ class CurrentMedication(SQLModel, table=True):
     drug: str
     daily_dose_mg: float | None = None
     started_on: date | None = None
+    version: int = Field(default=1, sa_column=_medication_version)
+    __mapper_args__ = {"version_id_col": _medication_version}
 
 
 class InpatientStay(SQLModel, table=True):
@@ -175,3 +210,5 @@ class InpatientStay(SQLModel, table=True):
     discharged_on: date | None = None
     reason: str = "suicidality"
     esketamine_started: bool = False
+    version: int = Field(default=1, sa_column=_stay_version)
+    __mapper_args__ = {"version_id_col": _stay_version}

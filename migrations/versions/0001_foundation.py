@@ -162,6 +162,7 @@ def upgrade() -> None:
     sa.Column('drug', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('daily_dose_mg', sa.Float(), nullable=True),
     sa.Column('started_on', sa.Date(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -181,6 +182,7 @@ def upgrade() -> None:
     sa.Column('diagnosed_on', sa.Date(), nullable=True),
     sa.Column('acute_suicidal_ideation', sa.Boolean(), nullable=False),
     sa.Column('is_current', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -194,6 +196,7 @@ def upgrade() -> None:
     sa.Column('discharged_on', sa.Date(), nullable=True),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('esketamine_started', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -214,6 +217,7 @@ def upgrade() -> None:
     sa.Column('current_episode', sa.Boolean(), nullable=False),
     sa.Column('at_max_tolerated_dose', sa.Boolean(), nullable=False),
     sa.Column('notes', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -227,6 +231,7 @@ def upgrade() -> None:
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('end_date', sa.Date(), nullable=True),
     sa.Column('current_episode', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -239,6 +244,7 @@ def upgrade() -> None:
     sa.Column('instrument', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('score', sa.Integer(), nullable=False),
     sa.Column('measured_on', sa.Date(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
