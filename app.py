@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import streamlit as st
 
 from desk.navigation import pages_for
 from ui.context import get_engine
-from ui.guard import sign_out, signed_in_user
+from ui.guard import SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_user
 from ui.sign_in import sign_in_view
 
 st.set_page_config(page_title="SPRAVATO Paperwork Desk", page_icon=":material/description:", layout="wide")
 get_engine()
+
+
+@st.fragment(run_every=timedelta(minutes=1))
+def _idle_watch() -> None:
+    # Clears an unattended screen: without this, PHI would stay visible until the next click.
+    if idle_is_over():
+        sign_out(reason="idle")
+        st.session_state[SIGNED_OUT_REASON_KEY] = "idle"
+        st.rerun(scope="app")
+
 
 user = signed_in_user()
 if user is None:
@@ -25,7 +37,8 @@ else:
     with st.sidebar:
         st.markdown(f"**{user.display_name}**")
         st.caption(" · ".join(user.roles))
-        if st.button("Sign out", icon=":material/logout:", use_container_width=True):
+        if st.button("Sign out", icon=":material/logout:", width="stretch"):
             sign_out()
             st.rerun()
+        _idle_watch()
 navigation.run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import event, insert, inspect
@@ -133,6 +133,39 @@ def audit_events_csv(events: Sequence[AuditEvent]) -> str:
     for item in events:
         writer.writerow([getattr(item, name) for name in AUDIT_COLUMNS])
     return buffer.getvalue()
+
+
+def export_audit_csv(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    entity: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100_000,
+) -> str:
+    """The filtered audit rows as CSV; the export itself is audited (exports are reads worth recording)."""
+    events = list_audit_events(
+        session, actor=actor, action=action, entity=entity, since=since, until=until, limit=limit
+    )
+    record_event(session, action="export", entity="audit_event", detail=f"csv, {len(events)} rows")
+    return audit_events_csv(events)
+
+
+def utc_day_bounds(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """[start of `first`, end of `last`] in UTC, for filtering by calendar days (both ends inclusive)."""
+    since = datetime.combine(first, time.min, tzinfo=UTC) if first else None
+    until = datetime.combine(last, time.max, tzinfo=UTC) if last else None
+    return since, until
+
+
+def audit_facets(session: Session) -> dict[str, list[str]]:
+    """The distinct actors, actions and entities present, for filter pickers."""
+    return {
+        name: sorted(str(v) for v in session.exec(select(column).distinct()).all())
+        for name, column in (("actor", AuditEvent.actor), ("action", AuditEvent.action), ("entity", AuditEvent.entity))
+    }
 
 
 def audit_trigger_sql(dialect: str) -> list[str]:

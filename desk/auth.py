@@ -60,7 +60,8 @@ def authenticate(
 ) -> CurrentUser:
     """Check a local sign-in; count failures and lock the account after `max_attempts`."""
     now = now or utcnow()
-    user = session.exec(select(User).where(User.username == username.strip())).first()
+    # Usernames are stored lowercase (desk.users.create_user).
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
     if user is None:
         _verify(hasher, _DUMMY_HASH, password)
         session.info["actor"] = "anonymous"
@@ -68,6 +69,8 @@ def authenticate(
         raise SignInFailed(GENERIC_FAILURE)
     session.info["actor"] = user.username
     if user.locked_until and _aware(user.locked_until) > now:
+        # Same hashing cost as any other attempt, so timing does not reveal the lock.
+        _verify(hasher, _DUMMY_HASH, password)
         record_event(session, action="sign_in_failed", entity="user", entity_id=user.id or "", detail="locked")
         raise SignInFailed(GENERIC_FAILURE)
     if not user.active or not user.password_hash or not _verify(hasher, user.password_hash, password):
@@ -95,10 +98,45 @@ def _verify(hasher: PasswordHasher, stored: str, password: str) -> bool:
 
 def user_for_email(session: Session, *, email: str) -> CurrentUser | None:
     """The active account whose e-mail matches an OIDC identity (roles always come from our table)."""
-    if not email:
+    if not email.strip():
         return None
     user = session.exec(select(User).where(User.email == email.strip().lower(), User.active == True)).first()  # noqa: E712
     return as_current_user(user) if user else None
+
+
+def sign_in_with_email(engine: Engine, *, email: str) -> CurrentUser:
+    """Map an identity confirmed by the organisation's OIDC provider to our account, audited either way."""
+    with unit_of_work(engine, actor="anonymous") as session:
+        user = user_for_email(session, email=email)
+        if user is None:
+            # The e-mail itself is not recorded: it may belong to someone outside the clinic.
+            record_event(session, action="sign_in_failed", entity="user", detail="oidc: no active account")
+        else:
+            session.info["actor"] = user.username
+            account = session.get(User, user.id)
+            assert account is not None
+            account.last_sign_in_at = utcnow()
+            record_event(session, action="sign_in", entity="user", entity_id=user.id, detail="oidc")
+    if user is None:
+        raise SignInFailed("Your organisation account is not registered on this desk. Ask an administrator.")
+    return user
+
+
+def current_account(session: Session, *, user_id: int) -> CurrentUser | None:
+    """The account behind a signed-in session as it is now: None once deactivated or removed.
+
+    Read on every page run so that a deactivation or a role change takes effect at once.
+    """
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    return as_current_user(user)
+
+
+def sign_out_event(engine: Engine, *, user: CurrentUser, reason: str) -> None:
+    """Audit a sign-out (by the user, or after the idle timeout)."""
+    with unit_of_work(engine, actor=user.username) as session:
+        record_event(session, action="sign_out", entity="user", entity_id=user.id, detail=reason)
 
 
 def idle_expired(*, last_seen: datetime, now: datetime, idle_minutes: int) -> bool:

@@ -1,9 +1,10 @@
-"""Staff account administration: create, change roles, deactivate, reset password."""
+"""Staff account administration: create, edit, change roles, deactivate, unlock, reset password."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from sqlmodel import Session, col, select
@@ -14,6 +15,7 @@ from desk.models import ROLES, User
 
 MIN_PASSWORD_LENGTH = 12
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _role_errors(roles: Sequence[str]) -> list[FieldError]:
@@ -22,6 +24,19 @@ def _role_errors(roles: Sequence[str]) -> list[FieldError]:
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         return [FieldError("roles", f"unknown role {unknown[0]!r}; expected one of {', '.join(ROLES)}")]
+    return []
+
+
+def _email_errors(session: Session, email: str, *, user_id: int | None) -> list[FieldError]:
+    # Organisation sign-in (OIDC) maps an e-mail to exactly one account, so e-mails are unique.
+    email = email.strip().lower()
+    if not email:
+        return []
+    if not _EMAIL.match(email):
+        return [FieldError("email", "not an e-mail address")]
+    clash = session.exec(select(User.id).where(User.email == email, User.id != user_id)).first()
+    if clash is not None:
+        return [FieldError("email", "another account already uses this e-mail")]
     return []
 
 
@@ -51,8 +66,7 @@ def create_user(
         errors.append(FieldError("username", "this username is taken"))
     if not display_name.strip():
         errors.append(FieldError("display_name", "required"))
-    if email and "@" not in email:
-        errors.append(FieldError("email", "not an e-mail address"))
+    errors += _email_errors(session, email, user_id=None)
     errors += _role_errors(roles)
     errors += _password_errors(password)
     if errors:
@@ -70,6 +84,13 @@ def create_user(
     return user
 
 
+def get_user(session: Session, *, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
 def _load(session: Session, user_id: int, expected_version: int | None) -> User:
     user = session.get(User, user_id)
     if user is None:
@@ -84,19 +105,71 @@ def set_roles(session: Session, *, user_id: int, roles: Sequence[str], expected_
     if errors:
         raise ValidationFailed(errors)
     user = _load(session, user_id, expected_version)
+    if "admin" not in roles:
+        _keep_an_admin(session, user, field="roles")
     user.roles = ",".join(r for r in ROLES if r in roles)
     session.add(user)
+    session.flush()
     return user
 
 
 def set_active(session: Session, *, user_id: int, active: bool, expected_version: int | None = None) -> User:
     user = _load(session, user_id, expected_version)
+    if not active:
+        _keep_an_admin(session, user, field="active")
     user.active = active
     if active:
         user.failed_attempts = 0
         user.locked_until = None
     session.add(user)
+    session.flush()
     return user
+
+
+def _keep_an_admin(session: Session, user: User, *, field: str) -> None:
+    """Refuse a change that would leave the desk without an active administrator."""
+    if not user.active or "admin" not in user.role_list:
+        return
+    others = session.exec(
+        select(User).where(User.active == True, User.id != user.id)  # noqa: E712
+    ).all()
+    if not any("admin" in other.role_list for other in others):
+        raise ValidationFailed([FieldError(field, "this is the last active administrator; add another first")])
+
+
+def update_details(
+    session: Session, *, user_id: int, display_name: str, email: str, expected_version: int | None = None
+) -> User:
+    """Change an account's display name and e-mail (the e-mail links an organisation sign-in)."""
+    errors = [] if display_name.strip() else [FieldError("display_name", "required")]
+    errors += _email_errors(session, email, user_id=user_id)
+    if errors:
+        raise ValidationFailed(errors)
+    user = _load(session, user_id, expected_version)
+    user.display_name = display_name.strip()
+    user.email = email.strip().lower()
+    session.add(user)
+    session.flush()
+    return user
+
+
+def unlock(session: Session, *, user_id: int, expected_version: int | None = None) -> User:
+    """Lift a lockout after failed sign-ins before it expires by itself."""
+    user = _load(session, user_id, expected_version)
+    user.failed_attempts = 0
+    user.locked_until = None
+    session.add(user)
+    session.flush()
+    return user
+
+
+def is_locked(user: User, *, now: datetime) -> bool:
+    locked_until = user.locked_until
+    if locked_until is None:
+        return False
+    if locked_until.tzinfo is None:
+        locked_until = locked_until.replace(tzinfo=UTC)
+    return locked_until > now
 
 
 def reset_password(
@@ -115,6 +188,7 @@ def reset_password(
     user.failed_attempts = 0
     user.locked_until = None
     session.add(user)
+    session.flush()
     return user
 
 

@@ -62,3 +62,71 @@ def state_problem(state: str) -> str | None:
     if state and state.upper() not in US_STATES:
         return "use the two-letter US state or territory code"
     return None
+
+
+def phone_problem(phone: str, *, label: str = "phone") -> str | None:
+    """US phone or fax: 10 digits (an optional leading 1 and any punctuation are accepted)."""
+    if phone and normalize_phone(phone) is None:
+        return f"{label} needs 10 digits, like 217-555-0100"
+    return None
+
+
+def normalize_phone(phone: str) -> str | None:
+    """NNN-NNN-NNNN for a 10-digit US number (or 11 digits starting with 1); None when malformed."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10 or re.sub(r"[\d\s().+-]", "", phone):
+        return None
+    return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+
+
+def tin_problem(tin: str) -> str | None:
+    """Federal tax id (EIN) written NN-NNNNNNN."""
+    if tin and not re.fullmatch(r"\d{2}-\d{7}", tin):
+        return "a tax id (TIN) looks like 12-3456789"
+    return None
+
+
+def zip_problem(zip_code: str) -> str | None:
+    if zip_code and not re.fullmatch(r"\d{5}(-\d{4})?", zip_code):
+        return "a ZIP code is 5 digits, or 5+4 like 62701-1234"
+    return None
+
+
+class DateTextError(ValueError):
+    """A typed date that is malformed or does not exist; the message is safe to show next to the field."""
+
+
+def parse_date_text(text: str) -> date:
+    """A date typed as YYYY-MM-DD or MM/DD/YYYY (the two forms staff use); DateTextError otherwise."""
+    raw = (text or "").strip()
+    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw)
+    us = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", raw)
+    if iso:
+        year, month, day = (int(part) for part in iso.groups())
+    elif us:
+        month, day, year = (int(part) for part in us.groups())
+    else:
+        raise DateTextError("use YYYY-MM-DD or MM/DD/YYYY")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DateTextError("this date does not exist on the calendar") from None
+
+
+def birth_date_problem(dob: date | None, *, today: date) -> str | None:
+    """A birth date must be in the past and no more than 120 years ago."""
+    if dob is None:
+        return "required"
+    if dob > today:
+        return "date of birth cannot be in the future"
+    if dob < date(today.year - 120, 1, 1):
+        return "date of birth is more than 120 years ago; check the year"
+    return None
+
+
+def email_problem(email: str) -> str | None:
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        return "not an e-mail address"
+    return None

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from desk.auth import CurrentUser
-from desk.database import make_engine
-from desk.models import utcnow
+from desk.auth import CurrentUser, as_current_user
+from desk.database import make_engine, unit_of_work
+from desk.models import User, utcnow
 from ui.guard import LAST_SEEN_KEY, USER_KEY
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -31,15 +32,28 @@ def app_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]
     st.cache_resource.clear()
 
 
+def ensure_account(engine: Engine, *, username: str, roles: tuple[str, ...]) -> CurrentUser:
+    """An active account row with exactly `roles` (the guard re-reads the account on every run)."""
+    with unit_of_work(engine, actor="tester") as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            user = User(username=username, display_name=username.title(), roles="")
+        user.roles = ",".join(roles)
+        user.active = True
+        session.add(user)
+        session.flush()
+        return as_current_user(user)
+
+
 @pytest.fixture
 def page_app(app_db: Engine) -> AppFactory:
     """Build an AppTest for a script (page file or app.py), optionally signed in with `roles`."""
 
-    def build(script: str, *, roles: tuple[str, ...] | None = None, user_id: int = 1,
-              username: str = "tester", timeout: float = 30) -> AppTest:
+    def build(script: str, *, roles: tuple[str, ...] | None = None, username: str = "tester",
+              timeout: float = 30) -> AppTest:
         at = AppTest.from_file(str(ROOT / script), default_timeout=timeout)
         if roles is not None:
-            at.session_state[USER_KEY] = CurrentUser(user_id, username, username.title(), roles)
+            at.session_state[USER_KEY] = ensure_account(app_db, username=username, roles=roles)
             at.session_state[LAST_SEEN_KEY] = utcnow()
         return at
 
