@@ -170,3 +170,18 @@ def make_user(session: Session, *, hasher: PasswordHasher, roles: str = "billing
     }
     values.update(overrides)
     return _save(session, User(**values))
+
+
+def make_enrollment(session: Session, *, patient: Patient, **overrides: Any) -> Any:
+    """A complete REMS patient enrollment (both signatures, submitted, confirmed)."""
+    from desk.models import RemsEnrollment
+
+    values: dict[str, Any] = {
+        "patient_id": patient.id,
+        "patient_signed_on": date(2026, 1, 5),
+        "prescriber_signed_on": date(2026, 1, 5),
+        "submitted_on": date(2026, 1, 6),
+        "confirmation_number": "REMS-ENR-0001",
+    }
+    values.update(overrides)
+    return _save(session, RemsEnrollment(**values))

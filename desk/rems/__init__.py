@@ -1,0 +1,1 @@
+"""REMS: site certification, patient enrollment, course plan, session log, Patient Monitoring Form."""
