@@ -1,0 +1,1 @@
+"""PDF forms: inspect uploads, field maps, the one fill function, letters, packets, our templates."""
