@@ -50,6 +50,19 @@ def _dates(name: str) -> tuple[date, ...]:
     return tuple(sorted(days))
 
 
+def _payer_days(name: str) -> tuple[tuple[str, int], ...]:
+    raw = os.environ.get(name) or ""
+    pairs = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        payer, _, days = part.partition("=")
+        if not payer.strip() or not days.strip().isdigit():
+            raise ValueError(f"setting {name} must list payer-id=days pairs separated by commas, got {part!r}")
+        pairs.append((payer.strip(), int(days)))
+    return tuple(pairs)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a clinic can configure; see the README's configuration table."""
@@ -66,6 +79,7 @@ class Settings:
     forms_dir: Path = field(default=PROJECT_ROOT / "forms")
     timezone: str = "America/New_York"
     renewal_lead_days: int = 21
+    renewal_lead_days_by_payer: tuple[tuple[str, int], ...] = ()
     draft_idle_days: int = 7
     business_holidays: tuple[date, ...] = ()
 
@@ -91,6 +105,7 @@ def load_settings() -> Settings:
         forms_dir=Path(os.environ.get("DESK_FORMS_DIR", PROJECT_ROOT / "forms")),
         timezone=_timezone("DESK_TIMEZONE", "America/New_York"),
         renewal_lead_days=_int("DESK_RENEWAL_LEAD_DAYS", 21),
+        renewal_lead_days_by_payer=_payer_days("DESK_RENEWAL_LEAD_DAYS_BY_PAYER"),
         draft_idle_days=_int("DESK_DRAFT_IDLE_DAYS", 7),
         business_holidays=_dates("DESK_BUSINESS_HOLIDAYS"),
     )
