@@ -38,7 +38,7 @@ EPISODE_TYPES = ("single", "recurrent")
 DIAGNOSIS_METHODS = ("structured_interview", "clinical_interview", "other")
 DSM_EDITIONS = ("DSM-5-TR", "DSM-5", "DSM-IV-TR")
 TRIAL_ROLES = ("antidepressant", "augmentation")
-TRIAL_OUTCOMES = ("non_response", "partial_response", "intolerance", "contraindicated")
+TRIAL_OUTCOMES = ("non_response", "partial_response", "intolerance", "contraindication", "response", "ongoing")
 PSYCHOTHERAPY_MODALITIES = (
     "CBT",
     "IPT",
