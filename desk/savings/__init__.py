@@ -1,0 +1,1 @@
+"""Manufacturer savings program (SPRAVATO withMe): eligibility, yearly terms, enrollment, claims, billing."""
