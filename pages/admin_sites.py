@@ -1,0 +1,262 @@
+"""Admin: clinic sites (REMS certification) and prescribers."""
+
+from ui.guard import require_role
+
+user = require_role("pages/admin_sites.py")
+
+from collections.abc import Callable  # noqa: E402
+from datetime import date  # noqa: E402
+
+import streamlit as st  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from desk.errors import StaleEdit, ValidationFailed  # noqa: E402
+from desk.models import SPECIALTIES, Prescriber, Site  # noqa: E402
+from desk.sites import (  # noqa: E402
+    PrescriberDetails,
+    SiteDetails,
+    create_prescriber,
+    create_site,
+    list_prescribers,
+    list_sites,
+    rems_certification_warnings,
+    update_prescriber,
+    update_site,
+)
+from ui.context import work  # noqa: E402
+from ui.editing import (  # noqa: E402
+    clear_errors,
+    field_error,
+    forget_version,
+    keep_errors,
+    notify,
+    opened_version,
+    show_notice,
+)
+
+SPECIALTY_LABELS = {
+    "psychiatrist": "Psychiatrist",
+    "psychiatric_np": "Psychiatric nurse practitioner",
+    "other": "Other",
+}
+
+st.title("Sites & prescribers")
+show_notice()
+stale = st.session_state.pop("desk_stale_message", None)
+if stale:
+    st.error(stale)
+
+with work(user.username) as session:
+    sites = list(list_sites(session))
+    prescribers = list(list_prescribers(session))
+    warnings = rems_certification_warnings(session)
+
+for warning in warnings:
+    st.warning(warning.message, icon=":material/verified_user:")
+
+
+def _save(form: str, kind: str, record_id: int | None, message: str, change: Callable[[Session], object]) -> None:
+    """Run one save; keep field messages or the stale-edit notice for the next run."""
+    try:
+        with work(user.username) as session:
+            change(session)
+    except ValidationFailed as exc:
+        keep_errors(form, exc)
+    except StaleEdit as exc:
+        st.session_state["desk_stale_message"] = str(exc)
+        if record_id is not None:
+            forget_version(kind, record_id)
+    else:
+        clear_errors(form)
+        if record_id is None:
+            st.session_state[f"{form}_generation"] = st.session_state.get(f"{form}_generation", 0) + 1
+        else:
+            forget_version(kind, record_id)
+        notify(message)
+    st.rerun()
+
+
+def site_form(form: str, site: Site | None) -> SiteDetails | None:
+    """The site fields as a form; the entered details once submitted."""
+    current = SiteDetails.of(site) if site else SiteDetails(name="")
+    generation = st.session_state.get(f"{form}_generation", 0)
+    with st.form(f"{form}_{generation}"):
+        name = st.text_input("Site name", value=current.name)
+        field_error(form, "name")
+        address_line = st.text_input("Street address", value=current.address_line)
+        city_col, state_col, zip_col = st.columns([3, 1, 2])
+        with city_col:
+            city = st.text_input("City", value=current.city)
+        with state_col:
+            state = st.text_input("State", value=current.state, max_chars=2)
+            field_error(form, "state")
+        with zip_col:
+            zip_code = st.text_input("ZIP", value=current.zip_code)
+            field_error(form, "zip_code")
+        phone_col, fax_col = st.columns(2)
+        with phone_col:
+            phone = st.text_input("Phone", value=current.phone)
+            field_error(form, "phone")
+        with fax_col:
+            fax = st.text_input("Fax", value=current.fax)
+            field_error(form, "fax")
+        npi_col, tin_col = st.columns(2)
+        with npi_col:
+            npi = st.text_input("Organisation NPI", value=current.npi, max_chars=10)
+            field_error(form, "npi")
+        with tin_col:
+            tin = st.text_input("Tax id (TIN)", value=current.tin, placeholder="12-3456789")
+            field_error(form, "tin")
+        st.markdown("**REMS outpatient healthcare setting certification**")
+        rems_col, date_col = st.columns(2)
+        with rems_col:
+            rems_setting_id = st.text_input("Certification id", value=current.rems_setting_id)
+            field_error(form, "rems_setting_id")
+        with date_col:
+            rems_certified_on = st.date_input(
+                "Certified on", value=current.rems_certified_on, max_value=date.today(), format="MM/DD/YYYY"
+            )
+            field_error(form, "rems_certified_on")
+        authorized_representative = st.text_input(
+            "Authorized representative", value=current.authorized_representative,
+            help="Signs the setting's REMS enrollment and notifies the REMS of patient transfers",
+        )
+        submitted = st.form_submit_button("Save site" if site else "Add site", type="primary")
+    if not submitted:
+        return None
+    return SiteDetails(
+        name=name, address_line=address_line, city=city, state=state, zip_code=zip_code, phone=phone, fax=fax,
+        npi=npi, tin=tin, rems_setting_id=rems_setting_id,
+        rems_certified_on=rems_certified_on if isinstance(rems_certified_on, date) else None,
+        authorized_representative=authorized_representative,
+    )
+
+
+def prescriber_form(form: str, prescriber: Prescriber | None) -> PrescriberDetails | None:
+    """The prescriber fields as a form; the entered details once submitted."""
+    current = PrescriberDetails.of(prescriber) if prescriber else PrescriberDetails("", "", "")
+    generation = st.session_state.get(f"{form}_generation", 0)
+    site_ids: list[int | None] = [None, *(s.id for s in sites)]
+    site_names = {s.id: s.name for s in sites}
+    with st.form(f"{form}_{generation}"):
+        first_col, last_col, cred_col = st.columns([2, 2, 1])
+        with first_col:
+            first_name = st.text_input("First name", value=current.first_name)
+            field_error(form, "first_name")
+        with last_col:
+            last_name = st.text_input("Last name", value=current.last_name)
+            field_error(form, "last_name")
+        with cred_col:
+            credentials = st.text_input("Credentials", value=current.credentials, placeholder="MD, DO, PMHNP-BC")
+        npi_col, specialty_col = st.columns(2)
+        with npi_col:
+            npi = st.text_input("NPI", value=current.npi, max_chars=10)
+            field_error(form, "npi")
+        with specialty_col:
+            specialty = st.selectbox(
+                "Specialty", SPECIALTIES, index=SPECIALTIES.index(current.specialty)
+                if current.specialty in SPECIALTIES else 0, format_func=SPECIALTY_LABELS.__getitem__,
+            )
+            field_error(form, "specialty")
+        phone_col, fax_col, email_col = st.columns(3)
+        with phone_col:
+            phone = st.text_input("Phone", value=current.phone)
+            field_error(form, "phone")
+        with fax_col:
+            fax = st.text_input("Fax", value=current.fax)
+            field_error(form, "fax")
+        with email_col:
+            email = st.text_input("E-mail", value=current.email)
+            field_error(form, "email")
+        site_id = st.selectbox(
+            "Site", site_ids, index=site_ids.index(current.site_id) if current.site_id in site_ids else 0,
+            format_func=lambda i: "—" if i is None else site_names[i],
+        )
+        field_error(form, "site_id")
+        active = st.checkbox("Active", value=current.active)
+        submitted = st.form_submit_button("Save prescriber" if prescriber else "Add prescriber", type="primary")
+    if not submitted:
+        return None
+    return PrescriberDetails(
+        first_name=first_name, last_name=last_name, npi=npi, credentials=credentials, specialty=specialty,
+        phone=phone, fax=fax, email=email, site_id=site_id, active=active,
+    )
+
+
+sites_tab, prescribers_tab = st.tabs(["Sites", "Prescribers"])
+
+with sites_tab:
+    st.dataframe(
+        [
+            {
+                "site": s.name,
+                "city": s.city,
+                "state": s.state,
+                "phone": s.phone,
+                "fax": s.fax,
+                "NPI": s.npi,
+                "REMS certification": s.rems_setting_id,
+                "certified on": s.rems_certified_on,
+                "authorized representative": s.authorized_representative,
+            }
+            for s in sites
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    with st.expander("Add a site", expanded=not sites):
+        details = site_form("new_site", None)
+        if details:
+            _save("new_site", "site", None, f"Site {details.name.strip()} added.",
+                  lambda s: create_site(s, details=details))
+    if sites:
+        st.subheader("Edit a site")
+        # Options are ids, not rows: a widget keeps its value between runs, a row must be read fresh.
+        sites_by_id = {s.id: s for s in sites}
+        site = sites_by_id[st.selectbox("Site to edit", list(sites_by_id), format_func=lambda i: sites_by_id[i].name)]
+        assert site.id is not None
+        version = opened_version("site", site.id, site.version)
+        form = f"site_{site.id}"
+        details = site_form(form, site)
+        if details:
+            _save(form, "site", site.id, "Site saved.",
+                  lambda s: update_site(s, site_id=site.id, expected_version=version, details=details))
+
+with prescribers_tab:
+    site_names = {s.id: s.name for s in sites}
+    st.dataframe(
+        [
+            {
+                "prescriber": p.display_name,
+                "NPI": p.npi,
+                "specialty": SPECIALTY_LABELS.get(p.specialty, p.specialty),
+                "site": site_names.get(p.site_id, ""),
+                "phone": p.phone,
+                "fax": p.fax,
+                "active": p.active,
+            }
+            for p in prescribers
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    with st.expander("Add a prescriber", expanded=not prescribers):
+        new_prescriber = prescriber_form("new_prescriber", None)
+        if new_prescriber:
+            _save("new_prescriber", "prescriber", None, "Prescriber added.",
+                  lambda s: create_prescriber(s, details=new_prescriber))
+    if prescribers:
+        st.subheader("Edit a prescriber")
+        prescribers_by_id = {p.id: p for p in prescribers}
+        prescriber = prescribers_by_id[
+            st.selectbox("Prescriber to edit", list(prescribers_by_id),
+                         format_func=lambda i: prescribers_by_id[i].display_name)
+        ]
+        assert prescriber.id is not None
+        version = opened_version("prescriber", prescriber.id, prescriber.version)
+        form = f"prescriber_{prescriber.id}"
+        edited = prescriber_form(form, prescriber)
+        if edited:
+            _save(form, "prescriber", prescriber.id, "Prescriber saved.",
+                  lambda s: update_prescriber(s, prescriber_id=prescriber.id, expected_version=version,
+                                              details=edited))

@@ -1,0 +1,174 @@
+"""Admin: staff accounts (create, roles, deactivate, unlock, reset password)."""
+
+from ui.guard import require_role
+
+user = require_role("pages/admin_users.py")
+
+from collections.abc import Callable  # noqa: E402
+
+import streamlit as st  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from desk.errors import StaleEdit, ValidationFailed  # noqa: E402
+from desk.models import ROLES, utcnow  # noqa: E402
+from desk.users import (  # noqa: E402
+    create_user,
+    is_locked,
+    list_users,
+    reset_password,
+    set_active,
+    set_roles,
+    unlock,
+    update_details,
+)
+from ui.context import work  # noqa: E402
+from ui.editing import (  # noqa: E402
+    clear_errors,
+    field_error,
+    forget_version,
+    keep_errors,
+    notify,
+    opened_version,
+    show_notice,
+)
+
+st.title("Users")
+show_notice()
+
+with work(user.username) as session:
+    accounts = list(list_users(session))
+now = utcnow()
+
+st.dataframe(
+    [
+        {
+            "username": a.username,
+            "name": a.display_name,
+            "e-mail": a.email,
+            "roles": ", ".join(a.role_list),
+            "active": a.active,
+            "locked": is_locked(a, now=now),
+            "last sign-in (UTC)": a.last_sign_in_at,
+            "demo": a.is_demo,
+        }
+        for a in accounts
+    ],
+    hide_index=True,
+    width="stretch",
+)
+
+create_tab, manage_tab = st.tabs(["New account", "Change an account"])
+
+with create_tab:
+    form = "create_user"
+    generation = st.session_state.get("create_user_generation", 0)
+    with st.form(f"{form}_{generation}"):
+        username = st.text_input("Username", help="2-40 lowercase letters, digits, dot, dash or underscore")
+        field_error(form, "username")
+        display_name = st.text_input("Full name")
+        field_error(form, "display_name")
+        email = st.text_input("E-mail", help="Needed for organisation sign-in; links the identity to this account")
+        field_error(form, "email")
+        roles = st.multiselect("Roles", ROLES, help="Small clinics share hats: choose every role this person holds")
+        field_error(form, "roles")
+        password = st.text_input("First password", type="password", help="At least 12 characters")
+        field_error(form, "password")
+        submitted = st.form_submit_button("Create account", type="primary")
+    if submitted:
+        try:
+            with work(user.username) as session:
+                created = create_user(
+                    session, username=username, display_name=display_name, roles=roles, password=password, email=email
+                )
+                created_name = created.username
+        except ValidationFailed as exc:
+            keep_errors(form, exc)
+        else:
+            clear_errors(form)
+            st.session_state["create_user_generation"] = generation + 1
+            notify(f"Account {created_name} created.")
+        st.rerun()
+
+with manage_tab:
+    if not accounts:
+        st.info("No accounts yet.")
+    else:
+        # Options are ids, not rows: a widget keeps its value between runs, a row must be read fresh.
+        by_id = {a.id: a for a in accounts}
+        chosen_id = st.selectbox(
+            "Account",
+            list(by_id),
+            format_func=lambda i: f"{by_id[i].username} — {by_id[i].display_name}"
+            + ("" if by_id[i].active else " (inactive)"),
+        )
+        chosen = by_id[chosen_id]
+        assert chosen.id is not None
+        version = opened_version("user", chosen.id, chosen.version)
+        if version != chosen.version:
+            st.warning("Someone else changed this account since you opened it.")
+            if st.button("Reload the latest version"):
+                forget_version("user", chosen.id)
+                st.rerun()
+
+        def _apply(action: str, change: Callable[[Session], object]) -> None:
+            """Run one account change; show a field message, a stale-edit notice or a success notice."""
+            assert chosen.id is not None
+            try:
+                with work(user.username) as session:
+                    change(session)
+            except ValidationFailed as exc:
+                keep_errors(f"manage_{chosen.id}", exc)
+            except StaleEdit as exc:
+                st.session_state["desk_stale_message"] = str(exc)
+            else:
+                clear_errors(f"manage_{chosen.id}")
+                forget_version("user", chosen.id)
+                notify(f"{action} for {chosen.username}.")
+            st.rerun()
+
+        stale = st.session_state.pop("desk_stale_message", None)
+        if stale:
+            st.error(stale)
+        form = f"manage_{chosen.id}"
+        locked = is_locked(chosen, now=now)
+        status = "active" if chosen.active else "inactive"
+        st.caption(f"Status: {status}" + (" · locked after failed sign-ins" if locked else ""))
+        field_error(form, "active")
+
+        with st.form(f"details_{chosen.id}"):
+            new_name = st.text_input("Full name", value=chosen.display_name)
+            field_error(form, "display_name")
+            new_email = st.text_input("E-mail", value=chosen.email)
+            field_error(form, "email")
+            new_roles = st.multiselect("Roles", ROLES, default=chosen.role_list)
+            field_error(form, "roles")
+            save = st.form_submit_button("Save details and roles", type="primary")
+        if save:
+            _apply(
+                "Details and roles saved",
+                lambda s: (
+                    update_details(s, user_id=chosen.id, display_name=new_name, email=new_email,
+                                   expected_version=version),
+                    set_roles(s, user_id=chosen.id, roles=new_roles),
+                ),
+            )
+
+        left, middle, _ = st.columns([1, 1, 2])
+        if chosen.active:
+            if left.button("Deactivate", icon=":material/block:", disabled=chosen.id == user.id,
+                           help="You cannot deactivate your own account" if chosen.id == user.id else None):
+                _apply("Deactivated", lambda s: set_active(s, user_id=chosen.id, active=False,
+                                                           expected_version=version))
+        elif left.button("Reactivate", icon=":material/check_circle:"):
+            _apply("Reactivated", lambda s: set_active(s, user_id=chosen.id, active=True, expected_version=version))
+        if locked and middle.button("Unlock", icon=":material/lock_open:"):
+            _apply("Unlocked", lambda s: unlock(s, user_id=chosen.id, expected_version=version))
+
+        with st.form(f"password_{chosen.id}", clear_on_submit=True):
+            st.markdown("**Reset password**")
+            new_password = st.text_input("New password", type="password", help="At least 12 characters")
+            field_error(form, "password")
+            reset = st.form_submit_button("Set new password")
+        if reset:
+            _apply("Password reset", lambda s: reset_password(s, user_id=chosen.id, password=new_password,
+                                                              expected_version=version))
