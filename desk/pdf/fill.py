@@ -192,13 +192,13 @@ def write_values(pdf: pikepdf.Pdf, *, values: Mapping[str, Value], fields: Mappi
     acroform_dict.NeedAppearances = False
 
 
-def _on_state(annot: pikepdf.Dictionary) -> Name | None:
+def _on_state(annot: Any) -> Name | None:
     ap = annot.get(Name.AP)
     normal = ap.get(Name.N) if isinstance(ap, pikepdf.Dictionary) else None
     if isinstance(normal, pikepdf.Dictionary):
-        for key in normal.keys():
+        for key in normal:
             if key != "/Off":
-                return Name(key)
+                return Name(str(key))
     return None
 
 
@@ -266,7 +266,7 @@ def _wrap(text: str, font_size: float, width: float) -> list[str]:
 
 
 def _layout_appearance(
-    pdf: pikepdf.Pdf, annot: pikepdf.Dictionary, f: pikepdf.AcroFormField, text: str, pdf_field: FormField
+    pdf: pikepdf.Pdf, annot: Any, f: pikepdf.AcroFormField, text: str, pdf_field: FormField
 ) -> None:
     """Appearance stream for multi-line (word-wrapped, clipped) and comb (one character per cell) fields.
     Widths use Helvetica metrics, the font of the /DA of our templates and the usual default elsewhere."""
@@ -298,7 +298,8 @@ def _layout_appearance(
             ops.append(f"1 0 0 1 {x:.2f} {baseline:.2f} Tm".encode() + b" " + _pdf_string(char) + b" Tj")
     ops += [b"ET", b"Q", b"EMC"]
     stream = pdf.make_stream(
-        b"\n".join(ops), Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, width, height], Resources=pikepdf.Dictionary()
+        b"\n".join(ops), Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, width, height],
+        Resources=pikepdf.Dictionary(),
     )
     ap = annot.get(Name.AP)
     if not isinstance(ap, pikepdf.Dictionary):
@@ -310,7 +311,7 @@ def _layout_appearance(
 _TF = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+[-+0-9.]+\s+Tf")
 
 
-def _ensure_font_resource(pdf: pikepdf.Pdf, annot: pikepdf.Dictionary, f: pikepdf.AcroFormField) -> None:
+def _ensure_font_resource(pdf: pikepdf.Pdf, annot: Any, f: pikepdf.AcroFormField) -> None:
     """qpdf leaves /Resources out of a generated appearance when the font lives only in the form's /DR
     (PDFescape and DocFly forms); viewers then draw nothing. Copy the /DA font in, or fall back to Helvetica."""
     ap = annot.get(Name.AP)
@@ -347,3 +348,10 @@ def flatten_form(pdf: pikepdf.Pdf) -> None:
     pdf.flatten_annotations(mode="all")
     if Name.AcroForm in pdf.Root:
         del pdf.Root[Name.AcroForm]
+    # Widgets qpdf leaves behind have no appearance (empty fields); without the form they are orphans.
+    for page in pdf.pages:
+        annots = page.obj.get(Name.Annots)
+        if isinstance(annots, pikepdf.Array):
+            kept = [a for a in annots if not (isinstance(a, pikepdf.Dictionary) and a.get(Name.Subtype) == Name.Widget)]
+            if len(kept) != len(annots):
+                page.obj.Annots = pikepdf.Array(kept)

@@ -139,9 +139,7 @@ def _has_xfa(pdf: pikepdf.Pdf) -> bool:
 
 def _check_objects(pdf: pikepdf.Pdf, limits: PdfLimits) -> None:
     decoded_total = 0
-    count = 0
-    for obj in pdf.objects:
-        count += 1
+    for count, obj in enumerate(pdf.objects, start=1):
         if count > limits.max_objects:
             raise PdfRejected(f"this PDF has more than {limits.max_objects} objects; it looks hostile")
         if _depth(obj, limits.max_depth) > limits.max_depth:
@@ -162,7 +160,7 @@ def _depth(root: Any, cap: int) -> int:
         if isinstance(obj, pikepdf.Array):
             children: Iterator[Any] = iter(obj)
         elif isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
-            children = (obj[key] for key in obj.keys())
+            children = (obj[key] for key in obj.keys())  # noqa: SIM118 (pikepdf streams do not iterate keys)
         else:
             continue
         for child in children:
@@ -238,7 +236,7 @@ def _appearance_states(annot: pikepdf.Dictionary) -> list[str]:
     normal = ap.get(Name.N)
     if not isinstance(normal, pikepdf.Dictionary | pikepdf.Stream):
         return []
-    return [str(k)[1:] for k in normal.keys() if k != "/Off"] if isinstance(normal, pikepdf.Dictionary) else []
+    return [str(k)[1:] for k in normal if k != "/Off"] if isinstance(normal, pikepdf.Dictionary) else []
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -261,7 +259,7 @@ def list_fields(pdf: pikepdf.Pdf) -> list[FormField]:
     for name, members in grouped.items():
         first = members[0]
         kind = _field_type(first)
-        annots: list[pikepdf.Dictionary] = []
+        annots: list[Any] = []
         for member in members:
             annots.extend(a.obj for a in acroform.get_annotations_for_field(member))
         page = next((pages[a.objgen] for a in annots if a.is_indirect and a.objgen in pages), None)
@@ -298,7 +296,7 @@ def list_fields(pdf: pikepdf.Pdf) -> list[FormField]:
     return result
 
 
-def _radio_states(first: pikepdf.AcroFormField, annots: list[pikepdf.Dictionary]) -> dict[str, str]:
+def _radio_states(first: pikepdf.AcroFormField, annots: list[Any]) -> dict[str, str]:
     """Export value -> state name. With /Opt (PDF 1.5+) the state names are indices into /Opt."""
     states: list[str] = []
     for annot in annots:

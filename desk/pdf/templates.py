@@ -10,6 +10,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 from pikepdf import Name
@@ -294,8 +295,8 @@ def _redraw_radios(data: bytes) -> bytes:
         c = size / 2
         ring = f"q 1 g {_circle(c, c, c - 0.6)} f Q q 0.12 0.165 0.216 RG 0.8 w {_circle(c, c, c - 0.6)} S Q"
         dot = f"q 0.05 0.05 0.05 rg {_circle(c, c, c * 0.45)} f Q"
-        states = [k for k in widget.AP.N.keys() if k != "/Off"]
-        normal = pikepdf.Dictionary()
+        states = [k for k in widget.AP.N if k != "/Off"]
+        normal: Any = pikepdf.Dictionary()
         for state in states:
             normal[state] = pdf.make_stream(f"{ring} {dot}".encode(), Type=Name.XObject, Subtype=Name.Form,
                                             BBox=[0, 0, size, size], Resources=pikepdf.Dictionary())
@@ -429,7 +430,8 @@ def pa_request() -> bytes:
     s = Sheet(
         c,
         title="Prescription Drug Prior Authorization Request",
-        subtitle="SPRAVATO\u00ae (esketamine) nasal spray \u2014 submit with chart notes and the letter of medical necessity.",
+        subtitle="SPRAVATO\u00ae (esketamine) nasal spray \u2014 "
+        "submit with chart notes and the letter of medical necessity.",
         code="PA-ESK-1",
     )
     s.section("Request")
@@ -607,7 +609,7 @@ def generate_templates(out_dir: Path) -> list[Path]:
     """Write every template PDF into `out_dir`; returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, build in TEMPLATES.items():
+    for name in TEMPLATES:
         path = out_dir / f"{name}.pdf"
         path.write_bytes(build_template(name))
         written.append(path)

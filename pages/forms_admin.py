@@ -1,0 +1,151 @@
+"""Payer forms: upload a payer's own fillable PDF, map its fields, preview with a demo case, save."""
+
+from ui.guard import require_role
+
+user = require_role("pages/forms_admin.py")
+
+import hashlib  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from desk.audit import record_event  # noqa: E402
+from desk.errors import ValidationFailed  # noqa: E402
+from desk.pdf.fieldmap import dump_field_map, parse_field_map  # noqa: E402
+from desk.pdf.fill import fill_form  # noqa: E402
+from desk.pdf.inspect import PdfRejected, check_pdf, limits_from_settings  # noqa: E402
+from desk.pdf.payer_forms import list_payer_forms, save_payer_form, validate_payer_form  # noqa: E402
+from desk.pdf.render import render_page_png  # noqa: E402
+from desk.pdf.sample_data import sample_pa_case  # noqa: E402
+from desk.pdf.suggest import suggest_field_map  # noqa: E402
+from ui.context import get_settings, work  # noqa: E402
+
+PDF_KEY = "forms_admin_pdf"
+MAP_KEY = "forms_admin_map"
+SHA_KEY = "forms_admin_sha"
+
+st.title("Payer forms")
+st.caption(
+    "A payer's own fillable request form, mapped to the PA case data, is used for that payer's prior "
+    "authorizations instead of the desk's generic request form."
+)
+limits = limits_from_settings(get_settings())
+add_tab, stored_tab = st.tabs(["Add a payer form", "Stored forms"])
+
+with add_tab:
+    upload = st.file_uploader("Payer's fillable PDF", type=["pdf"], help=f"Up to {get_settings().upload_max_mb} MB")
+    if upload is not None:
+        st.session_state[PDF_KEY] = upload.getvalue()
+    pdf_bytes: bytes | None = st.session_state.get(PDF_KEY)
+    if pdf_bytes is None:
+        st.info("Upload the payer's fillable PDF to list its fields.")
+        st.stop()
+    try:
+        summary = check_pdf(pdf_bytes, limits=limits)
+    except PdfRejected as exc:
+        st.error(f"This PDF was refused: {exc}")
+        st.stop()
+    if not summary.has_form:
+        st.error("This PDF has no fillable fields. Ask the payer for the fillable version of the form.")
+        st.stop()
+    sha = hashlib.sha256(pdf_bytes).hexdigest()
+    if st.session_state.get(SHA_KEY) != sha:
+        suggestion = suggest_field_map(summary.fields)
+        st.session_state[MAP_KEY] = dump_field_map(suggestion) if suggestion else "fields: {}\n"
+        st.session_state[SHA_KEY] = sha
+    st.subheader(f"Fields ({len(summary.fields)} on {summary.pages} page{'s' if summary.pages != 1 else ''})")
+    if summary.has_xfa:
+        st.warning("This form also carries XFA data; the desk fills its AcroForm fields and drops the XFA part.")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "field": f.name,
+                    "type": f.type,
+                    "options": ", ".join(f.options),
+                    "page": f.page,
+                    "max length": f.max_length,
+                    "tooltip": f.tooltip,
+                }
+                for f in summary.fields
+            ]
+        ),
+        hide_index=True,
+        use_container_width=True,
+    )
+    st.subheader("Field map")
+    st.caption(
+        "The suggestion matches field names and tooltips to the PA case data; finish it here. "
+        "Format and data paths: forms/README.md."
+    )
+    st.text_area("Field map (YAML)", key=MAP_KEY, height=320)
+    left, right = st.columns(2)
+    payer_id = left.text_input("Payer id", help="The payer's policy file id, e.g. bcbs-ma")
+    form_name = right.text_input("Form name", help="As the payer titles it, with its version date")
+    check_col, preview_col, save_col = st.columns(3)
+    if check_col.button("Check map", icon=":material/rule:"):
+        try:
+            validate_payer_form(pdf=pdf_bytes, field_map_yaml=st.session_state[MAP_KEY], limits=limits)
+            st.success("The map fits this PDF and the PA case data.")
+        except ValidationFailed as exc:
+            st.error("The map has problems:\n\n" + "\n".join(f"- **{e.field}**: {e.message}" for e in exc.errors))
+    if preview_col.button("Preview with demo case", icon=":material/preview:"):
+        try:
+            field_map = parse_field_map(st.session_state[MAP_KEY], source="field map")
+            preview = fill_form(template=pdf_bytes, field_map=field_map, data=sample_pa_case(), flatten=True)
+        except ValidationFailed as exc:
+            st.error("Cannot preview:\n\n" + "\n".join(f"- **{e.field}**: {e.message}" for e in exc.errors))
+        else:
+            png = render_page_png(preview, page=1, dpi=80)
+            if png is not None:
+                st.image(png, caption="Page 1 filled with the synthetic demo case")
+            st.download_button(
+                "Download preview PDF", data=preview, file_name="payer-form-preview.pdf",
+                mime="application/pdf", on_click="ignore",
+            )
+    if save_col.button("Save form", type="primary", icon=":material/save:"):
+        try:
+            with work(user.username) as session:
+                row = save_payer_form(
+                    session, payer_id=payer_id.strip(), name=form_name, pdf=pdf_bytes,
+                    field_map_yaml=st.session_state[MAP_KEY], uploaded_by=user.username, limits=limits,
+                )
+                saved = (row.payer_id, row.revision)
+        except ValidationFailed as exc:
+            st.error("Not saved:\n\n" + "\n".join(f"- **{e.field}**: {e.message}" for e in exc.errors))
+        else:
+            st.success(f"Saved revision {saved[1]} of the form for payer {saved[0]}.")
+
+with stored_tab:
+    with work(user.username) as session:
+        rows = [
+            {
+                "payer": r.payer_id,
+                "form": r.name,
+                "revision": r.revision,
+                "in use": r.active,
+                "uploaded by": r.uploaded_by,
+                "uploaded at": r.uploaded_at,
+                "sha256": r.sha256[:12],
+                "id": r.id,
+            }
+            for r in list_payer_forms(session)
+        ]
+    if not rows:
+        st.info("No payer forms stored yet: every payer gets the desk's generic request form.")
+    else:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+        chosen = st.selectbox("Download a stored template", [r["id"] for r in rows],
+                              format_func=lambda i: next(f"{r['payer']} · {r['form']} (rev {r['revision']})"
+                                                         for r in rows if r["id"] == i))
+        if st.button("Prepare download", icon=":material/download:"):
+            with work(user.username) as session:
+                from desk.models import PayerForm
+
+                stored = session.get(PayerForm, chosen)
+                if stored is not None:
+                    record_event(session, action="download", entity="payer_form", entity_id=stored.id or "",
+                                 detail="template PDF")
+                    st.download_button("Download template PDF", data=stored.pdf,
+                                       file_name=f"{stored.payer_id}-rev{stored.revision}.pdf",
+                                       mime="application/pdf", on_click="ignore")
