@@ -3,6 +3,7 @@
 from desk.models.audit import AuditEvent
 from desk.models.base import utcnow
 from desk.models.clinic import ROLES, SPECIALTIES, Prescriber, Site, User
+from desk.models.forms import PayerForm
 from desk.models.patients import (
     BENEFITS,
     CONCURRENT_THERAPIES,
@@ -99,6 +100,7 @@ __all__ = [
     "PaStatusChange",
     "PaSubmission",
     "Patient",
+    "PayerForm",
     "Prescriber",
     "PriorAuthCase",
     "PsychotherapyTrial",
