@@ -31,6 +31,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/admin_users.py", "Users", ":material/manage_accounts:", "Admin", ("admin",)),
     PageSpec("pages/admin_sites.py", "Sites & prescribers", ":material/local_hospital:", "Admin", ("admin",)),
     PageSpec("pages/audit_log.py", "Audit log", ":material/history:", "Admin", ("admin",)),
+    PageSpec("pages/forms_admin.py", "Payer forms", ":material/picture_as_pdf:", "Admin", ("admin",)),
 )
 
 
