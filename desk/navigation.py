@@ -28,6 +28,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "Today", ":material/today:", "Desk", ALL_ROLES),
     PageSpec("pages/patients.py", "Patients", ":material/groups:", "Desk", ALL_ROLES),
     PageSpec("pages/patient_record.py", "Patient record", ":material/person:", "Desk", ALL_ROLES),
+    PageSpec("pages/savings.py", "Savings program", ":material/savings:", "Savings", ("admin", "billing")),
     PageSpec("pages/admin_users.py", "Users", ":material/manage_accounts:", "Admin", ("admin",)),
     PageSpec("pages/admin_sites.py", "Sites & prescribers", ":material/local_hospital:", "Admin", ("admin",)),
     PageSpec("pages/audit_log.py", "Audit log", ":material/history:", "Admin", ("admin",)),

@@ -1,0 +1,204 @@
+"""The savings screen under AppTest: roles, eligibility, enrollment, claims, warnings, terms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from desk.database import unit_of_work
+from desk.models import AuditEvent, Patient, SavingsClaim, SavingsEnrollment, SavingsTermsChange
+from desk.savings.claims import ClaimAmounts, record_claim
+from desk.savings.enrollment import CardDetails, enroll_patient
+from tests.factories import make_coverage, make_patient
+from tests.ui.conftest import AppFactory
+
+PAGE = "pages/savings.py"
+
+
+def seed_patient(engine: Engine, *, state: str = "IL", medicare_primary: bool = False) -> int:
+    """A patient with commercial coverage (optionally behind a Medicare primary); returns the id."""
+    with unit_of_work(engine, actor="seed") as session:
+        patient = make_patient(session, state=state)
+        if medicare_primary:
+            make_coverage(session, patient=patient, plan_type="medicare_advantage", priority="primary")
+        make_coverage(session, patient=patient, priority="secondary" if medicare_primary else "primary")
+        return patient.id or 0
+
+
+def seed_enrollment(engine: Engine, patient_id: int) -> None:
+    """An active enrollment from January 2 of this year."""
+    with unit_of_work(engine, actor="seed") as session:
+        enroll_patient(session, patient_id=patient_id, enrolled_on=date(date.today().year, 1, 2),
+                       card=CardDetails(member_id="WM123456", card_expires_on=date(date.today().year + 1, 12, 31)),
+                       today=date.today())
+
+
+def texts(at: AppTest) -> str:
+    """Every text the page rendered, joined (to look for amounts)."""
+    parts = [m.value for m in at.markdown] + [str(m.value) for m in at.metric] + [c.value for c in at.caption]
+    parts += [e.value for e in (*at.error, *at.warning, *at.info, *at.success)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_signed_out_sees_only_the_sign_in_prompt(page_app: AppFactory) -> None:
+    at = page_app(PAGE).run()
+    assert not at.exception
+    assert "Please sign in" in at.info[0].value
+    assert not at.title
+
+
+def test_nurse_is_refused_and_sees_no_amounts(page_app: AppFactory, app_db: Engine) -> None:
+    patient_id = seed_patient(app_db)
+    seed_enrollment(app_db, patient_id)
+    at = page_app(PAGE, roles=("nurse",)).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Your role does not allow this page."]
+    assert not at.title and not at.metric and not at.dataframe
+    assert "$" not in texts(at)
+
+
+@pytest.mark.parametrize("role", ["billing", "admin"])
+def test_billing_and_admin_see_the_three_screens(page_app: AppFactory, app_db: Engine, role: str) -> None:
+    seed_patient(app_db)
+    at = page_app(PAGE, roles=(role,)).run()
+    assert not at.exception
+    assert at.title[0].value == "Savings program"
+    assert [t.label for t in at.tabs] == ["Patient", "Billing worklist", "Program terms"]
+    assert at.success[0].value.startswith("Eligible: commercial insurance only")
+    assert any(m.label == "Drug benefit remaining" and m.value == "$7,150.00" for m in at.metric)
+
+
+def test_ineligible_patient_shows_the_reason_and_cannot_enroll(page_app: AppFactory, app_db: Engine) -> None:
+    seed_patient(app_db, medicare_primary=True)
+    at = page_app(PAGE, roles=("billing",)).run()
+    assert "Medicare Advantage (primary) is a government program" in at.error[0].value
+    at.text_input(key="enroll_member").input("WM123456")
+    at.button[0].click()  # only the Enroll button in this state
+    at.run()
+    assert any("Patient: Not eligible" in e.value for e in at.error)
+    with Session(app_db) as session:
+        assert session.exec(select(SavingsEnrollment)).all() == []
+
+
+def test_excluded_state_warns_about_the_observation_rebate(page_app: AppFactory, app_db: Engine) -> None:
+    seed_patient(app_db, state="MI")
+    at = page_app(PAGE, roles=("billing",)).run()
+    assert any("residents of MI are excluded" in w.value for w in at.warning)
+
+
+def test_billing_enrolls_and_records_a_claim(page_app: AppFactory, app_db: Engine) -> None:
+    patient_id = seed_patient(app_db)
+    at = page_app(PAGE, roles=("billing",)).run()
+    at.text_input(key="enroll_member").input("wm-1234")
+    at.text_input(key="enroll_bin").input("12345")
+    next(b for b in at.button if b.label == "Enroll").click()
+    at.run()
+    assert any(e.value == "Rx bin: a BIN has exactly 6 digits" for e in at.error)
+    at.text_input(key="enroll_bin").input("610020")
+    next(b for b in at.button if b.label == "Enroll").click()
+    at.run()
+    assert not at.exception
+    assert at.success[0].value == "Patient enrolled in the savings program."
+    with Session(app_db) as session:
+        enrollment = session.exec(select(SavingsEnrollment)).one()
+        assert (enrollment.patient_id, enrollment.member_id, enrollment.rx_bin) == (patient_id, "WM-1234", "610020")
+
+    at.number_input(key="claim_billed").set_value(900.0)
+    at.number_input(key="claim_insurance").set_value(600.0)
+    at.number_input(key="claim_responsibility").set_value(300.0)
+    next(b for b in at.button if b.label == "Record claim").click()
+    at.run()
+    assert not at.exception
+    assert at.success[0].value == "Claim recorded."
+    remaining = next(m for m in at.metric if m.label == "Drug benefit remaining")
+    assert remaining.value == "$6,860.00"
+    assert at.dataframe, "the claims table shows"
+    with Session(app_db) as session:
+        claim = session.exec(select(SavingsClaim)).one()
+        assert (claim.billed_cents, claim.savings_applied_cents, claim.devices) == (90_000, 29_000, 3)
+
+
+def test_claim_over_the_daily_limit_warns_and_writes_nothing(page_app: AppFactory, app_db: Engine) -> None:
+    patient_id = seed_patient(app_db)
+    seed_enrollment(app_db, patient_id)
+    at = page_app(PAGE, roles=("billing",)).run()
+    at.number_input(key="claim_devices").set_value(4)
+    at.number_input(key="claim_billed").set_value(900.0)
+    next(b for b in at.button if b.label == "Record claim").click()
+    at.run()
+    assert any("exceed the program's limit of 3 per day" in w.value for w in at.warning)
+    assert any("Nothing was recorded" in e.value for e in at.error)
+    with Session(app_db) as session:
+        assert session.exec(select(SavingsClaim)).all() == []
+    at.checkbox(key="claim_accept").check()
+    next(b for b in at.button if b.label == "Record claim").click()
+    at.run()
+    assert at.success[0].value == "Claim recorded."
+
+
+def test_paid_more_than_billed_is_refused(page_app: AppFactory, app_db: Engine) -> None:
+    patient_id = seed_patient(app_db)
+    seed_enrollment(app_db, patient_id)
+    at = page_app(PAGE, roles=("billing",)).run()
+    at.number_input(key="claim_billed").set_value(100.0)
+    at.number_input(key="claim_insurance").set_value(150.0)
+    next(b for b in at.button if b.label == "Record claim").click()
+    at.run()
+    assert any(e.value == "Insurance paid: insurance paid ($150.00) cannot exceed the billed amount ($100.00)"
+               for e in at.error)
+    with Session(app_db) as session:
+        assert session.exec(select(SavingsClaim)).all() == []
+
+
+def test_billing_worklist_lists_claims_waiting_for_an_eob(page_app: AppFactory, app_db: Engine) -> None:
+    patient_id = seed_patient(app_db)
+    seed_enrollment(app_db, patient_id)
+    with unit_of_work(app_db, actor="seed") as session:
+        record_claim(session, patient_id=patient_id, service_date=date(date.today().year, 1, 5), kind="drug",
+                     devices=3, method="rebate_request", amounts=ClaimAmounts(90_000, 60_000, 30_000),
+                     today=date.today())
+    at = page_app(PAGE, roles=("billing",)).run()
+    assert any(m.value == "**Claims waiting for an EOB** (1)" for m in at.markdown)
+    assert [b.label for b in at.get("download_button")] == [
+        "Worklist (CSV)", "Worklist (Excel)", f"Claims {date.today().year} (CSV)",
+        f"Claims {date.today().year} (Excel)",
+    ]
+    with Session(app_db) as session:
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "export")).all() == [], (
+            "showing the page is not an export; only a click builds and audits one"
+        )
+
+
+def test_terms_marked_unconfirmed_and_only_admin_edits(page_app: AppFactory, app_db: Engine) -> None:
+    seed_patient(app_db)
+    billing = page_app(PAGE, roles=("billing",)).run()
+    assert any("unconfirmed" in w.value for w in billing.warning)
+    assert "Only administrators can change the program terms." in [c.value for c in billing.caption]
+    assert not [b for b in billing.button if b.label == "Save terms"]
+
+    admin = page_app(PAGE, roles=("admin",), username="admin1").run()
+    admin.number_input(key="term_drug_benefit_max_cents").set_value(7500.0)
+    admin.checkbox(key="unconfirmed_drug_benefit_max_cents").uncheck()
+    next(b for b in admin.button if b.label == "Save terms").click()
+    admin.run()
+    assert not admin.exception
+    assert admin.success[0].value == f"Program terms for {date.today().year} saved."
+    with Session(app_db) as session:
+        changes = {c.field_name: c for c in session.exec(select(SavingsTermsChange)).all()}
+    assert changes["drug_benefit_max_cents"].new_value == "750000"
+    assert "drug_benefit_max_cents" not in changes["unconfirmed"].new_value
+    assert any(m.label == "Drug benefit remaining" and m.value == "$7,500.00" for m in admin.metric)
+
+
+def test_patient_names_do_not_reach_the_audit_trail(page_app: AppFactory, app_db: Engine) -> None:
+    patient_id = seed_patient(app_db)
+    seed_enrollment(app_db, patient_id)
+    with Session(app_db) as session:
+        patient = session.get(Patient, patient_id)
+        assert patient is not None
+        events = session.exec(select(AuditEvent)).all()
+    assert events and all(patient.last_name not in f"{e.entity_id} {e.fields} {e.detail}" for e in events)
