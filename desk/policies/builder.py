@@ -1,0 +1,133 @@
+"""The one case builder: a patient's database record turned into case facts (CLI and app use the same)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, get_args
+
+from sqlmodel import Session, col, select
+
+from desk.errors import NotFound
+from desk.models import (
+    CONCURRENT_THERAPIES,
+    Coverage,
+    CurrentMedication,
+    Diagnosis,
+    InpatientStay,
+    MedicationTrial,
+    Patient,
+    Prescriber,
+    PsychotherapyTrial,
+    RatingScore,
+    Site,
+)
+from desk.policies.case import (
+    CaseFacts,
+    CoverageFact,
+    DiagnosisFact,
+    MedicationFact,
+    Outcome,
+    PrescriberFact,
+    PsychotherapyFact,
+    ScoreFact,
+    Screening,
+    SettingFact,
+    StayFact,
+    TrialFact,
+)
+
+_OUTCOMES = frozenset(get_args(Outcome))
+_METHODS = frozenset({"clinical_interview", "structured_interview", "other"})
+
+
+def build_case_facts(session: Session, *, patient_id: int, coverage_id: int | None = None, as_of: date) -> CaseFacts:
+    """Case facts for one patient as recorded on `as_of` (records dated later are left out)."""
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"patient {patient_id} does not exist")
+    coverage = None
+    if coverage_id is not None:
+        coverage = session.get(Coverage, coverage_id)
+        if coverage is None or coverage.patient_id != patient_id:
+            raise NotFound(f"coverage {coverage_id} does not belong to patient {patient_id}")
+    prescriber = session.get(Prescriber, patient.prescriber_id) if patient.prescriber_id else None
+    site = session.get(Site, patient.site_id)
+
+    def rows(model: Any, order: Any) -> list[Any]:
+        return list(session.exec(select(model).where(model.patient_id == patient_id).order_by(order, model.id)))
+
+    return CaseFacts(
+        birth_date=patient.dob,
+        diagnoses=[
+            DiagnosisFact(
+                icd10=d.icd10, episode_start=d.episode_start,
+                episode_type=d.episode_type if d.episode_type in ("single", "recurrent") else None,
+                psychotic_features=d.psychotic_features,
+                method=d.diagnosis_method if d.diagnosis_method in _METHODS else None,
+                dsm_edition=d.dsm_edition or None, diagnosed_on=d.diagnosed_on,
+                suicidal_ideation=d.acute_suicidal_ideation, current=d.is_current,
+            )
+            for d in rows(Diagnosis, col(Diagnosis.diagnosed_on))
+            if d.diagnosed_on is None or d.diagnosed_on <= as_of
+        ],
+        trials=[
+            TrialFact(
+                drug=t.drug, role=t.role if t.role in ("antidepressant", "augmentation") else "antidepressant",
+                daily_dose_mg=t.daily_dose_mg, start_date=t.start_date,
+                end_date=t.end_date if t.end_date is None or t.end_date <= as_of else None,
+                adherence_pct=t.adherence_pct,
+                outcome=t.outcome if t.outcome in _OUTCOMES else None,
+                improvement_pct=t.improvement_pct, current_episode=t.current_episode,
+                at_max_tolerated_dose=t.at_max_tolerated_dose,
+            )
+            for t in rows(MedicationTrial, col(MedicationTrial.start_date))
+            if t.start_date <= as_of
+        ],
+        psychotherapy=[
+            PsychotherapyFact(modality=p.modality, start_date=p.start_date, end_date=p.end_date,
+                              current_episode=p.current_episode)
+            for p in rows(PsychotherapyTrial, col(PsychotherapyTrial.start_date))
+            if p.start_date <= as_of
+        ],
+        scores=[
+            ScoreFact(instrument=s.instrument, score=s.score, measured_on=s.measured_on)
+            for s in rows(RatingScore, col(RatingScore.measured_on))
+            if s.measured_on <= as_of
+        ],
+        current_medications=[
+            MedicationFact(drug=m.drug, daily_dose_mg=m.daily_dose_mg, started_on=m.started_on)
+            for m in rows(CurrentMedication, col(CurrentMedication.drug))
+            if m.started_on is None or m.started_on <= as_of
+        ],
+        inpatient_stays=[
+            StayFact(admitted_on=s.admitted_on, discharged_on=s.discharged_on, reason=s.reason,
+                     esketamine_started=s.esketamine_started)
+            for s in rows(InpatientStay, col(InpatientStay.admitted_on))
+            if s.admitted_on <= as_of
+        ],
+        screening=Screening(
+            aneurysmal_vascular_disease=patient.aneurysmal_vascular_disease,
+            intracerebral_hemorrhage_history=patient.intracerebral_hemorrhage_history,
+            esketamine_hypersensitivity=patient.esketamine_hypersensitivity,
+            psychosis_history=patient.psychosis_history,
+            substance_use=patient.substance_use if patient.substance_use in ("none", "in_remission", "current")
+            else None,
+            substance_remission_since=patient.substance_remission_since,
+            concurrent_therapies=_therapies(patient.concurrent_therapies),
+            prior_esketamine=patient.prior_esketamine,
+            prior_esketamine_improvement_pct=patient.prior_esketamine_improvement_pct,
+            pdmp_checked_on=patient.pdmp_checked_on if patient.pdmp_checked_on and patient.pdmp_checked_on <= as_of
+            else None,
+        ),
+        prescriber=PrescriberFact(specialty=prescriber.specialty if prescriber and prescriber.specialty in
+                                  ("psychiatrist", "psychiatric_np", "other") else None),
+        setting=SettingFact(rems_certified_on=site.rems_certified_on if site else None),
+        coverage=CoverageFact(payer_id=coverage.payer_id, plan_type=coverage.plan_type,
+                              benefit=coverage.benefit if coverage.benefit in ("medical", "pharmacy") else None)
+        if coverage else None,
+    )
+
+
+def _therapies(raw: str) -> list[str]:
+    # The record stores a comma-separated list; an empty value means none recorded.
+    return [item.strip() for item in (raw or "").split(",") if item.strip() in CONCURRENT_THERAPIES]

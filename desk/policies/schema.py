@@ -1,0 +1,528 @@
+"""The payer policy file format: a validated model of one YAML file in payers/ (see payers/README.md)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from desk.models.patients import CONCURRENT_THERAPIES, PLAN_TYPES
+from desk.validation import SCALE_RANGES
+
+Indication = Literal["trd", "mdsi"]
+Phase = Literal["initial", "continuation"]
+Needs = Literal["documentation", "attestation", "none"]
+TrialOutcome = Literal["non_response", "partial_response", "intolerance", "contraindicated"]
+INDICATIONS: tuple[Indication, ...] = ("trd", "mdsi")
+PHASES: tuple[Phase, ...] = ("initial", "continuation")
+INDICATION_NAMES = {"trd": "treatment-resistant depression", "mdsi": "MDD with acute suicidal ideation or behavior"}
+CONTRAINDICATIONS = ("aneurysmal_vascular_disease", "intracerebral_hemorrhage_history", "esketamine_hypersensitivity")
+SPECIALTY_NAMES = ("psychiatrist", "psychiatric_np", "other")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- criteria: shared fields
+
+
+class _Node(_Strict):
+    id: str = Field(description="unique within the file; lower-case letters, digits, - and _")
+    text: str = Field(min_length=3, description="the requirement in plain language")
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("use lower-case letters, digits, '-' and '_' (e.g. trd-age)")
+        return value
+
+
+class _Leaf(_Node):
+    source: str = Field(min_length=1, description="'<key of sources>: where in that source'")
+    needs: Needs = "documentation"
+
+
+# ---------------------------------------------------------------- groups
+
+
+class AllOf(_Node):
+    """Every rule below must be met."""
+
+    kind: Literal["all"]
+    source: str | None = None
+    rules: list[Rule] = Field(min_length=1)
+
+
+class AnyOf(_Node):
+    """At least one rule below must be met."""
+
+    kind: Literal["any"]
+    source: str | None = None
+    rules: list[Rule] = Field(min_length=1)
+
+
+class AtLeast(_Node):
+    """At least `n` of the rules below must be met."""
+
+    kind: Literal["at_least"]
+    n: int = Field(ge=1)
+    source: str | None = None
+    rules: list[Rule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _n_fits(self) -> AtLeast:
+        if self.n > len(self.rules):
+            raise ValueError(f"n is {self.n} but only {len(self.rules)} rules are listed")
+        return self
+
+
+# ---------------------------------------------------------------- leaves
+
+
+class AgeRule(_Leaf):
+    """Age on the evaluation date within bounds (inclusive unless *_inclusive is false)."""
+
+    kind: Literal["age"]
+    min_years: int | None = Field(default=None, ge=0, le=120)
+    min_inclusive: bool = True
+    max_years: int | None = Field(default=None, ge=0, le=120)
+    max_inclusive: bool = True
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AgeRule:
+        if self.min_years is None and self.max_years is None:
+            raise ValueError("give min_years, max_years or both")
+        if self.min_years is not None and self.max_years is not None and self.min_years > self.max_years:
+            raise ValueError("min_years is above max_years")
+        return self
+
+
+class DiagnosisRule(_Leaf):
+    """A current diagnosis matching codes/prefixes, method, DSM edition, episode shape, suicidality."""
+
+    kind: Literal["diagnosis"]
+    icd10_codes: list[str] = Field(default_factory=list)
+    icd10_prefixes: list[str] = Field(default_factory=list)
+    methods: list[Literal["clinical_interview", "structured_interview", "other"]] = Field(default_factory=list)
+    dsm_editions: list[str] = Field(default_factory=list)
+    episode_types: list[Literal["single", "recurrent"]] = Field(default_factory=list)
+    exclude_psychotic_features: bool = False
+    min_episode_months: int | None = Field(default=None, ge=1)
+    suicidal_ideation: bool = False
+
+    @model_validator(mode="after")
+    def _codes(self) -> DiagnosisRule:
+        if not self.icd10_codes and not self.icd10_prefixes:
+            raise ValueError("give icd10_codes or icd10_prefixes (e.g. [F32, F33])")
+        return self
+
+
+class ScoreThreshold(_Strict):
+    """One instrument and, optionally, a bound (at_least = >=, above = >, at_most = <=, below = <)."""
+
+    instrument: str
+    at_least: float | None = None
+    above: float | None = None
+    at_most: float | None = None
+    below: float | None = None
+
+    @model_validator(mode="after")
+    def _in_range(self) -> ScoreThreshold:
+        if self.instrument not in SCALE_RANGES:
+            raise ValueError(f"unknown instrument {self.instrument!r}; expected one of {', '.join(SCALE_RANGES)}")
+        low, high = SCALE_RANGES[self.instrument]
+        bounds = [v for v in (self.at_least, self.above, self.at_most, self.below) if v is not None]
+        if len(bounds) > 1:
+            raise ValueError("give at most one of at_least, above, at_most, below")
+        for value in bounds:
+            if not low <= value <= high:
+                raise ValueError(f"{self.instrument} scores run from {low} to {high}; {value:g} is outside")
+        return self
+
+    def describe(self) -> str:
+        for word, value in (("≥", self.at_least), (">", self.above), ("≤", self.at_most), ("<", self.below)):
+            if value is not None:
+                return f"{self.instrument} {word} {value:g}"
+        return f"any {self.instrument} score"
+
+
+class RatingScoreRule(_Leaf):
+    """The latest score of any listed instrument meets its bound (optionally within the last N days)."""
+
+    kind: Literal["rating_score"]
+    scores: list[ScoreThreshold] = Field(min_length=1)
+    within_days: int | None = Field(default=None, ge=1)
+
+
+class ScoreImprovementRule(_Leaf):
+    """Improvement from baseline to the latest score on a listed instrument, in percent."""
+
+    kind: Literal["score_improvement"]
+    instruments: list[str] = Field(min_length=1)
+    min_improvement_pct: float = Field(default=0.0, ge=0, le=100)
+
+    @field_validator("instruments")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in SCALE_RANGES:
+                raise ValueError(f"unknown instrument {name!r}; expected one of {', '.join(SCALE_RANGES)}")
+        return value
+
+
+class TrialDefinition(_Strict):
+    """One way a single trial counts as a failure (a trial counts when any definition fits)."""
+
+    label: str = ""
+    outcomes: list[TrialOutcome] = Field(min_length=1)
+    min_weeks: float | None = Field(default=None, gt=0, le=104)
+    weeks_inclusive: bool = True
+    dose: Literal["any", "min_therapeutic", "max_tolerated", "maximum"] = "any"
+    min_adherence_pct: float | None = Field(default=None, ge=0, le=100)
+    max_improvement_pct: float | None = Field(default=None, ge=0, le=100)
+
+
+class TrialsRule(_Leaf):
+    """Enough failed trials: distinct agents, distinct classes, current episode, look-back, definitions."""
+
+    kind: Literal["trials"]
+    role: Literal["antidepressant", "augmentation"] = "antidepressant"
+    count: int = Field(ge=1, le=10)
+    distinct_classes: int = Field(default=1, ge=1, le=10)
+    allowed_classes: list[str] = Field(default_factory=list)
+    current_episode: Literal["all", "any"] | int = "any"
+    lookback_years: float | None = Field(default=None, gt=0, le=50)
+    definitions: list[TrialDefinition] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> TrialsRule:
+        if self.distinct_classes > self.count:
+            raise ValueError("distinct_classes cannot exceed count")
+        if isinstance(self.current_episode, int) and not 1 <= self.current_episode <= self.count:
+            raise ValueError("current_episode as a number must be between 1 and count")
+        return self
+
+
+class PsychotherapyRule(_Leaf):
+    """A psychotherapy course of a listed modality (any modality when the list is empty)."""
+
+    kind: Literal["psychotherapy"]
+    modalities: list[str] = Field(default_factory=list)
+    count: int = Field(default=1, ge=1)
+    current_episode: bool = False
+    lookback_years: float | None = Field(default=None, gt=0, le=50)
+    min_weeks: float | None = Field(default=None, gt=0)
+
+
+class CurrentAntidepressantRule(_Leaf):
+    """An oral antidepressant taken now: stable N days, not a failed agent, or newly started."""
+
+    kind: Literal["current_antidepressant"]
+    min_stable_days: int | None = Field(default=None, ge=1)
+    not_failed_agent: bool = False
+    new_within_days: int | None = Field(default=None, ge=0)
+
+
+class PriorEsketamineRule(_Leaf):
+    """Esketamine used before, optionally with at least a given improvement."""
+
+    kind: Literal["prior_esketamine"]
+    min_improvement_pct: float | None = Field(default=None, ge=0, le=100)
+
+
+class InpatientStayRule(_Leaf):
+    """A psychiatric stay now or discharged within N days (no window when N is not given)."""
+
+    kind: Literal["inpatient_stay"]
+    reasons: list[str] = Field(default_factory=lambda: ["suicidality"])
+    discharged_within_days: int | None = Field(default=None, ge=0)
+    esketamine_started: bool = False
+
+
+class SubstanceUseRule(_Leaf):
+    """No current substance use disorder; remission of at least N days counts as none."""
+
+    kind: Literal["substance_use"]
+    remission_min_days: int | None = Field(default=None, ge=0)
+    treated_counts: bool = False
+
+
+class ConcurrentTherapyRule(_Leaf):
+    """None of the listed therapies is being received now."""
+
+    kind: Literal["concurrent_therapy"]
+    excluded: list[str] = Field(min_length=1)
+
+    @field_validator("excluded")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in CONCURRENT_THERAPIES:
+                raise ValueError(f"unknown therapy {name!r}; expected one of {', '.join(CONCURRENT_THERAPIES)}")
+        return value
+
+
+class ContraindicationRule(_Leaf):
+    """None of the listed label contraindications (PI §4)."""
+
+    kind: Literal["contraindications"]
+    items: list[Literal["aneurysmal_vascular_disease", "intracerebral_hemorrhage_history",
+                        "esketamine_hypersensitivity"]] = Field(min_length=1)
+
+
+class PsychosisRule(_Leaf):
+    """No history of psychosis."""
+
+    kind: Literal["no_psychosis_history"]
+
+
+class PrescriberRule(_Leaf):
+    """The prescriber's specialty is accepted, or (when allowed) such a specialist was consulted."""
+
+    kind: Literal["prescriber"]
+    specialties: list[Literal["psychiatrist", "psychiatric_np", "other"]] = Field(min_length=1)
+    consultation_counts: bool = False
+
+
+class RemsSettingRule(_Leaf):
+    """The treating outpatient setting is REMS certified."""
+
+    kind: Literal["rems_setting"]
+
+
+class PdmpRule(_Leaf):
+    """The state prescription drug monitoring program was checked (within N days when given)."""
+
+    kind: Literal["pdmp_checked"]
+    within_days: int | None = Field(default=None, ge=1)
+
+
+class PreviousApprovalRule(_Leaf):
+    """SPRAVATO was approved before by this payer (continuation requests)."""
+
+    kind: Literal["previous_approval"]
+
+
+class AttestationRule(_Leaf):
+    """A manual item staff confirm (REMS enrollment, supervision, benefit over risk, ...)."""
+
+    kind: Literal["attestation"]
+    needs: Needs = "attestation"
+
+
+Leaf = (
+    AgeRule | DiagnosisRule | RatingScoreRule | ScoreImprovementRule | TrialsRule | PsychotherapyRule
+    | CurrentAntidepressantRule | PriorEsketamineRule | InpatientStayRule | SubstanceUseRule
+    | ConcurrentTherapyRule | ContraindicationRule | PsychosisRule | PrescriberRule | RemsSettingRule
+    | PdmpRule | PreviousApprovalRule | AttestationRule
+)
+Rule = Annotated[AllOf | AnyOf | AtLeast | Leaf, Field(discriminator="kind")]
+Group = AllOf | AnyOf | AtLeast
+RULE_KINDS: tuple[str, ...] = (
+    "all", "any", "at_least", "age", "diagnosis", "rating_score", "score_improvement", "trials", "psychotherapy",
+    "current_antidepressant", "prior_esketamine", "inpatient_stay", "substance_use", "concurrent_therapy",
+    "contraindications", "no_psychosis_history", "prescriber", "rems_setting", "pdmp_checked",
+    "previous_approval", "attestation",
+)
+for _group in (AllOf, AnyOf, AtLeast):
+    _group.model_rebuild()
+
+
+# ---------------------------------------------------------------- policy level
+
+
+class SourceRef(_Strict):
+    """A document a criterion cites."""
+
+    title: str
+    url: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    kind: Literal["primary", "secondary"]
+    accessed: date | None = None
+    note: str = ""
+
+
+class Completeness(_Strict):
+    status: Literal["complete", "incomplete"]
+    missing: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _say_what(self) -> Completeness:
+        if self.status == "incomplete" and not self.missing:
+            raise ValueError("an incomplete policy must list what is missing")
+        if self.status == "complete" and self.missing:
+            raise ValueError("a complete policy lists nothing under missing")
+        return self
+
+
+class Position(_Strict):
+    status: Literal["covered_with_pa", "not_medically_necessary", "not_covered"] = "covered_with_pa"
+    note: str = ""
+
+
+class Channel(_Strict):
+    channel: Literal["fax", "portal", "phone", "epa", "mail"]
+    number: str = ""
+    url: str = ""
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Channel:
+        if self.channel in ("fax", "phone") and not self.number:
+            raise ValueError(f"a {self.channel} channel needs a number")
+        return self
+
+
+class DecisionClock(_Strict):
+    standard_hours: int = Field(gt=0)
+    expedited_hours: int = Field(gt=0)
+    source: str = ""
+
+
+# Legal decision clocks by plan type (spravato.md §5): Medicare Part D drug requests 72 h / 24 h expedited;
+# employer (ERISA) plans 15 days pre-service / 72 h urgent; Medicaid outpatient drugs a response within 24 h.
+# Plan types without a sourced default (Medicare Advantage, TRICARE, VA, ...) need a clock in the payer file.
+_ERISA = "employer (ERISA) plan default, spravato.md §5"
+_PART_D = "Medicare Part D default, spravato.md §5"
+_MEDICAID = "Medicaid outpatient drug default, spravato.md §5"
+DEFAULT_DECISION_CLOCKS: dict[str, DecisionClock] = {
+    "commercial": DecisionClock(standard_hours=15 * 24, expedited_hours=72, source=_ERISA),
+    "medicare_part_d": DecisionClock(standard_hours=72, expedited_hours=24, source=_PART_D),
+    "medicaid_ffs": DecisionClock(standard_hours=24, expedited_hours=24, source=_MEDICAID),
+    "medicaid_managed": DecisionClock(standard_hours=24, expedited_hours=24, source=_MEDICAID),
+}
+
+
+class BillingCode(_Strict):
+    code: str = Field(pattern=r"^(J0013|S0013|G2082|G2083|99\d{3}|G2212)$")
+    accepted_from: date | None = None
+    accepted_until: date | None = None
+    note: str = ""
+
+
+class Length(_Strict):
+    value: int = Field(gt=0)
+    unit: Literal["days", "months"]
+
+    def describe(self) -> str:
+        return f"{self.value} {self.unit if self.value != 1 else self.unit[:-1]}"
+
+
+class QuantityCap(_Strict):
+    devices: int = Field(gt=0)
+    per_days: int = Field(gt=0)
+    note: str = ""
+
+
+class DoseCap(_Strict):
+    max_mg_per_session: Literal[28, 56, 84]
+    max_sessions_per_week: int | None = Field(default=None, ge=1, le=7)
+    weeks: int | None = Field(default=None, ge=1)
+    note: str = ""
+
+
+class Approval(_Strict):
+    length: Length | None = None
+    length_note: str = ""
+    quantity_caps: list[QuantityCap] = Field(default_factory=list)
+    dose_caps: list[DoseCap] = Field(default_factory=list)
+    source: str = ""
+
+
+class Variant(_Strict):
+    """Criteria for one indication and phase."""
+
+    indication: Indication
+    phase: Phase
+    position: Literal["covered_with_pa", "not_covered"] = "covered_with_pa"
+    incomplete: str = ""
+    approval: Approval = Field(default_factory=Approval)
+    required_documents: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    criteria: Rule | None = None
+
+    @model_validator(mode="after")
+    def _criteria_when_covered(self) -> Variant:
+        if self.position == "covered_with_pa" and self.criteria is None:
+            raise ValueError("a covered variant needs criteria")
+        return self
+
+
+class Policy(_Strict):
+    """One payer policy file."""
+
+    id: str
+    payer: str = Field(min_length=2)
+    plan_types: list[str] = Field(min_length=1)
+    benefit: Literal["medical", "pharmacy", "unstated"]
+    benefit_note: str = ""
+    policy_number: str = ""
+    title: str
+    version: str = ""
+    effective_date: date | None = None
+    source_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    reviewed_on: date
+    completeness: Completeness
+    position: Position = Field(default_factory=Position)
+    submission: list[Channel] = Field(default_factory=list)
+    form_template: str = "generic-pa-request"
+    decision_clock: DecisionClock | None = None
+    billing_codes: list[BillingCode] = Field(default_factory=list)
+    sources: dict[str, SourceRef] = Field(min_length=1)
+    variants: list[Variant] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("use lower-case letters, digits, '-' and '_'")
+        return value
+
+    @field_validator("plan_types")
+    @classmethod
+    def _plan_types(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in PLAN_TYPES:
+                raise ValueError(f"unknown plan type {name!r}; expected one of {', '.join(PLAN_TYPES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Policy:
+        seen_variants: set[tuple[str, str]] = set()
+        for variant in self.variants:
+            key = (variant.indication, variant.phase)
+            if key in seen_variants:
+                raise ValueError(f"two variants for {variant.indication}/{variant.phase}")
+            seen_variants.add(key)
+        if self.position.status == "covered_with_pa" and not self.variants:
+            raise ValueError("a policy that covers with prior authorization needs at least one variant")
+        return self
+
+    def variant(self, indication: str, phase: str) -> Variant | None:
+        for variant in self.variants:
+            if variant.indication == indication and variant.phase == phase:
+                return variant
+        return None
+
+    @property
+    def incomplete(self) -> bool:
+        return self.completeness.status == "incomplete"
+
+    def clock_for(self, plan_type: str | None) -> DecisionClock | None:
+        """The payer's own decision clock, else the default for the plan type (None when neither exists)."""
+        if self.decision_clock is not None:
+            return self.decision_clock
+        return DEFAULT_DECISION_CLOCKS.get(plan_type or self.plan_types[0])
+
+
+def walk(rule: Rule) -> list[Rule]:
+    """The rule and every rule below it, depth first."""
+    found: list[Rule] = [rule]
+    if isinstance(rule, AllOf | AnyOf | AtLeast):
+        for child in rule.rules:
+            found.extend(walk(child))
+    return found
