@@ -1,0 +1,1 @@
+"""Prior authorization: cases, checklist, lifecycle, decision clocks, device accounting, packet, worklist."""

@@ -1,0 +1,169 @@
+"""Opening prior-authorization cases from the patient record, with probable-duplicate detection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
+
+from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
+from desk.models import Coverage, Patient, utcnow
+from desk.models.prior_auth import (
+    INDICATIONS,
+    PHASES,
+    STATUS_LABELS,
+    URGENCIES,
+    PaStatusChange,
+    PriorAuthCase,
+)
+
+ENTITY = "prior-authorization case"
+# A case is open until the payer's decision stands (or the case is closed): a second open case for the
+# same patient, payer and indication is most likely a duplicate.
+OPEN_STATUSES = ("draft", "ready", "submitted", "pended", "info_requested", "denied", "appealed")
+
+
+@dataclass(frozen=True)
+class CaseOpened:
+    """The new case and the open cases it probably duplicates."""
+
+    case: PriorAuthCase
+    duplicates: tuple[PriorAuthCase, ...]
+
+    @property
+    def warning(self) -> str:
+        if not self.duplicates:
+            return ""
+        ids = ", ".join(f"#{c.id} ({STATUS_LABELS[c.status]})" for c in self.duplicates)
+        return f"Probable duplicate: this patient already has an open case for the same payer and indication: {ids}."
+
+
+def find_open_duplicates(
+    session: Session,
+    *,
+    patient_id: int,
+    payer_id: str,
+    indication: str,
+    exclude_case_id: int | None = None,
+) -> Sequence[PriorAuthCase]:
+    """Open cases for the same patient, payer and indication (oldest first)."""
+    query = select(PriorAuthCase).where(
+        PriorAuthCase.patient_id == patient_id,
+        PriorAuthCase.payer_id == payer_id,
+        PriorAuthCase.indication == indication,
+        col(PriorAuthCase.status).in_(OPEN_STATUSES),
+    )
+    if exclude_case_id is not None:
+        query = query.where(PriorAuthCase.id != exclude_case_id)
+    return session.exec(query.order_by(col(PriorAuthCase.id))).all()
+
+
+def open_case(
+    session: Session,
+    *,
+    patient_id: int,
+    coverage_id: int,
+    indication: str,
+    phase: str,
+    actor: str,
+    urgency: str = "standard",
+    notes: str = "",
+    now: datetime | None = None,
+) -> CaseOpened:
+    """Open a draft case for one patient x coverage x indication x phase; flags probable duplicates."""
+    errors: list[FieldError] = []
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        errors.append(FieldError("patient_id", "no such patient"))
+    coverage = session.get(Coverage, coverage_id)
+    if coverage is None:
+        errors.append(FieldError("coverage_id", "no such coverage"))
+    elif coverage.patient_id != patient_id:
+        errors.append(FieldError("coverage_id", "this coverage belongs to another patient"))
+    if indication not in INDICATIONS:
+        errors.append(FieldError("indication", f"expected one of {', '.join(INDICATIONS)}"))
+    if phase not in PHASES:
+        errors.append(FieldError("phase", f"expected one of {', '.join(PHASES)}"))
+    if urgency not in URGENCIES:
+        errors.append(FieldError("urgency", f"expected one of {', '.join(URGENCIES)}"))
+    if errors:
+        raise ValidationFailed(errors)
+    assert coverage is not None
+    duplicates = tuple(
+        find_open_duplicates(session, patient_id=patient_id, payer_id=coverage.payer_id, indication=indication)
+    )
+    moment = now or utcnow()
+    case = PriorAuthCase(
+        patient_id=patient_id,
+        coverage_id=coverage_id,
+        payer_id=coverage.payer_id,
+        plan_type=coverage.plan_type,
+        indication=indication,
+        phase=phase,
+        urgency=urgency,
+        status="draft",
+        duplicate_of_id=duplicates[0].id if duplicates else None,
+        created_at=moment,
+        created_by=actor,
+        updated_at=moment,
+        status_changed_at=moment,
+        notes=notes.strip(),
+    )
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    session.add(PaStatusChange(case_id=case.id, at=moment, actor=actor, from_status="", to_status="draft",
+                               note="opened"))
+    session.flush()
+    return CaseOpened(case, duplicates)
+
+
+def get_case(session: Session, *, case_id: int) -> PriorAuthCase:
+    """The case, or NotFound."""
+    case = session.get(PriorAuthCase, case_id)
+    if case is None:
+        raise NotFound(f"No prior-authorization case #{case_id}.")
+    return case
+
+
+def load_for_edit(session: Session, *, case_id: int, expected_version: int) -> PriorAuthCase:
+    """The case, refusing a save based on an older version (someone else saved in between)."""
+    case = get_case(session, case_id=case_id)
+    if case.version != expected_version:
+        raise StaleEdit(ENTITY)
+    return case
+
+
+def flush_or_stale(session: Session) -> None:
+    """Flush, turning a concurrent commit detected by the version column into StaleEdit."""
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleEdit(ENTITY) from exc
+
+
+def cases_for_patient(session: Session, *, patient_id: int) -> Sequence[PriorAuthCase]:
+    """Every case of a patient, newest first."""
+    return session.exec(
+        select(PriorAuthCase).where(PriorAuthCase.patient_id == patient_id).order_by(col(PriorAuthCase.id).desc())
+    ).all()
+
+
+def status_history(session: Session, *, case_id: int) -> Sequence[PaStatusChange]:
+    """The case's status changes, oldest first."""
+    return session.exec(
+        select(PaStatusChange).where(PaStatusChange.case_id == case_id).order_by(col(PaStatusChange.id))
+    ).all()
+
+
+def save_notes(session: Session, *, case_id: int, expected_version: int, notes: str) -> PriorAuthCase:
+    """Replace the case's free-text notes (never PHI in audit: only the field name is logged)."""
+    case = load_for_edit(session, case_id=case_id, expected_version=expected_version)
+    case.notes = notes.strip()
+    case.updated_at = utcnow()
+    session.add(case)
+    flush_or_stale(session)
+    return case

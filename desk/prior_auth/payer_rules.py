@@ -1,0 +1,57 @@
+"""What the prior-authorization workflow reads from the payer policy files, with the documented defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desk.policies.drugs import default_drugs
+from desk.policies.loader import PolicyCatalog, load_catalog
+from desk.policies.schema import Policy
+from desk.prior_auth.clocks import DecisionClock, default_clock
+from desk.settings import load_settings
+
+_cache: dict[Path, tuple[tuple[tuple[str, float], ...], PolicyCatalog]] = {}
+
+
+def _stamp(folder: Path) -> tuple[tuple[str, float], ...]:
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted((p.name, p.stat().st_mtime) for p in folder.iterdir() if p.suffix in (".yaml", ".yml")))
+
+
+def policy_catalog(folder: Path | None = None) -> PolicyCatalog:
+    """The payer policies of the configured folder, re-read when a file there changes."""
+    folder = folder or load_settings().payers_dir
+    stamp = _stamp(folder)
+    cached = _cache.get(folder)
+    if cached is None or cached[0] != stamp:
+        catalog = load_catalog([folder], drugs=default_drugs()) if folder.is_dir() else PolicyCatalog()
+        _cache[folder] = (stamp, catalog)
+        return catalog
+    return cached[1]
+
+
+def policy_for(payer_id: str) -> Policy | None:
+    """The valid policy file for `payer_id`, or None (unknown payer or a broken file)."""
+    return policy_catalog().get(payer_id)
+
+
+def decision_clock_for(*, payer_id: str, plan_type: str, urgency: str) -> DecisionClock | None:
+    """The payer file's clock when it sets one; else the documented default for the plan type; else None."""
+    policy = policy_for(payer_id)
+    if policy is not None and policy.decision_clock is not None:
+        clock = policy.decision_clock
+        hours = clock.expedited_hours if urgency == "expedited" else clock.standard_hours
+        return DecisionClock(hours, "hours")
+    return default_clock(plan_type=plan_type, urgency=urgency)
+
+
+def renewal_lead_days_for(*, payer_id: str) -> int:
+    """Days before an authorization ends to start the renewal: the clinic's per-payer setting, else its default."""
+    settings = load_settings()
+    return dict(settings.renewal_lead_days_by_payer).get(payer_id, settings.renewal_lead_days)
+
+
+def renewal_leads(payer_ids: list[str]) -> dict[str, int]:
+    """Lead days for each of `payer_ids`."""
+    return {payer_id: renewal_lead_days_for(payer_id=payer_id) for payer_id in payer_ids}
