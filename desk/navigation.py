@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 ALL_ROLES = ("admin", "billing", "nurse")
+# Billing reads REMS screens; recording is limited to nurse and admin by desk.rems.permissions.
+REMS_ROLES = ("nurse", "admin", "billing")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/patients.py", "Patients", ":material/groups:", "Desk", ALL_ROLES),
     PageSpec("pages/patient_record.py", "Patient record", ":material/person:", "Desk", ALL_ROLES),
     PageSpec("pages/savings.py", "Savings program", ":material/savings:", "Savings", ("admin", "billing")),
+    PageSpec("pages/rems_dashboard.py", "REMS dashboard", ":material/monitor_heart:", "REMS", REMS_ROLES),
+    PageSpec("pages/rems_sessions.py", "Session log", ":material/timer:", "REMS", REMS_ROLES),
+    PageSpec("pages/rems_patients.py", "REMS enrollment & course", ":material/how_to_reg:", "REMS", REMS_ROLES),
     PageSpec("pages/admin_users.py", "Users", ":material/manage_accounts:", "Admin", ("admin",)),
     PageSpec("pages/admin_sites.py", "Sites & prescribers", ":material/local_hospital:", "Admin", ("admin",)),
     PageSpec("pages/audit_log.py", "Audit log", ":material/history:", "Admin", ("admin",)),

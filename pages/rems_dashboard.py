@@ -1,0 +1,113 @@
+"""REMS dashboard: today's sessions with their timers, monitoring forms due and overdue, patients blocked."""
+
+from ui.guard import require_role
+
+user = require_role("pages/rems_dashboard.py")
+
+import streamlit as st  # noqa: E402
+
+from desk.errors import ValidationFailed  # noqa: E402
+from desk.models import Patient, utcnow  # noqa: E402
+from desk.rems.config import load_rems_settings  # noqa: E402
+from desk.rems.coverage import NOT_AVAILABLE, authorization_tracking_available  # noqa: E402
+from desk.rems.dashboard import blocked_patients, patient_choices, today_sessions  # noqa: E402
+from desk.rems.pmf import forms_due_soon, forms_overdue  # noqa: E402
+from desk.rems.pmf_pdf import ready_forms_bundle  # noqa: E402
+from ui.context import work  # noqa: E402
+
+settings = load_rems_settings()
+zone = settings.zone
+
+st.title("REMS dashboard")
+
+
+@st.fragment(run_every=30)
+def dashboard() -> None:
+    """Everything on this screen; refreshed every 30 seconds so the timers keep running."""
+    now = utcnow()
+    today = now.astimezone(zone).date()
+    with work(user.username) as session:
+        rows = today_sessions(session, today=today, now=now, settings=settings)
+        overdue = forms_overdue(session, today=today, settings=settings)
+        due_soon = forms_due_soon(session, today=today, settings=settings)
+        blocked = blocked_patients(session, today=today)
+        patients: dict[int | None, Patient] = {p.id: p for p in patient_choices(session)}
+
+    counts = st.columns(4)
+    counts[0].metric("Sessions today", len(rows))
+    counts[1].metric("Forms overdue", len(overdue))
+    counts[2].metric(f"Forms due within {settings.due_soon_days} days", len(due_soon))
+    counts[3].metric("Patients blocked", len(blocked))
+
+    st.subheader("Today's sessions")
+    if not rows:
+        st.caption("No session logged today yet.")
+    for row in rows:
+        with st.container(border=True):
+            name, timer, link = st.columns([3, 4, 1], vertical_alignment="center")
+            name.markdown(f"**{row.patient.display_name}** · MRN {row.patient.mrn}  \n"
+                          f"{row.session.dose_mg} mg · form {row.session.pmf_status}")
+            clock = row.clock
+            if clock.discharged:
+                timer.success(f"Discharged at {row.session.discharged_at.astimezone(zone):%H:%M} after "
+                              f"{clock.minutes_since_first_device} min" if row.session.discharged_at else "Discharged")
+            elif clock.minutes_since_first_device is None:
+                timer.info("Not dosed yet.")
+            else:
+                timer.markdown(f"**{clock.minutes_since_first_device} min** since the first device  \n"
+                               + "  \n".join(clock.reminders))
+            link.page_link("pages/rems_sessions.py", label="Open", icon=":material/open_in_new:",
+                           query_params={"session": str(row.session.id)})
+
+    overdue_col, due_col = st.columns(2)
+    with overdue_col:
+        st.subheader("Forms overdue")
+        if not overdue:
+            st.caption("None.")
+        for form in overdue:
+            patient = patients.get(form.patient_id)
+            st.error(f"{patient.display_name if patient else 'Patient'} · session {form.session_date:%m/%d/%Y} · "
+                     f"due {form.due_date:%m/%d/%Y} · {-form.days_left} day(s) late · {form.status}")
+            st.page_link("pages/rems_sessions.py", label="Open the session",
+                         query_params={"session": str(form.session_id)})
+    with due_col:
+        st.subheader("Forms due soon")
+        if not due_soon:
+            st.caption("None.")
+        for form in due_soon:
+            patient = patients.get(form.patient_id)
+            st.warning(f"{patient.display_name if patient else 'Patient'} · session {form.session_date:%m/%d/%Y} · "
+                       f"due {form.due_date:%m/%d/%Y} ({form.days_left} day(s) left) · {form.status}")
+            st.page_link("pages/rems_sessions.py", label="Open the session",
+                         query_params={"session": str(form.session_id)})
+
+    st.subheader("Patients blocked")
+    if not authorization_tracking_available():
+        st.caption(f"Authorizations: {NOT_AVAILABLE}.")
+    if not blocked:
+        st.caption("No patient in treatment is blocked.")
+    for item in blocked:
+        st.error(f"**{item.patient.display_name}** · {item.reason}  \n{item.action}", icon=":material/block:")
+
+
+dashboard()
+
+st.subheader("Download ready monitoring forms")
+with st.form("rems_batch"):
+    today = utcnow().astimezone(zone).date()
+    cols = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
+    start = cols[0].date_input("From", value=today.replace(day=1), format="MM/DD/YYYY")
+    end = cols[1].date_input("To", value=today, format="MM/DD/YYYY")
+    packaging = cols[2].radio("As", options=["merged PDF", "zip of PDFs"], horizontal=True)
+    prepare = cols[3].form_submit_button("Prepare download", icon=":material/picture_as_pdf:")
+if prepare:
+    try:
+        with work(user.username) as session:
+            bundle = ready_forms_bundle(session, user=user, start=start, end=end, as_zip=packaging != "merged PDF")
+    except ValidationFailed as exc:
+        for error in exc.errors:
+            st.error(error.message)
+    else:
+        st.download_button(f"Download {len(bundle.session_ids)} form(s)", data=bundle.content, mime=bundle.mime,
+                           file_name=bundle.file_name, on_click="ignore", icon=":material/download:",
+                           type="primary", key="rems_batch_download")

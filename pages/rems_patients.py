@@ -1,0 +1,144 @@
+"""REMS enrollment and course plan: each patient's enrollment form dates and the label schedule ahead."""
+
+from ui.guard import require_role
+
+user = require_role("pages/rems_patients.py")
+
+import streamlit as st  # noqa: E402
+
+from desk.errors import StaleEdit, ValidationFailed  # noqa: E402
+from desk.models import INDICATIONS, utcnow  # noqa: E402
+from desk.rems.config import load_rems_settings  # noqa: E402
+from desk.rems.course import get_course, plan_course, save_course  # noqa: E402
+from desk.rems.coverage import plan_coverage  # noqa: E402
+from desk.rems.dashboard import patient_choices  # noqa: E402
+from desk.rems.enrollment import enrollment_blocker, get_enrollment, save_enrollment  # noqa: E402
+from desk.rems.entry import field_label  # noqa: E402
+from desk.rems.permissions import can_record  # noqa: E402
+from desk.rems.sessions import sessions_for_patient  # noqa: E402
+from desk.sites import list_prescribers  # noqa: E402
+from ui.context import work  # noqa: E402
+from ui.editing import notify, show_notice  # noqa: E402
+
+settings = load_rems_settings()
+today = utcnow().astimezone(settings.zone).date()
+may_record = can_record(user)
+
+st.title("REMS enrollment & course")
+show_notice()
+
+with work(user.username) as session:
+    patients = {p.id: p for p in patient_choices(session)}
+    prescribers = {p.id: p for p in list_prescribers(session)}
+
+patient_id = st.selectbox("Patient", options=list(patients), index=None, key="rems_patient",
+                          format_func=lambda i: f"{patients[i].display_name} · {patients[i].mrn}",
+                          placeholder="Choose a patient")
+if patient_id is None:
+    st.stop()
+
+with work(user.username) as session:
+    enrollment = get_enrollment(session, patient_id=patient_id)
+    course = get_course(session, patient_id=patient_id)
+    done = [s.session_date for s in sessions_for_patient(session, patient_id=patient_id)]
+    last_devices = next((s.devices for s in reversed(sessions_for_patient(session, patient_id=patient_id))
+                         if s.devices), 2)
+
+blocker = enrollment_blocker(enrollment)
+if blocker:
+    st.error(f"{blocker.reason}  \n**What to do:** {blocker.action}", icon=":material/block:")
+else:
+    assert enrollment is not None and enrollment.submitted_on is not None
+    st.success(f"Enrolled in the SPRAVATO REMS · submitted {enrollment.submitted_on:%m/%d/%Y}"
+               + (f" · confirmation {enrollment.confirmation_number}" if enrollment.confirmation_number else ""),
+               icon=":material/verified:")
+
+
+def _show(exc: ValidationFailed) -> None:
+    for error in exc.errors:
+        st.error(f"{field_label(error.field).replace('_', ' ')}: {error.message}")
+
+
+enroll_tab, course_tab = st.tabs(["Patient enrollment form", "Course plan"])
+with enroll_tab, st.form("rems_enrollment"):
+    cols = st.columns(3)
+    patient_signed = cols[0].date_input("Patient signed on", value=enrollment.patient_signed_on if enrollment else None,
+                                        format="MM/DD/YYYY", disabled=not may_record)
+    prescriber_signed = cols[1].date_input("Prescriber signed on", format="MM/DD/YYYY", disabled=not may_record,
+                                           value=enrollment.prescriber_signed_on if enrollment else None)
+    submitted_on = cols[2].date_input("Submitted to the REMS on", format="MM/DD/YYYY", disabled=not may_record,
+                                      value=enrollment.submitted_on if enrollment else None)
+    cols = st.columns(2)
+    prescriber_ids = [None, *prescribers]
+    current = enrollment.prescriber_id if enrollment else patients[patient_id].prescriber_id
+    prescriber_id = cols[0].selectbox("Prescriber", options=prescriber_ids, disabled=not may_record,
+                                      index=prescriber_ids.index(current) if current in prescriber_ids else 0,
+                                      format_func=lambda i: "—" if i is None else prescribers[i].display_name)
+    confirmation = cols[1].text_input("REMS confirmation number", disabled=not may_record,
+                                      value=enrollment.confirmation_number if enrollment else "")
+    if st.form_submit_button("Save enrollment", type="primary", disabled=not may_record):
+        try:
+            with work(user.username) as session:
+                save_enrollment(session, user=user, patient_id=patient_id, prescriber_id=prescriber_id,
+                                patient_signed_on=patient_signed, prescriber_signed_on=prescriber_signed,
+                                submitted_on=submitted_on, confirmation_number=confirmation, today=today,
+                                expected_version=enrollment.version if enrollment else None)
+        except ValidationFailed as exc:
+            _show(exc)
+        except StaleEdit as exc:
+            st.error(str(exc))
+        else:
+            notify("Enrollment saved.")
+            st.rerun()
+
+with course_tab:
+    with st.form("rems_course"):
+        cols = st.columns(3)
+        indication = cols[0].radio("Indication", options=list(INDICATIONS), horizontal=True, disabled=not may_record,
+                                   index=list(INDICATIONS).index(course.indication) if course else 0,
+                                   help="TRD: treatment-resistant depression; MDSI: depressive symptoms with acute "
+                                        "suicidal ideation or behavior")
+        start = cols[1].date_input("Course start", value=course.start_date if course else (done[0] if done else today),
+                                   format="MM/DD/YYYY", disabled=not may_record)
+        interval = cols[2].radio("From week 9 (TRD)", options=[7, 14], horizontal=True, disabled=not may_record,
+                                 index=[7, 14].index(course.maintenance_interval_days) if course else 0,
+                                 format_func=lambda d: "weekly" if d == 7 else "every 2 weeks")
+        if st.form_submit_button("Save course", disabled=not may_record):
+            try:
+                with work(user.username) as session:
+                    save_course(session, user=user, patient_id=patient_id, indication=indication,
+                                start_date=start, maintenance_interval_days=interval,
+                                expected_version=course.version if course else None)
+            except ValidationFailed as exc:
+                _show(exc)
+            except StaleEdit as exc:
+                st.error(str(exc))
+            else:
+                notify("Course saved.")
+                st.rerun()
+    if course is None:
+        st.caption("Save the course (indication and start date) to see the label schedule.")
+    else:
+        plan = plan_course(indication=course.indication, start_date=course.start_date, done=done, today=today,
+                           maintenance_interval_days=course.maintenance_interval_days)
+        planned_so_far = [p for p in plan if p.planned_on <= today or p.done_on]
+        done_count = sum(1 for p in plan if p.done_on)
+        upcoming = [p for p in plan if p.done_on is None][:8]
+        st.markdown(f"**{done_count}** session(s) done · **{len(planned_so_far)}** planned up to today.")
+        with work(user.username) as session:
+            coverage = plan_coverage(session, patient_id=patient_id, dates=[p.planned_on for p in upcoming],
+                                     devices_per_session=last_devices)
+        rows: list[dict[str, object]] = [
+            {"#": p.number, "phase": p.phase, "planned": f"{p.planned_on:%m/%d/%Y}",
+             "done": f"{p.done_on:%m/%d/%Y}" if p.done_on else "", "authorization": "", "savings": ""}
+            for p in plan if p.done_on
+        ]
+        rows += [
+            {"#": p.number, "phase": p.phase, "planned": f"{p.planned_on:%m/%d/%Y}", "done": "",
+             "authorization": c.authorization_detail if c.authorization != "covered" else
+             f"covered · {c.authorization_detail}" + (f" · {c.devices_left_after} devices left after"
+                                                       if c.devices_left_after is not None else ""),
+             "savings": c.savings}
+            for p, c in zip(upcoming, coverage, strict=True)
+        ]
+        st.dataframe(rows, hide_index=True, use_container_width=True)

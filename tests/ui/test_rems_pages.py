@@ -1,0 +1,221 @@
+"""REMS screens in AppTest: session log, dashboard, enrollment & course; each role (billing reads, never records)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from desk.database import unit_of_work
+from desk.models import CurrentMedication, RemsEnrollment, TreatmentCourse, TreatmentSession
+from desk.rems.config import RemsSettings
+from desk.rems.coverage import authorization_tracking_available
+from desk.rems.sessions import record_session
+from tests.desk.rems.conftest import NURSE, full_session
+from tests.factories import make_enrollment, make_patient, make_site
+from tests.ui.conftest import AppFactory
+
+PAGES = ("pages/rems_sessions.py", "pages/rems_dashboard.py", "pages/rems_patients.py")
+PREFIX = "rems_f_"
+
+
+@pytest.fixture
+def clinic_zone(monkeypatch: pytest.MonkeyPatch) -> ZoneInfo:
+    """A clinic time zone in which it is early afternoon now, so a whole session fits in today."""
+    hour = datetime.now(UTC).hour
+    offset = (14 - hour + 12) % 24 - 12  # local = UTC + offset, offset in -12..11
+    name = f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # POSIX sign: Etc/GMT-3 is UTC+3
+    monkeypatch.setenv("DESK_TIMEZONE", name)
+    return ZoneInfo(name)
+
+
+def _seed(engine: Engine, *, enrolled: bool = True, medication: str = "") -> tuple[int, int]:
+    with unit_of_work(engine, actor="tester") as session:
+        site = make_site(session)
+        patient = make_patient(session, site=site)
+        if enrolled:
+            make_enrollment(session, patient=patient)
+        if medication:
+            session.add(CurrentMedication(patient_id=patient.id, drug=medication))
+        assert patient.id is not None and site.id is not None
+        return patient.id, site.id
+
+
+def _record_today(engine: Engine, zone: ZoneInfo, patient_id: int, site_id: int, *, days_ago: int = 0,
+                  complete: bool = True) -> int:
+    day = datetime.now(zone).date() - timedelta(days=days_ago)
+    base = datetime.combine(day, time(9, 0), tzinfo=zone) if days_ago else datetime.now(zone) - timedelta(hours=3)
+    base = base.replace(second=0, microsecond=0)
+    data = full_session(
+        patient_id, site_id, session_date=day,
+        device_times=(base + timedelta(minutes=10), base + timedelta(minutes=15)),
+        readings=tuple(r.__class__(r.kind, base + delta, r.systolic, r.diastolic, r.heart_rate, r.spo2)
+                       for r, delta in zip(full_session(1, 1).readings,
+                                           (timedelta(0), timedelta(minutes=50), timedelta(minutes=125)), strict=True)),
+        dissociation_resolved_at=base + timedelta(minutes=70),
+        discharged_at=base + timedelta(minutes=135) if complete else None,
+        ready_to_leave_minutes=95 if complete else None,
+    )
+    with unit_of_work(engine, actor="tester") as session:
+        ts = record_session(session, user=NURSE, data=data, settings=RemsSettings(timezone=str(zone.key)))
+        assert ts.id is not None
+        return ts.id
+
+
+def _screen(page_app: AppFactory, page: str, role: str, *, session_id: int | None = None,
+            username: str = "tester") -> AppTest:
+    """The page opened through the app's navigation (as in the browser), signed in with `role`."""
+    at = page_app("app.py", roles=(role,), username=username).run()
+    if session_id is not None:
+        at.query_params["session"] = str(session_id)
+    return at.switch_page(page).run()
+
+
+def _count(engine: Engine) -> int:
+    with unit_of_work(engine, actor="tester") as session:
+        return int(session.exec(select(func.count()).select_from(TreatmentSession)).one())
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_signed_out_sees_only_the_prompt(page_app: AppFactory, page: str) -> None:
+    at = page_app(page).run()
+    assert not at.exception
+    assert "Please sign in" in at.info[0].value
+    assert not at.title
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("role", ["nurse", "admin", "billing"])
+def test_each_role_opens_each_screen(page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo, page: str,
+                                     role: str) -> None:
+    _seed(app_db)
+    at = _screen(page_app, page, role)
+    assert not at.exception
+    assert at.title and not any("does not allow" in e.value for e in at.error)
+
+
+def test_not_enrolled_patient_cannot_start(page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo) -> None:
+    patient_id, _ = _seed(app_db, enrolled=False)
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
+    at.selectbox(key="rems_new_patient").select(patient_id).run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "Cannot start" in errors and "not enrolled in the SPRAVATO REMS" in errors
+    assert any("Patient Enrollment Form" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "rems_start"]
+
+
+def test_nurse_log_refuses_errors_and_saves_nothing(page_app: AppFactory, app_db: Engine,
+                                                    clinic_zone: ZoneInfo) -> None:
+    patient_id, _ = _seed(app_db)
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
+    at.selectbox(key="rems_new_patient").select(patient_id).run()
+    at.button(key="rems_start").click().run()
+    first = (datetime.now(clinic_zone) - timedelta(minutes=30)).time().replace(second=0, microsecond=0)
+    at.time_input(key=PREFIX + "device_1").set_value(first).run()
+    at.button(key="rems_save").click().run()
+    assert not at.exception
+    message = at.error[0].value
+    assert message.startswith("Nothing was saved")
+    assert "No food for 2 hours" in message and "take the blood pressure before dosing" in message
+    assert _count(app_db) == 0
+
+
+def test_nurse_saves_the_start_of_a_session(page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo) -> None:
+    patient_id, _ = _seed(app_db, medication="lorazepam")
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
+    at.selectbox(key="rems_new_patient").select(patient_id).run()
+    at.button(key="rems_start").click().run()
+    assert any("benzodiazepines: lorazepam" in w.value for w in at.warning)
+    for key in ("no_food_2h", "no_liquids_30min", "nasal_medication_ok", "ride_home_confirmed"):
+        at.toggle(key=PREFIX + key).set_value(True)
+    reading_time = (datetime.now(clinic_zone) - timedelta(minutes=5)).time().replace(second=0, microsecond=0)
+    at.time_input(key=PREFIX + "pre.time").set_value(reading_time)
+    at.number_input(key=PREFIX + "pre.systolic").set_value(152)
+    at.number_input(key=PREFIX + "pre.diastolic").set_value(95)
+    at.number_input(key=PREFIX + "pre.spo2").set_value(98)
+    at.run()
+    assert any("above 140/90" in w.value for w in at.warning)
+    at.button(key="rems_save").click().run()
+    assert not at.exception and not at.error
+    assert _count(app_db) == 1
+    assert any("Session saved · monitoring form draft" in s.value for s in at.success)
+
+
+def test_open_session_shows_clock_and_form_download(page_app: AppFactory, app_db: Engine,
+                                                    clinic_zone: ZoneInfo) -> None:
+    patient_id, site_id = _seed(app_db)
+    session_id = _record_today(app_db, clinic_zone, patient_id, site_id, complete=False)
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse", session_id=session_id)
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert labels == ["Since first device", "~40-min BP", "Earliest discharge"]
+    assert at.metric[0].value.endswith(" min")
+    assert any("2-hour minimum was reached" in w.value for w in at.warning)
+    assert [b for b in at.button if b.key == "rems_save"]
+
+
+def test_billing_reads_but_cannot_record(page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo) -> None:
+    patient_id, site_id = _seed(app_db)
+    session_id = _record_today(app_db, clinic_zone, patient_id, site_id)
+    at = _screen(page_app, "pages/rems_sessions.py", "billing", session_id=session_id)
+    assert not at.exception
+    assert "can read session logs" in at.info[0].value
+    assert not [b for b in at.button if b.key in ("rems_save", "rems_start")]
+    assert all(t.disabled for t in at.toggle)
+    assert at.get("download_button"), "billing may download the monitoring form"
+    assert not [b for b in at.button if b.label == "Record submission"]
+    nurse = _screen(page_app, "pages/rems_sessions.py", "nurse", session_id=session_id, username="nurse2")
+    assert [b for b in nurse.button if b.label == "Record submission"]
+    assert [b for b in nurse.button if b.key == "rems_save"]
+
+
+def test_dashboard_lists_sessions_forms_and_blocked(page_app: AppFactory, app_db: Engine,
+                                                    clinic_zone: ZoneInfo) -> None:
+    patient_id, site_id = _seed(app_db)
+    _record_today(app_db, clinic_zone, patient_id, site_id)
+    _record_today(app_db, clinic_zone, patient_id, site_id, days_ago=9)
+    blocked_id, _ = _seed(app_db, enrolled=False)
+    with unit_of_work(app_db, actor="tester") as session:
+        session.add(TreatmentCourse(patient_id=blocked_id, indication="TRD", start_date=date.today()))
+    at = _screen(page_app, "pages/rems_dashboard.py", "nurse")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Sessions today"] == "1"
+    assert metrics["Forms overdue"] == "1"
+    assert any("not enrolled in the SPRAVATO REMS" in e.value for e in at.error)
+    if authorization_tracking_available():
+        # Neither patient has an approved authorization: both are listed for it, one also for enrollment.
+        assert metrics["Patients blocked"] == "3"
+        assert sum("No approved authorization" in e.value for e in at.error) == 2
+    else:
+        assert metrics["Patients blocked"] == "1"
+        assert any("authorization tracking not available" in c.value for c in at.caption)
+    assert any("2 day(s) late" in e.value for e in at.error)
+
+
+def test_enrollment_page_saves_and_billing_cannot(page_app: AppFactory, app_db: Engine,
+                                                  clinic_zone: ZoneInfo) -> None:
+    patient_id, _ = _seed(app_db, enrolled=False)
+    at = _screen(page_app, "pages/rems_patients.py", "nurse")
+    at.selectbox(key="rems_patient").select(patient_id).run()
+    assert any("not enrolled" in e.value for e in at.error)
+    today = datetime.now(clinic_zone).date()
+    dates = at.date_input
+    dates[0].set_value(today)
+    dates[1].set_value(today)
+    dates[2].set_value(today)
+    at.text_input[0].set_value("ENR-77")
+    at.button[0].click().run()
+    assert not at.exception
+    with unit_of_work(app_db, actor="tester") as session:
+        enrollment = session.exec(select(RemsEnrollment).where(RemsEnrollment.patient_id == patient_id)).one()
+        assert enrollment.confirmation_number == "ENR-77"
+    billing = _screen(page_app, "pages/rems_patients.py", "billing", username="biller")
+    billing.selectbox(key="rems_patient").select(patient_id).run()
+    assert all(d.disabled for d in billing.date_input)
