@@ -33,7 +33,7 @@ else:
         sections.setdefault(spec.section, []).append(
             st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path)
         )
-    navigation = st.navigation(sections)
+    navigation = st.navigation(sections, expanded=True)
     with st.sidebar:
         st.markdown(f"**{user.display_name}**")
         st.caption(" · ".join(user.roles))

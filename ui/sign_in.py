@@ -79,10 +79,15 @@ def _demo_notice() -> None:
         accounts = demo_sign_ins(session)
     if not accounts:
         return
-    st.divider()
-    st.markdown("#### Demo sign-ins")
-    st.caption(
-        "Synthetic demo data only — no real patients. "
-        "Disable with `DESK_DEMO=0` before real use and remove the demo accounts."
-    )
-    st.table([{"username": name, "password": DEMO_PASSWORD_HINT, "roles": roles} for name, roles in accounts])
+    with st.container(border=True):
+        st.subheader("Demo sign-ins", anchor=False)
+        st.caption(
+            "Synthetic demo data only — no real patients. "
+            "Disable with `DESK_DEMO=0` before real use and remove the demo accounts."
+        )
+        st.table(
+            [
+                {"username": name, "password": DEMO_PASSWORD_HINT, "roles": roles.replace(",", ", ")}
+                for name, roles in accounts
+            ]
+        )

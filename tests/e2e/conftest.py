@@ -1,0 +1,180 @@
+"""Real-browser fixtures: one live `streamlit run app.py` server per test session, driven by Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("DESK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+DEMO_PASSWORD = "spravato-demo"
+# The demo accounts desk/demo.py creates, and the roles each one holds.
+DEMO_ACCOUNTS = {
+    "admin": ("admin",),
+    "billing": ("billing",),
+    "nurse": ("nurse",),
+    "lead": ("billing", "nurse"),
+}
+START_TIMEOUT_S = 120
+UI_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running desk: its address, database and captured output."""
+
+    base_url: str
+    database_url: str
+    log_path: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real app on a free port with a fresh SQLite file and demo data; output goes to server.log."""
+    workdir = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    database_url = f"sqlite:///{workdir / 'desk.sqlite3'}"
+    log_path = Path(os.environ.get("DESK_E2E_LOG", workdir / "server.log"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DESK_DATA_DIR": str(workdir),
+        "DESK_DEMO": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", "app.py",
+                "--server.port", str(port),
+                "--server.address", "127.0.0.1",
+                "--server.headless", "true",
+                "--browser.gatherUsageStats", "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while not _healthy(base_url):
+                if process.poll() is not None:
+                    pytest.fail(f"the app exited with {process.returncode}; see {log_path}:\n{log_path.read_text()}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the app did not become healthy within {START_TIMEOUT_S} s; see {log_path}")
+                time.sleep(0.2)
+            yield LiveServer(base_url, database_url, log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything in tests/e2e carries the e2e marker (select or skip with -m)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium through Playwright (Playwright's own browser download is not used)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (scripts/test.sh does this)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser(chromium: Browser) -> Iterator[Page]:
+    """A fresh browser context (own cookies, own Streamlit session) per test; yields its page."""
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def wait_for_app(page: Page) -> None:
+    """Wait until Streamlit has finished a script run (no 'running' indicator) and the app is on screen."""
+    page.wait_for_selector("[data-testid=stApp]")
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget]')"
+        " && document.querySelector('[data-testid=stAppViewContainer]')"
+    )
+
+
+def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
+    """Open the desk, fill the sign-in form, submit, and wait for the result (page or error)."""
+    page.goto(base_url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_selector(
+        "[data-testid=stSidebarNav], [data-testid=stAlertContentError]"
+    )
+    wait_for_app(page)
+
+
+def sidebar_titles(page: Page) -> list[str]:
+    """The page titles listed in the sidebar navigation."""
+    links = page.locator("[data-testid=stSidebarNav] [data-testid=stSidebarNavLink]")
+    texts = links.evaluate_all(
+        """links => links.map(link => {
+            const copy = link.cloneNode(true);
+            copy.querySelectorAll('[data-testid=stIconMaterial]').forEach(icon => icon.remove());
+            return copy.textContent;
+        })"""
+    )
+    return [re.sub(r"\s+", " ", str(text)).strip() for text in texts]
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page PNG to artifacts/screenshots/<name>.png (CI keeps that folder)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
