@@ -1,0 +1,42 @@
+"""Payer policies: each policy's criteria tree with sources, review date and gaps; the errors of broken files."""
+
+from ui.guard import require_role
+
+user = require_role("pages/payers.py")
+
+import streamlit as st  # noqa: E402
+
+from desk.settings import load_settings  # noqa: E402
+from ui.policies import policy_catalog  # noqa: E402
+from ui.policy_view import render_policy  # noqa: E402
+
+st.title("Payer policies")
+catalog = policy_catalog()
+policies = sorted(catalog.policies.values(), key=lambda p: p.payer.lower())
+incomplete = [p for p in policies if p.incomplete]
+st.caption(
+    f"{len(policies)} policies from `{load_settings().payers_dir}` · {len(incomplete)} incomplete · "
+    "criteria are paraphrased; check each against its source before relying on it. "
+    "To add a payer, see payers/README.md."
+)
+
+if catalog.problems:
+    with st.container(border=True):
+        st.error(
+            f"{len(catalog.broken_files)} policy file(s) could not be loaded; the other policies work normally.",
+            icon=":material/error:",
+        )
+        for file_name in catalog.broken_files:
+            st.markdown(f"**{file_name}**")
+            st.code("\n".join(f"{p.path or '(file)'}: {p.message}" for p in catalog.problems if p.file == file_name),
+                    language=None, wrap_lines=True)
+
+names = {p.id: f"{p.payer}" + (" (incomplete)" if p.incomplete else "") for p in policies}
+chosen = st.multiselect("Show", options=list(names), format_func=names.__getitem__, placeholder="All payers")
+
+for policy in policies:
+    if chosen and policy.id not in chosen:
+        continue
+    flag = " · :orange-badge[:material/content_cut: incomplete]" if policy.incomplete else ""
+    with st.expander(f"**{policy.payer}** — {policy.title}{flag}", expanded=len(chosen) == 1):
+        render_policy(policy, catalog.files.get(policy.id, ""))

@@ -1,0 +1,83 @@
+"""The patient record's eligibility panel: the patient against each coverage's payer, or every payer side by side."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from desk.auth import CurrentUser
+from desk.policies.drugs import default_drugs
+from desk.policies.eligibility import coverage_eligibility, every_payer
+from desk.policies.schema import INDICATION_NAMES, INDICATIONS, PHASES
+from ui.context import work
+from ui.policies import policy_catalog
+from ui.policy_view import DECISION_BADGE, render_evaluation
+
+_DECISION_TEXT = {
+    "meets": "meets", "does_not_meet": "does not meet", "needs_info": "needs information",
+    "needs_attestation": "needs attestation", "not_covered": "not covered",
+}
+
+
+def render_eligibility(patient_id: int, user: CurrentUser) -> None:
+    """Evaluate the patient against the payer of each coverage, with per-criterion evidence."""
+    key = f"elig-{patient_id}"
+    catalog = policy_catalog()
+    drugs = default_drugs()
+    c1, c2, c3 = st.columns([2, 2, 2])
+    indication = c1.segmented_control(
+        "Indication", INDICATIONS, default="trd", format_func=lambda i: i.upper(), key=f"{key}-ind"
+    ) or "trd"
+    phase = c2.segmented_control(
+        "Phase", PHASES, default="initial", format_func=str.capitalize, key=f"{key}-phase"
+    ) or "initial"
+    as_of = c3.date_input("As of", value=date.today(), max_value=date.today(), key=f"{key}-asof")
+    st.caption(INDICATION_NAMES[indication])
+    if catalog.problems:
+        st.caption(f":material/error: {len(catalog.broken_files)} policy file(s) are broken and left out; "
+                   "see Payer policies.")
+
+    with work(user.username) as session:
+        results = coverage_eligibility(session, patient_id=patient_id, catalog=catalog, drugs=drugs,
+                                       indication=indication, phase=phase, as_of=as_of)
+        compare = st.toggle("Compare every payer side by side", key=f"{key}-all")
+        side_by_side = (
+            every_payer(session, patient_id=patient_id, catalog=catalog, drugs=drugs, indication=indication,
+                        phase=phase, as_of=as_of)
+            if compare else []
+        )
+
+    if not results:
+        st.info("This patient has no coverage on file. Add a coverage, or compare every payer below.")
+    for item in results:
+        with st.container(border=True):
+            st.markdown(f"#### {item.priority.capitalize()} coverage · `{item.payer_id}` · {item.plan_type}")
+            if item.evaluation is not None:
+                st.markdown(f"**{item.evaluation.payer_name}** — {item.evaluation.policy_number or 'policy'} "
+                            f"(reviewed {item.evaluation.reviewed_on})")
+                render_evaluation(item.evaluation, key=f"{key}-{item.coverage_id}")
+            else:
+                st.warning(item.no_policy_message, icon=":material/policy:")
+                if item.reference is not None:
+                    with st.expander("Generic commercial checklist (reference only)"):
+                        render_evaluation(item.reference, key=f"{key}-{item.coverage_id}-ref")
+
+    if side_by_side:
+        table = pd.DataFrame([
+            {
+                "Payer": e.payer_name,
+                "Decision": _DECISION_TEXT[e.decision],
+                "Met": sum(1 for c in e.criteria if not c.is_group and c.status == "met"),
+                "Not met": sum(1 for c in e.criteria if not c.is_group and c.status == "not_met"),
+                "Unknown": sum(1 for c in e.criteria if not c.is_group and c.status == "unknown"),
+                "Attest": sum(1 for c in e.criteria if not c.is_group and c.status == "attest"),
+                "Incomplete policy": "yes" if e.policy_incomplete else "",
+            }
+            for e in side_by_side
+        ])
+        st.dataframe(table, hide_index=True, use_container_width=True, key=f"{key}-compare")
+        for evaluation in side_by_side:
+            with st.expander(f"{evaluation.payer_name} — {DECISION_BADGE[evaluation.decision]}"):
+                render_evaluation(evaluation, key=f"{key}-cmp-{evaluation.payer}")

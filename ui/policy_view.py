@@ -1,0 +1,165 @@
+"""Rendering of policy criteria trees and evaluation results (shared by the Payers page and the patient record)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from desk.policies.evaluator import CriterionResult, Evaluation
+from desk.policies.schema import INDICATION_NAMES, AllOf, AnyOf, AtLeast, Policy, Rule, Variant
+
+STATUS_BADGE = {
+    "met": ":green-badge[:material/check: met]",
+    "not_met": ":red-badge[:material/close: not met]",
+    "unknown": ":orange-badge[:material/help: unknown]",
+    "attest": ":blue-badge[:material/edit_note: attest]",
+}
+DECISION_BADGE = {
+    "meets": ":green-badge[:material/check_circle: Meets criteria]",
+    "does_not_meet": ":red-badge[:material/cancel: Does not meet]",
+    "needs_info": ":orange-badge[:material/help: Needs information]",
+    "needs_attestation": ":blue-badge[:material/edit_note: Needs attestation]",
+    "not_covered": ":gray-badge[:material/block: Not covered]",
+}
+_STATUS_TEXT = {"met": "✅ met", "not_met": "❌ not met", "unknown": "❓ unknown", "attest": "✍️ attest"}
+_GROUP_WORDS = {"all": "All of", "any": "Any of", "at_least": "At least {n} of"}
+
+
+def _source_link(policy: Policy, source: str) -> str:
+    key = source.split(":", 1)[0].strip()
+    ref = policy.sources.get(key)
+    if ref is None:
+        return source
+    label = ref.title + (f" ({ref.kind})" if ref.kind else "")
+    where = source.split(":", 1)[1].strip() if ":" in source else ""
+    text = f"{label}{' — ' + where if where else ''}"
+    return f"[{text}]({ref.url})" if ref.url else text
+
+
+def criteria_markdown(policy: Policy, rule: Rule, depth: int = 0) -> str:
+    """The criteria tree as a nested markdown list."""
+    indent = "    " * depth
+    if isinstance(rule, AllOf | AnyOf | AtLeast):
+        words = _GROUP_WORDS[rule.kind].format(n=getattr(rule, "n", ""))
+        line = f"{indent}- **{words}:** {rule.text if rule.text != 'All of the following' else ''}".rstrip()
+        children = "\n".join(criteria_markdown(policy, child, depth + 1) for child in rule.rules)
+        return f"{line}\n{children}"
+    needs = {"documentation": "documentation", "attestation": "prescriber attestation", "none": ""}[rule.needs]
+    badge = f" :gray-badge[{needs}]" if needs else ""
+    return (
+        f"{indent}- {rule.text}{badge}  \n{indent}  :small[`{rule.kind}` · `{rule.id}` · "
+        f"{_source_link(policy, rule.source)}]"
+    )
+
+
+def render_variant(policy: Policy, variant: Variant) -> None:
+    approval = variant.approval
+    facts = []
+    if approval.length:
+        facts.append(f"**Approval:** {approval.length.describe()}")
+    if approval.length_note:
+        facts.append(approval.length_note)
+    for cap in approval.quantity_caps:
+        note = f" ({cap.note})" if cap.note else ""
+        facts.append(f"**Quantity:** {cap.devices} devices per {cap.per_days} days{note}")
+    for dose in approval.dose_caps:
+        text = f"**Dose:** up to {dose.max_mg_per_session} mg per session"
+        if dose.max_sessions_per_week:
+            text += f", {dose.max_sessions_per_week} sessions a week"
+        if dose.weeks:
+            text += f" for {dose.weeks} weeks"
+        facts.append(text + (f" ({dose.note})" if dose.note else ""))
+    if facts:
+        st.markdown("  \n".join(facts))
+    if variant.incomplete:
+        st.warning(f"Incomplete: {variant.incomplete}", icon=":material/content_cut:")
+    if variant.position != "covered_with_pa":
+        st.error(f"Not covered for {INDICATION_NAMES[variant.indication]} ({variant.phase}).")
+    for note in variant.notes:
+        st.info(note, icon=":material/info:")
+    if variant.required_documents:
+        st.markdown("**Required documents**\n" + "\n".join(f"- {d}" for d in variant.required_documents))
+    if variant.criteria is not None:
+        st.markdown("**Criteria**")
+        st.markdown(criteria_markdown(policy, variant.criteria))
+
+
+def _evidence_rows(criteria: list[CriterionResult]) -> pd.DataFrame:
+    rows = []
+    for c in criteria:
+        label = ("\u2003" * c.depth) + (f"{c.text}" if not c.is_group else f"[{c.kind.replace('_', ' ')}] {c.text}")
+        rows.append({
+            "Criterion": label,
+            "Status": _STATUS_TEXT[c.status],
+            "Evidence": " ".join(c.evidence),
+            "Source": c.source,
+        })
+    return pd.DataFrame(rows)
+
+
+def render_evaluation(evaluation: Evaluation, *, key: str) -> None:
+    """Decision, missing items, notes and the per-criterion evidence of one evaluation."""
+    st.markdown(DECISION_BADGE[evaluation.decision])
+    if evaluation.policy_incomplete:
+        st.caption(":material/content_cut: This payer's policy file is incomplete; see the notes.")
+    if evaluation.missing:
+        st.markdown("**Still needed**\n" + "\n".join(f"- {m}" for m in evaluation.missing))
+    for note in evaluation.notes:
+        st.caption(f":material/info: {note}")
+    if evaluation.criteria:
+        st.dataframe(
+            _evidence_rows(evaluation.criteria), hide_index=True, use_container_width=True, key=f"{key}-table",
+            column_config={"Evidence": st.column_config.TextColumn(width="large")},
+        )
+    if evaluation.approval is not None:
+        terms = evaluation.approval
+        parts = [f"Approval: {terms.length}" if terms.length else terms.length_note]
+        parts += terms.quantity_caps + terms.dose_caps
+        st.caption(" · ".join(p for p in parts if p))
+
+
+def render_policy(policy: Policy, file_name: str) -> None:
+    """One policy: identification, submission, clocks, codes, gaps, sources and a tab per variant."""
+    left, right = st.columns([3, 2])
+    with left:
+        lines = [
+            f"**File:** `{file_name}` · **id:** `{policy.id}`",
+            f"**Policy:** {policy.policy_number or '—'} · **version:** {policy.version or '—'} · "
+            f"**effective:** {policy.effective_date or 'not stated'}",
+            f"**Plan types:** {', '.join(policy.plan_types)} · **benefit:** {policy.benefit}",
+            f"**Reviewed:** {policy.reviewed_on}",
+            f"**Source:** {policy.source_url or 'no public address on file'}",
+        ]
+        if policy.benefit_note:
+            lines.append(f":small[{policy.benefit_note}]")
+        st.markdown("  \n".join(lines))
+    with right:
+        clock = policy.clock_for(None)
+        submission = "; ".join(
+            f"{c.channel} {c.number or c.url}".strip() + (f" ({c.note})" if c.note else "") for c in policy.submission
+        )
+        st.markdown("  \n".join([
+            f"**Position:** {policy.position.status.replace('_', ' ')} {policy.position.note}".strip(),
+            f"**Submit by:** {submission or 'not on file'}",
+            f"**Form:** `{policy.form_template}`",
+            f"**Decision clock:** {clock.standard_hours} h standard / {clock.expedited_hours} h expedited"
+            f" ({clock.source or 'payer file'})" if clock else "**Decision clock:** not on file",
+            "**Billing codes:** " + (", ".join(
+                c.code + (f" from {c.accepted_from}" if c.accepted_from else "")
+                + (f" until {c.accepted_until}" if c.accepted_until else "") for c in policy.billing_codes
+            ) or "not on file"),
+        ]))
+    if policy.incomplete:
+        st.warning("Incomplete — not on file:\n" + "\n".join(f"- {m}" for m in policy.completeness.missing),
+                   icon=":material/content_cut:")
+    st.markdown("**Sources:** " + " · ".join(
+        (f"[{ref.title}]({ref.url})" if ref.url else ref.title) + f" ({ref.kind})" for ref in policy.sources.values()
+    ))
+    if not policy.variants:
+        st.info("No criteria: see the position above.")
+        return
+    tabs = st.tabs([f"{v.indication.upper()} · {v.phase}" for v in policy.variants])
+    for tab, variant in zip(tabs, policy.variants, strict=True):
+        with tab:
+            st.caption(INDICATION_NAMES[variant.indication])
+            render_variant(policy, variant)
