@@ -175,8 +175,7 @@ with patient_tab:
         totals = picture.totals
         terms = totals.terms
         m1, m2, m3 = st.columns(3)
-        m1.metric("Drug benefit remaining", format_cents(totals.drug.remaining_cents),
-                  help=f"Used {format_cents(totals.drug.used_cents)} of {format_cents(totals.drug.maximum_cents)}")
+        m1.metric("Drug benefit remaining", format_cents(totals.drug.remaining_cents))
         m1.caption(f"Used {format_cents(totals.drug.used_cents)} of {format_cents(totals.drug.maximum_cents)}"
                    + (" · maximum unconfirmed" if terms.is_unconfirmed("drug_benefit_max_cents") else ""))
         if totals.observation.maximum_cents is None:
@@ -434,6 +433,7 @@ with terms_tab:
             for f in TERM_FIELDS
         ],
         hide_index=True, use_container_width=True,
+        column_config={"Value": st.column_config.TextColumn(width="medium")},
     )
     if user.has_any("admin"):
         terms_key = f"terms_version_{terms_year}"

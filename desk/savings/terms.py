@@ -10,7 +10,7 @@ unconfirmed. Unconfirmed values ship marked as such until an administrator confi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
@@ -139,7 +139,7 @@ def _from_row(row: SavingsTerms, *, year: int, stored: bool) -> ProgramTerms:
 def shipped_terms(year: int) -> ProgramTerms:
     """The defaults the desk ships with, unconfirmed values marked."""
     row = SavingsTerms(year=year, unconfirmed=",".join(sorted(SHIPPED_UNCONFIRMED)), **SHIPPED_DEFAULTS)  # type: ignore[arg-type]
-    return _from_row(row, year=year, stored=False)
+    return replace(_from_row(row, year=year, stored=False), carried_from=None)
 
 
 def terms_for_year(session: Session, *, year: int) -> ProgramTerms:

@@ -23,7 +23,7 @@ def values(**changes: Any) -> dict[str, Any]:
 
 def test_shipped_defaults_mark_the_unconfirmed_figures(session: Session) -> None:
     terms = terms_for_year(session, year=2026)
-    assert not terms.stored
+    assert not terms.stored and terms.carried_from is None
     assert terms.drug_benefit_max_cents == 715_000
     assert terms.patient_cost_per_treatment_cents == 1000
     assert terms.max_devices_per_day == 3
