@@ -71,7 +71,7 @@ with add_tab:
             ]
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
     st.subheader("Field map")
     st.caption(
@@ -134,7 +134,7 @@ with stored_tab:
     if not rows:
         st.info("No payer forms stored yet: every payer gets the desk's generic request form.")
     else:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         chosen = st.selectbox("Download a stored template", [r["id"] for r in rows],
                               format_func=lambda i: next(f"{r['payer']} · {r['form']} (rev {r['revision']})"
                                                          for r in rows if r["id"] == i))

@@ -275,17 +275,19 @@ def _layout_appearance(
     da = bytes(f.default_appearance or b"/Helv 9 Tf 0 g")
     match = _TF.search(da)
     size = float(match.group(0).split()[-2]) if match else 9.0
-    if size <= 0:
-        size = 9.0
-        da = _TF.sub(lambda m: m.group(0).rsplit(b" ", 2)[0] + b" 9 Tf", da)
     if not match:
         da = b"/Helv 9 Tf 0 g " + da
+    # Auto-sized (0 Tf) text, or a box too low for one line at the /DA size: fit the size to the box.
+    fitted = min(size if size > 0 else 9.0, max((height - 2) / 1.15, 4.0))
+    if fitted != size:
+        size = fitted
+        da = _TF.sub(lambda m: m.group(0).rsplit(b" ", 2)[0] + f" {size:.2f} Tf".encode(), da)
     ops = [b"/Tx BMC", b"q", f"1 1 {width - 2:.2f} {height - 2:.2f} re W n".encode(), b"BT", da]
     if pdf_field.multiline:
         leading = size * 1.18
-        y = height - 2 - size
-        for line in _wrap(text, size, width - 4):
-            if y < 0:
+        y = max(height - 1 - size * 0.95, 1.0)
+        for number, line in enumerate(_wrap(text, size, width - 4)):
+            if number and y < 0:
                 break
             ops.append(f"1 0 0 1 2 {y:.2f} Tm".encode() + b" " + _pdf_string(line) + b" Tj")
             y -= leading

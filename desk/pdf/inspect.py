@@ -108,9 +108,7 @@ def check_pdf(data: bytes, *, limits: PdfLimits) -> PdfSummary:
     if len(data) == 0:
         raise PdfRejected("the file is empty")
     if len(data) > limits.max_bytes:
-        raise PdfRejected(
-            f"the file is {len(data) / 1048576:.1f} MB; the limit is {limits.max_bytes / 1048576:.0f} MB"
-        )
+        raise PdfRejected(f"the file is {_size(len(data))}; the limit is {_size(limits.max_bytes)}")
     pdf = open_pdf(data)
     with pdf:
         _check_objects(pdf, limits)
@@ -130,6 +128,10 @@ def check_pdf(data: bytes, *, limits: PdfLimits) -> PdfSummary:
                 "ask the payer for a static PDF version or print it to PDF"
             )
         return PdfSummary(pages=pages, has_form=bool(fields), has_xfa=has_xfa, fields=fields)
+
+
+def _size(count: int) -> str:
+    return f"{count / 1048576:.1f} MB" if count >= 1048576 else f"{count / 1024:.0f} KB"
 
 
 def _has_xfa(pdf: pikepdf.Pdf) -> bool:
