@@ -1,0 +1,31 @@
+"""Build a 30-page submission packet (10 documents of 3 pages, each checked as an upload). Target < 1 s."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+from reportlab.pdfgen.canvas import Canvas
+
+from bench.common import Result, median_ms
+from desk.pdf.inspect import PdfLimits
+from desk.pdf.packet import PacketPart, build_packet
+
+
+def _document(number: int) -> bytes:
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, invariant=1)
+    for page in range(1, 4):
+        canvas.setFont("Helvetica", 11)
+        for line in range(40):
+            canvas.drawString(60, 780 - line * 18, f"Chart note {number}, page {page}, line {line}: synthetic text.")
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def run(quick: bool) -> Iterable[Result]:
+    parts = [PacketPart(f"Document {n}", _document(n), uploaded=True) for n in range(10)]
+    limits = PdfLimits()
+    ms = median_ms(lambda: build_packet(parts, limits=limits), repeat=3 if quick else 10, warmup=1)
+    yield Result("packet", "30-page packet median", ms, "ms")

@@ -1,0 +1,53 @@
+"""Fill + flatten the REMS worksheet: the desk's fill_form against pikepdf alone, in the same run.
+
+The baseline fills the same values with `pikepdf.form.Form` (qpdf appearances) and flattens with
+qpdf: what the desk adds on top is the field-map resolution, checks and the on-state handling.
+Targets: median <= 30 ms and <= 2x the baseline.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from typing import Any
+
+import pikepdf
+from pikepdf.form import DefaultAppearanceStreamGenerator, Form
+
+from bench.common import Result, median_ms
+from desk.pdf.fieldmap import load_field_map
+from desk.pdf.fill import fill_form, resolve_values
+from desk.pdf.inspect import fields_of
+from desk.pdf.sample_data import sample_rems_session
+from desk.settings import PROJECT_ROOT
+
+
+def _baseline(template: bytes, values: dict[str, Any]) -> bytes:
+    with pikepdf.open(io.BytesIO(template)) as pdf:
+        form = Form(pdf, DefaultAppearanceStreamGenerator)
+        for name, value in values.items():
+            field = form[name]
+            if isinstance(value, bool):
+                field.checked = value
+            elif name == "dose" or name == "patient_sex":
+                if value is not None:
+                    field.value = pikepdf.Name("/" + value)
+            else:
+                field.value = value
+        pdf.flatten_annotations(mode="all")
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def run(quick: bool) -> Iterable[Result]:
+    forms = PROJECT_ROOT / "forms"
+    template = (forms / "rems_pmf.pdf").read_bytes()
+    field_map = load_field_map(forms / "rems_pmf.yaml")
+    data = sample_rems_session()
+    values = resolve_values(field_map=field_map, fields={f.name: f for f in fields_of(template)}, data=data)
+    repeat = 15 if quick else 60
+    baseline = median_ms(lambda: _baseline(template, values), repeat=repeat)
+    ours = median_ms(lambda: fill_form(template=template, field_map=field_map, data=data, flatten=True),
+                     repeat=repeat)
+    yield Result("pdf_fill", "rems_pmf fill+flatten median (pikepdf alone as baseline)", ours, "ms", baseline)
