@@ -112,7 +112,7 @@ class Spec:
     site: int = 0
     prescriber: int = 0
     profile: Profile = field(default_factory=Profile)
-    age: int = 44
+    age: int | None = None
     benefit: str = "medical"
     secondary: tuple[str, str] | None = None
     note: str = ""
@@ -204,6 +204,8 @@ _SCORES = {
     "moderate": (("MADRS", 26), ("HAM-D17", 16), ("PHQ-9", 16)),
     "mild": (("MADRS", 16), ("HAM-D17", 11), ("PHQ-9", 8)),
 }
+_ZIP = {"MA": "02110", "MI": "48201", "RI": "02903", "MN": "55401", "MD": "21201", "ND": "58102", "PA": "15222",
+        "OK": "73102", "PR": "00901", "NC": "27601", "OH": "44114"}
 _PAYER_PREFIX = {
     "cigna": "CGN", "uhc": "UHC", "carefirst": "CFB", "bcbsnd": "BND", "highmark": "HMK", "bcbsok": "BOK",
     "triple-s": "TSS", "bcbsma": "BMA", "bcbsnc": "BNC", "medical-mutual": "MMO", "generic-commercial": "GEN",
@@ -350,8 +352,11 @@ def _users(session: Session) -> list[User]:
     return users
 
 
-def _birth_date(today: date, age: int, index: int) -> date:
-    return date(today.year - age - 1, 1 + index % 12, 1 + (index * 7) % 28)
+def _birth_date(today: date, age: int | None, index: int) -> date:
+    """A birth date making the patient exactly `age` today (or an age from 24 to 69 spread over the list)."""
+    years = age if age is not None else 24 + (index * 11) % 46
+    last_birthday = date(today.year - years, today.month, min(today.day, 28))
+    return last_birthday - timedelta(days=20 + (index * 37) % 300)
 
 
 def load_demo(engine: Engine, *, today: date | None = None) -> dict[str, Any]:
@@ -395,6 +400,7 @@ def _load_patient(
             address_line=f"{10 + index} Fictional Lane",
             city="Demo City",
             state=spec.state,
+            zip_code=_ZIP.get(spec.state, ""),
             phone=f"555-555-01{index % 100:02d}",
             prescriber_id=prescribers[spec.prescriber].id,
         ),

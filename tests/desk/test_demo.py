@@ -188,3 +188,12 @@ def test_cli_demo_command(tmp_path: Path) -> None:
                            text=True, timeout=120)
     assert again.returncode == 1
     assert "already has accounts" in again.stderr
+
+
+def test_ages_spread_with_one_minor(demo: dict[str, object], engine: Engine) -> None:
+    with Session(engine) as session:
+        dobs = [p.dob for p in session.exec(select(Patient)).all()]
+    ages = [TODAY.year - d.year - ((TODAY.month, TODAY.day) < (d.month, d.day)) for d in dobs]
+    assert sum(1 for a in ages if a < 18) == 1
+    assert min(a for a in ages if a >= 18) < 30 and max(ages) > 65
+    assert len(set(dobs)) == len(dobs)

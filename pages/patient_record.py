@@ -1,0 +1,71 @@
+"""Patient record: demographics, coverage, diagnoses, trials, scales, medications and screening, stays."""
+
+from ui.guard import require_role
+
+user = require_role("pages/patient_record.py")
+
+from datetime import date  # noqa: E402
+
+import streamlit as st  # noqa: E402
+
+from desk.errors import NotFound  # noqa: E402
+from desk.imports import known_payer_ids  # noqa: E402
+from desk.patients import get_patient_record  # noqa: E402
+from desk.reference import ReferenceDataError, category_labels  # noqa: E402
+from desk.sites import list_prescribers, list_sites  # noqa: E402
+from ui.context import get_settings, work  # noqa: E402
+from ui.editing import show_notice  # noqa: E402
+from ui.patient_record import RECORD_TABS, RecordContext  # noqa: E402
+from ui.spec_form import show_stale  # noqa: E402
+
+PATIENT_KEY = "patient_id"
+
+patient_id = st.session_state.get(PATIENT_KEY)
+if not isinstance(patient_id, int):
+    st.title("Patient record")
+    st.info("Open a patient from the patient list first.")
+    if st.button("Go to Patients", icon=":material/groups:"):
+        st.switch_page("pages/patients.py")
+    st.stop()
+
+today = date.today()
+try:
+    with work(user.username) as session:
+        record = get_patient_record(session, patient_id=patient_id, today=today)
+        sites = list(list_sites(session))
+        prescribers = list(list_prescribers(session))
+except NotFound:
+    st.session_state.pop(PATIENT_KEY, None)
+    st.title("Patient record")
+    st.error("This patient record no longer exists.")
+    if st.button("Go to Patients", icon=":material/groups:"):
+        st.switch_page("pages/patients.py")
+    st.stop()
+except ReferenceDataError as exc:
+    st.error(f"The drug reference file is broken, so trials cannot be checked: {exc}")
+    st.stop()
+
+patient = record.patient
+age = today.year - patient.dob.year - ((today.month, today.day) < (patient.dob.month, patient.dob.day))
+st.title(f"{patient.last_name}, {patient.first_name}")
+st.caption(
+    f"MRN {patient.mrn} · born {patient.dob.strftime('%m/%d/%Y')} (age {age}) · {record.site.name}"
+    + (f" · prescriber {record.prescriber.display_name}" if record.prescriber else " · no prescriber")
+    + " · payers: " + (", ".join(c.payer_id for c in record.coverages) or "none")
+)
+if st.button("Back to the patient list", icon=":material/arrow_back:", type="tertiary"):
+    st.switch_page("pages/patients.py")
+show_notice()
+show_stale()
+if record.concomitant:
+    labels = category_labels()
+    st.info("On the REMS monitoring form's medication list: "
+            + ", ".join(labels.get(c, c) for c in record.concomitant), icon=":material/medication:")
+
+context = RecordContext(
+    user=user, record=record, sites=sites, prescribers=prescribers,
+    known_payers=sorted(known_payer_ids(get_settings().payers_dir)), today=today,
+)
+for tab, (_title, render) in zip(st.tabs([title for title, _ in RECORD_TABS]), RECORD_TABS, strict=True):
+    with tab:
+        render(context)
