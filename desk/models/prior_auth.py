@@ -48,7 +48,7 @@ FILE_KINDS = ("packet", "appeal_letter", "medical_necessity_letter")
 
 
 class PriorAuthCase(SQLModel, table=True):
-    """One request: patient × coverage × indication × phase. Decision fields mirror the latest record."""
+    """One request: patient x coverage x indication x phase. Decision fields mirror the latest record."""
 
     __tablename__ = "pa_case"
     __table_args__ = (
@@ -67,6 +67,10 @@ class PriorAuthCase(SQLModel, table=True):
     indication: str
     phase: str
     urgency: str = "standard"
+    # What is requested (the request form and letter): dose per session, sessions, start date.
+    dose_mg: int = 84
+    sessions_requested: int | None = None
+    start_on: date | None = None
     status: str = Field(default="draft", index=True)
     duplicate_of_id: int | None = Field(default=None, foreign_key="pa_case.id")
     created_at: datetime = Field(default_factory=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
@@ -163,6 +163,44 @@ def save_notes(session: Session, *, case_id: int, expected_version: int, notes: 
     """Replace the case's free-text notes (never PHI in audit: only the field name is logged)."""
     case = load_for_edit(session, case_id=case_id, expected_version=expected_version)
     case.notes = notes.strip()
+    case.updated_at = utcnow()
+    session.add(case)
+    flush_or_stale(session)
+    return case
+
+
+DOSES_MG = (56, 84)
+MAX_SESSIONS_REQUESTED = 104
+
+
+def save_request(
+    session: Session,
+    *,
+    case_id: int,
+    expected_version: int,
+    dose_mg: int | None,
+    sessions_requested: int | None,
+    start_on: date | None,
+    urgency: str,
+) -> PriorAuthCase:
+    """What the request asks for (dose per session, sessions, start date, urgency); only before submission."""
+    case = load_for_edit(session, case_id=case_id, expected_version=expected_version)
+    errors: list[FieldError] = []
+    if case.status not in ("draft", "ready"):
+        errors.append(FieldError("case", "the request can change only before submission"))
+    if dose_mg not in DOSES_MG:
+        errors.append(FieldError("dose_mg", "56 mg (2 devices) or 84 mg (3 devices)"))
+    if sessions_requested is not None and not 1 <= sessions_requested <= MAX_SESSIONS_REQUESTED:
+        errors.append(FieldError("sessions_requested", f"between 1 and {MAX_SESSIONS_REQUESTED}"))
+    if urgency not in URGENCIES:
+        errors.append(FieldError("urgency", f"expected one of {', '.join(URGENCIES)}"))
+    if errors:
+        raise ValidationFailed(errors)
+    assert dose_mg is not None
+    case.dose_mg = dose_mg
+    case.sessions_requested = sessions_requested
+    case.start_on = start_on
+    case.urgency = urgency
     case.updated_at = utcnow()
     session.add(case)
     flush_or_stale(session)
