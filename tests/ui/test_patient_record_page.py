@@ -1,0 +1,167 @@
+"""The patient record: tabs, edits with field messages, stale edits, who may change coverage."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+from streamlit.testing.v1 import AppTest
+
+from desk.database import unit_of_work
+from desk.models import AuditEvent, Coverage, MedicationTrial, Patient, RatingScore
+from tests.factories import make_coverage, make_diagnosis, make_patient, make_trial
+from tests.ui.conftest import AppFactory
+from ui.guard import SIGN_IN_PROMPT
+
+PAGE = "pages/patient_record.py"
+TABS = ["Demographics", "Coverage", "Diagnoses", "Trials", "Scales", "Medications & screening", "Stays"]
+
+
+@pytest.fixture
+def patient_id(app_db: Engine) -> int:
+    """A patient with a coverage, a diagnosis, one known and one unknown trial, and lorazepam."""
+    from desk.models import CurrentMedication
+
+    with unit_of_work(app_db, actor="setup") as session:
+        patient = make_patient(session, first_name="Ada", last_name="Quintrell", mrn="N-1", dob=date(1970, 2, 3))
+        make_coverage(session, patient=patient, payer_id="cigna")
+        make_diagnosis(session, patient=patient)
+        make_trial(session, patient=patient)
+        make_trial(session, patient=patient, drug="zuranolone", daily_dose_mg=50)
+        session.add(CurrentMedication(patient_id=patient.id, drug="lorazepam", daily_dose_mg=1))
+        assert patient.id is not None
+        return patient.id
+
+
+def _open(page_app: AppFactory, patient_id: int, roles: tuple[str, ...], username: str = "tester") -> AppTest:
+    at = page_app(PAGE, roles=roles, username=username)
+    at.session_state["patient_id"] = patient_id
+    return at.run()
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def _button(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+    return next(b for b in at.button if b.label == label)
+
+
+def test_signed_out_sees_only_the_prompt(page_app: AppFactory, patient_id: int) -> None:
+    at = page_app(PAGE)
+    at.session_state["patient_id"] = patient_id
+    at.run()
+    assert not at.exception
+    assert SIGN_IN_PROMPT in at.info[0].value
+    assert not at.title and not at.tabs
+
+
+def test_without_a_chosen_patient(page_app: AppFactory) -> None:
+    at = page_app(PAGE, roles=("nurse",)).run()
+    assert not at.exception
+    assert "Open a patient from the patient list" in at.info[0].value
+
+
+def test_unknown_patient(page_app: AppFactory) -> None:
+    at = _open(page_app, 424242, ("nurse",))
+    assert not at.exception
+    assert "no longer exists" in at.error[0].value
+
+
+def test_record_shows_every_tab_and_flags(page_app: AppFactory, patient_id: int) -> None:
+    at = _open(page_app, patient_id, ("billing",))
+    assert not at.exception
+    assert at.title[0].value == "Quintrell, Ada"
+    assert "MRN N-1" in at.caption[0].value and "payers: cigna" in at.caption[0].value
+    assert [t.label for t in at.tabs] == TABS
+    assert "Benzodiazepines" in at.info[0].value
+    trials = next(df.value for df in at.dataframe if "drug" in df.value.columns and "flags" in df.value.columns)
+    flags = dict(zip(trials["drug"], trials["flags"], strict=True))
+    assert flags["zuranolone"].startswith("unknown drug") and flags["sertraline"] == ""
+    assert any("need a look" in w.value for w in at.warning)
+
+
+def test_edit_demographics_is_saved_and_audited(page_app: AppFactory, patient_id: int, app_db: Engine) -> None:
+    at = _open(page_app, patient_id, ("nurse",))
+    at.text_input(key=f"demographics_{patient_id}_0_city").input("Salem")
+    _button(at, "Save demographics").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Demographics saved."
+    with Session(app_db) as session:
+        patient = session.get(Patient, patient_id)
+        assert patient is not None and patient.city == "Salem" and patient.version == 2
+        event = session.exec(select(AuditEvent).where(AuditEvent.entity == "patient",
+                                                      AuditEvent.action == "update")).one()
+    assert event.actor == "tester" and event.fields == "city"
+
+
+def test_bad_trial_shows_messages_next_to_fields_and_saves_nothing(page_app: AppFactory, patient_id: int,
+                                                                   app_db: Engine) -> None:
+    at = _open(page_app, patient_id, ("nurse",))
+    form = f"add_medication_trial_{patient_id}_0"
+    at.selectbox(key=f"{form}_drug").set_value("bupropion")
+    at.number_input(key=f"{form}_daily_dose_mg").set_value(-150)
+    at.date_input(key=f"{form}_start_date").set_value(date(2025, 1, 1))
+    at.date_input(key=f"{form}_end_date").set_value(date(2024, 12, 1))
+    at.number_input(key=f"{form}_adherence_pct").set_value(120)
+    _button(at, "Add medication trial").click().run()
+    assert not at.exception
+    text = _markdown(at)
+    assert "a dose cannot be negative" in text
+    assert "end date is before the start date" in text
+    assert "adherence is a percentage from 0 to 100" in text
+    with Session(app_db) as session:
+        assert session.exec(select(func.count()).select_from(MedicationTrial)).one() == 2
+
+
+def test_nurse_adds_a_score(page_app: AppFactory, patient_id: int, app_db: Engine) -> None:
+    at = _open(page_app, patient_id, ("nurse",))
+    form = f"add_rating_score_{patient_id}_0"
+    at.selectbox(key=f"{form}_instrument").set_value("MADRS")
+    at.number_input(key=f"{form}_score").set_value(61)
+    _button(at, "Add rating score").click().run()
+    assert "MADRS scores run from 0 to 60" in _markdown(at)
+    at.number_input(key=f"{form}_score").set_value(33)
+    _button(at, "Add rating score").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Rating score added."
+    with Session(app_db) as session:
+        score = session.exec(select(RatingScore)).one()
+    assert (score.instrument, score.score, score.measured_on) == ("MADRS", 33, date.today())
+
+
+def test_stale_edit_is_refused_with_a_message(page_app: AppFactory, patient_id: int, app_db: Engine) -> None:
+    at = _open(page_app, patient_id, ("nurse",))
+    with unit_of_work(app_db, actor="someone-else") as session:
+        patient = session.get(Patient, patient_id)
+        assert patient is not None
+        patient.city = "Elsewhere"
+        session.add(patient)
+    at.text_input(key=f"demographics_{patient_id}_0_city").input("Salem")
+    _button(at, "Save demographics").click().run()
+    assert not at.exception
+    assert "changed by someone else" in at.error[0].value
+    with Session(app_db) as session:
+        assert session.get(Patient, patient_id).city == "Elsewhere"  # type: ignore[union-attr]
+
+
+def test_nurse_may_not_change_coverage(page_app: AppFactory, patient_id: int) -> None:
+    at = _open(page_app, patient_id, ("nurse",))
+    assert "Your role may view but not change this section." in [c.value for c in at.caption]
+    labels = [b.label for b in at.button]
+    assert "Add coverage" not in labels
+    assert "Add diagnosis" in labels
+
+
+def test_billing_removes_a_coverage(page_app: AppFactory, patient_id: int, app_db: Engine) -> None:
+    at = _open(page_app, patient_id, ("billing",))
+    assert "Add coverage" in [b.label for b in at.button]
+    coverage_forms = [b for b in at.button if b.label == "Remove" and "coverage" in (b.form_id or "")]
+    assert len(coverage_forms) == 1
+    coverage_forms[0].click().run()
+    assert not at.exception
+    assert at.success[0].value == "Coverage removed."
+    with Session(app_db) as session:
+        assert session.exec(select(func.count()).select_from(Coverage)).one() == 0
