@@ -205,3 +205,42 @@ def save_request(
     session.add(case)
     flush_or_stale(session)
     return case
+
+
+@dataclass(frozen=True)
+class CaseOverview:
+    """What the case screen's header shows."""
+
+    case: PriorAuthCase
+    patient_name: str
+    mrn: str
+    member_id: str
+    coverage_priority: str
+    open_duplicates: tuple[int, ...]
+
+
+def case_overview(session: Session, *, case_id: int) -> CaseOverview:
+    """The case with its patient's name and MRN, its coverage and any open probable duplicates."""
+    case = get_case(session, case_id=case_id)
+    patient = session.get(Patient, case.patient_id)
+    coverage = session.get(Coverage, case.coverage_id)
+    duplicates: tuple[int, ...] = ()
+    if case.status in OPEN_STATUSES:
+        duplicates = tuple(c.id for c in find_open_duplicates(
+            session, patient_id=case.patient_id, payer_id=case.payer_id, indication=case.indication,
+            exclude_case_id=case.id) if c.id is not None)
+    return CaseOverview(
+        case=case,
+        patient_name=patient.display_name if patient else "",
+        mrn=patient.mrn if patient else "",
+        member_id=coverage.member_id if coverage else "",
+        coverage_priority=coverage.priority if coverage else "",
+        open_duplicates=duplicates,
+    )
+
+
+def coverage_choices(session: Session, *, patient_id: int) -> Sequence[Coverage]:
+    """The patient's coverages, primary first (for opening a case)."""
+    order = {"primary": 0, "secondary": 1, "tertiary": 2}
+    rows = session.exec(select(Coverage).where(Coverage.patient_id == patient_id)).all()
+    return sorted(rows, key=lambda c: (order.get(c.priority, 9), c.id or 0))

@@ -1,0 +1,205 @@
+"""Prior-authorization worklist: counts, today's actions, aging, filtered case table, exports, new case."""
+
+from ui.guard import require_role
+
+user = require_role("pages/worklist.py")
+
+from typing import Any  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from desk.errors import NotFound, ValidationFailed  # noqa: E402
+from desk.models import utcnow  # noqa: E402
+from desk.models.prior_auth import INDICATIONS, PHASES, STATUS_LABELS, URGENCIES  # noqa: E402
+from desk.patients import get_patient, search_patients  # noqa: E402
+from desk.prior_auth.cases import coverage_choices, open_case  # noqa: E402
+from desk.prior_auth.clocks import local_today  # noqa: E402
+from desk.prior_auth.lifecycle import expire_lapsed  # noqa: E402
+from desk.prior_auth.worklist import (  # noqa: E402
+    CASE_COLUMNS,
+    EXPORT_MIME,
+    WorklistFilter,
+    aging,
+    all_case_rows,
+    case_page,
+    export_table,
+    payer_ids_in_use,
+    status_counts,
+    todays_actions,
+)
+from ui.context import get_settings, work  # noqa: E402
+
+CASE_KEY = "pa_case_id"
+NEW_CASE_OPEN = "pa_new_case_open"
+PAGE_SIZE = 50
+OPEN_METRICS = ("draft", "ready", "submitted", "pended", "info_requested", "denied", "appealed", "approved")
+ACTION_COLUMNS = ("case", "patient", "mrn", "payer", "status", "due", "detail")
+
+
+def open_case_page(case_id: int) -> None:
+    st.session_state[CASE_KEY] = case_id
+    st.switch_page("pages/prior_auth.py", query_params={"case": str(case_id)})
+
+
+def close_new_case() -> None:
+    st.session_state.pop(NEW_CASE_OPEN, None)
+
+
+@st.dialog("New prior authorization", width="large", on_dismiss=close_new_case)
+def new_case_dialog() -> None:
+    preset = st.session_state.get("patient_id")
+    text = st.text_input("Find the patient (name, MRN or date of birth)", key="new_pa_search")
+    with work(user.username) as session:
+        found = search_patients(session, text=text, limit=20) if text.strip() else None
+        rows = [(p.id, f"{p.last_name}, {p.first_name} · MRN {p.mrn}") for p, _site in found.rows] if found else []
+        if not rows and isinstance(preset, int):
+            try:
+                opened = get_patient(session, patient_id=preset)
+                rows = [(opened.id, f"{opened.last_name}, {opened.first_name} · MRN {opened.mrn}")]
+            except NotFound:
+                rows = []
+    if not rows:
+        st.caption("Type part of a name or MRN to find the patient.")
+        return
+    labels = dict(rows)
+    patient_id = st.selectbox("Patient", options=list(labels), format_func=labels.__getitem__, key="new_pa_patient")
+    with work(user.username) as session:
+        coverages = list(coverage_choices(session, patient_id=int(patient_id)))
+    if not coverages:
+        st.warning("This patient has no insurance coverage on record. Add one on the patient record first.")
+        return
+    cover_labels = {c.id: f"{c.payer_id} · {c.plan_type.replace('_', ' ')} · {c.priority} · member {c.member_id}"
+                    for c in coverages}
+    with st.form("new_pa"):
+        coverage_id = st.selectbox("Coverage", options=list(cover_labels), format_func=cover_labels.__getitem__)
+        left, middle, right = st.columns(3)
+        indication = left.selectbox("Indication", INDICATIONS,
+                                    format_func={"TRD": "TRD (treatment-resistant depression)",
+                                                 "MDSI": "MDSI (MDD with suicidal ideation)"}.__getitem__)
+        phase = middle.selectbox("Phase", PHASES, format_func=str.capitalize)
+        urgency = right.selectbox("Review", URGENCIES, format_func=str.capitalize)
+        submitted = st.form_submit_button("Create case", type="primary")
+    if submitted:
+        try:
+            with work(user.username) as session:
+                opened = open_case(session, patient_id=int(patient_id), coverage_id=int(coverage_id or 0),
+                                   indication=str(indication), phase=str(phase), urgency=str(urgency),
+                                   actor=user.username)
+                case_id = opened.case.id
+                warning = opened.warning
+        except ValidationFailed as exc:
+            for error in exc.errors:
+                st.error(f"{error.field.replace('_', ' ')}: {error.message}")
+            return
+        if warning:
+            st.session_state["pa_notice"] = warning
+        assert case_id is not None
+        close_new_case()
+        open_case_page(case_id)
+
+
+def export_buttons(name: str, rows: list[dict[str, Any]] | None, columns: tuple[str, ...], key: str,
+                   loader: Any = None) -> None:
+    """'Prepare' writes the audited export; the download button then hands over those bytes."""
+    prepared = st.session_state.get(f"export_{key}")
+    left, right, _ = st.columns([1, 1, 3])
+    for fmt, column in (("csv", left), ("xlsx", right)):
+        if column.button(f"Export {fmt.upper()}", key=f"prep_{key}_{fmt}", icon=":material/download:"):
+            with work(user.username) as session:
+                data_rows = rows if rows is not None else loader(session)
+                data = export_table(session, name=name, rows=data_rows, columns=columns, fmt=fmt)  # type: ignore[arg-type]
+            st.session_state[f"export_{key}"] = (fmt, data)
+            prepared = (fmt, data)
+    if prepared:
+        fmt, data = prepared
+        st.download_button(f"Download {name}.{fmt}", data=data, file_name=f"{name}.{fmt}", mime=EXPORT_MIME[fmt],
+                           on_click="ignore", key=f"dl_{key}", type="primary")
+
+
+settings = get_settings()
+now = utcnow()
+today = local_today(settings.timezone, now=now)
+
+title_col, action_col = st.columns([4, 1])
+title_col.title("Prior authorization worklist")
+if action_col.button("New PA", icon=":material/add:", type="primary", width="stretch"):
+    st.session_state[NEW_CASE_OPEN] = True
+if st.session_state.get(NEW_CASE_OPEN):
+    new_case_dialog()
+notice = st.session_state.pop("pa_notice", None)
+if notice:
+    st.warning(notice)
+
+with work("system") as session:
+    expire_lapsed(session, today=today)
+
+with work(user.username) as session:
+    counts = status_counts(session)
+    actions = todays_actions(session, now=now, today=today, timezone=settings.timezone,
+                             default_lead_days=settings.renewal_lead_days, draft_idle_days=settings.draft_idle_days)
+    payers = payer_ids_in_use(session)
+
+metric_columns = st.columns(len(OPEN_METRICS))
+for column, status in zip(metric_columns, OPEN_METRICS, strict=True):
+    column.metric(STATUS_LABELS[status], counts[status])
+
+st.subheader("Today's actions")
+action_tabs = st.tabs([f"{a.title} ({a.total})" for a in actions.values()])
+for tab, (key, action) in zip(action_tabs, actions.items(), strict=True):
+    with tab:
+        if not action.items:
+            st.caption("Nothing to do here today.")
+            continue
+        rows = [item.as_row() for item in action.items]
+        picked = st.dataframe(pd.DataFrame(rows), hide_index=True, on_select="rerun", selection_mode="single-row",
+                              key=f"action_{key}", width="stretch")
+        if action.total > len(rows):
+            st.caption(f"Showing the first {len(rows)} of {action.total}.")
+        selection = picked.selection.rows if picked else []  # type: ignore[union-attr]
+        if selection:
+            open_case_page(int(rows[selection[0]]["case"]))
+        export_buttons(f"pa-{key}", rows, ACTION_COLUMNS, key)
+
+st.subheader("Cases")
+with st.container(border=True):
+    f1, f2, f3, f4, f5 = st.columns([2, 2, 1, 1, 2])
+    statuses = f1.multiselect("Status", list(STATUS_LABELS), format_func=STATUS_LABELS.__getitem__, key="wl_status")
+    payer_filter = f2.multiselect("Payer", payers, key="wl_payer")
+    indications = f3.multiselect("Indication", INDICATIONS, key="wl_indication")
+    phases = f4.multiselect("Phase", PHASES, key="wl_phase")
+    search = f5.text_input("Search (case #, MRN, last name, auth #)", key="wl_search")
+filters = WorklistFilter(statuses=tuple(statuses), payer_ids=tuple(payer_filter), indications=tuple(indications),
+                         phases=tuple(phases), search=search)
+
+with work(user.username) as session:
+    buckets = aging(session, now=now, filters=filters)
+    page_number = int(st.session_state.get("wl_page", 1))
+    sort = st.session_state.get("wl_sort", "updated")
+    page = case_page(session, filters=filters, page=page_number, page_size=PAGE_SIZE, sort=sort)
+
+chart_col, table_col = st.columns([1, 2])
+with chart_col:
+    st.markdown("**Aging of open cases** (days since opened)")
+    if buckets:
+        st.bar_chart(pd.DataFrame(buckets), x="bucket", y="cases", color="status", height=300)
+    else:
+        st.caption("No open cases.")
+with table_col:
+    top_left, top_right = st.columns([2, 1])
+    top_left.markdown(f"**{page.total} cases** · page {page.page} of {page.pages}")
+    top_right.selectbox("Sort by", ["updated", "created", "decision_due", "auth_end", "case"], key="wl_sort",
+                        format_func=lambda s: s.replace("_", " "), label_visibility="collapsed")
+    if page.rows:
+        frame = pd.DataFrame(page.rows)
+        picked = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="single-row",
+                              key="case_table", width="stretch",
+                              column_config={"case": st.column_config.NumberColumn("case", format="#%d")})
+        selection = picked.selection.rows if picked else []  # type: ignore[union-attr]
+        if selection:
+            open_case_page(int(page.rows[selection[0]]["case"]))
+    else:
+        st.caption("No case matches the filters.")
+    st.session_state["wl_page"] = page.page
+    st.number_input("Page", min_value=1, max_value=page.pages, step=1, key="wl_page")
+    export_buttons("pa-cases", None, CASE_COLUMNS, "cases", loader=lambda s: all_case_rows(s, filters=filters))

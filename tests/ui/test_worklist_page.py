@@ -1,0 +1,95 @@
+"""The PA worklist screen: roles, counts and actions, filters, case table, audited exports, new case."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from desk.database import unit_of_work
+from desk.models import AuditEvent, utcnow
+from desk.models.prior_auth import PriorAuthCase
+from desk.prior_auth.cases import open_case
+from tests.factories import make_coverage, make_diagnosis, make_patient
+from tests.ui.conftest import AppFactory
+
+PAGE = "pages/worklist.py"
+
+
+def seed_cases(engine: Engine, *, count: int = 3) -> list[int]:
+    """Patients with a coverage and a draft case each; the first is overdue at the payer."""
+    ids = []
+    with unit_of_work(engine, actor="setup") as session:
+        for n in range(count):
+            patient = make_patient(session)
+            make_diagnosis(session, patient=patient)
+            cover = make_coverage(session, patient=patient, payer_id="cigna-commercial")
+            case = open_case(session, patient_id=patient.id, coverage_id=cover.id, indication="TRD",
+                             phase="initial", actor="setup").case
+            if n == 0:
+                case.status = "submitted"
+                case.decision_due_at = utcnow() - timedelta(hours=2)
+                session.add(case)
+            ids.append(case.id)
+    return ids
+
+
+def test_nurse_is_refused(page_app: AppFactory) -> None:
+    at = page_app(PAGE, roles=("nurse",)).run()
+    assert not at.exception
+    assert at.error[0].value == "Your role does not allow this page."
+    assert not at.title
+
+
+def test_signed_out_sees_only_the_prompt(page_app: AppFactory) -> None:
+    at = page_app(PAGE).run()
+    assert "Please sign in" in at.info[0].value and not at.title
+
+
+def test_billing_sees_counts_actions_and_cases(page_app: AppFactory, app_db: Engine) -> None:
+    ids = seed_cases(app_db)
+    at = page_app(PAGE, roles=("billing",)).run()
+    assert not at.exception
+    assert at.title[0].value == "Prior authorization worklist"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Draft"] == "2" and metrics["Submitted"] == "1"
+    assert any(t.label == "Decisions overdue (1)" for t in at.tabs)
+    assert any("3 cases" in m.value for m in at.markdown)
+    frames = [df.value for df in at.dataframe]
+    assert any(set(ids) <= set(frame["case"]) for frame in frames if "case" in frame)
+
+
+def test_admin_filters_by_status(page_app: AppFactory, app_db: Engine) -> None:
+    seed_cases(app_db)
+    at = page_app(PAGE, roles=("admin",)).run()
+    at.multiselect(key="wl_status").select("submitted").run()
+    assert not at.exception
+    assert any("1 cases" in m.value for m in at.markdown)
+
+
+def test_export_is_audited(page_app: AppFactory, app_db: Engine) -> None:
+    seed_cases(app_db)
+    at = page_app(PAGE, roles=("billing",), username="billing").run()
+    at.button(key="prep_cases_csv").click().run()
+    assert not at.exception
+    with Session(app_db) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert [(e.actor, e.detail) for e in events] == [("billing", "pa-cases as csv: 3 rows")]
+
+
+def test_new_pa_from_the_open_patient(page_app: AppFactory, app_db: Engine) -> None:
+    with unit_of_work(app_db, actor="setup") as session:
+        patient = make_patient(session)
+        make_coverage(session, patient=patient, payer_id="cigna-commercial")
+        patient_id = patient.id
+    at = page_app(PAGE, roles=("billing",), username="billing")
+    at.session_state["patient_id"] = patient_id
+    at.run()
+    at.button[0].click().run()  # New PA
+    assert not at.exception
+    form_button = next(b for b in at.button if b.label == "Create case")
+    form_button.click().run()
+    with Session(app_db) as session:
+        case = session.exec(select(PriorAuthCase)).one()
+    assert (case.patient_id, case.status, case.created_by, case.indication) == (patient_id, "draft", "billing", "TRD")
