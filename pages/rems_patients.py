@@ -31,10 +31,23 @@ with work(user.username) as session:
     patients = {p.id: p for p in patient_choices(session)}
     prescribers = {p.id: p for p in list_prescribers(session)}
 
+requested = st.query_params.get("patient")
+if requested and requested.isdigit() and int(requested) in patients:
+    st.session_state["rems_patient"] = int(requested)
+    st.query_params.clear()
 patient_id = st.selectbox("Patient", options=list(patients), index=None, key="rems_patient",
                           format_func=lambda i: f"{patients[i].display_name} · {patients[i].mrn}",
                           placeholder="Choose a patient")
 if patient_id is None:
+    with work(user.username) as session:
+        overview = [
+            {"patient": p.display_name, "MRN": p.mrn,
+             "REMS enrollment": "enrolled" if blocker is None else blocker.reason.split(";")[0]}
+            for p in patients.values()
+            for blocker in [enrollment_blocker(get_enrollment(session, patient_id=int(p.id or 0)))]
+        ]
+    st.caption("Choose a patient to record the enrollment form or plan the course.")
+    st.dataframe(overview, hide_index=True, use_container_width=True)
     st.stop()
 
 with work(user.username) as session:

@@ -113,7 +113,8 @@ if may_record:
                 for blocker in enrollment_problems:
                     st.error(f"**Cannot start.** {blocker.reason}", icon=":material/block:")
                     st.info(f"**What to do:** {blocker.action}", icon=":material/assignment:")
-                st.page_link("pages/rems_patients.py", label="Record the enrollment", icon=":material/how_to_reg:")
+                st.page_link("pages/rems_patients.py", label="Record the enrollment", icon=":material/how_to_reg:",
+                             query_params={"patient": str(new_patient)})
             elif st.button("Open the log", type="primary", key="rems_start"):
                 first, _, last = user.display_name.partition(" ")
                 _open(None, patient_id=new_patient, site_id=patient.site_id,
@@ -201,11 +202,12 @@ def _error(key: str) -> None:
         st.markdown(f":red[{errors[key]}]")
 
 
-def _now_button(key: str, label: str = "Now") -> None:
+def _now_button(key: str, label: str = ":material/schedule:") -> None:
     def stamp() -> None:
         st.session_state[PREFIX + key] = utcnow().astimezone(zone).time().replace(second=0, microsecond=0)
 
-    st.button(label, key=f"now_{key}", on_click=stamp, disabled=locked, use_container_width=True)
+    st.button(label, key=f"now_{key}", on_click=stamp, disabled=locked, use_container_width=True,
+              help="Set to the current time")
 
 
 def _time(label: str, key: str, container: Any = st) -> None:
@@ -218,7 +220,7 @@ def _number(label: str, key: str, container: Any = st) -> None:
 
 def _reading(slot: str) -> None:
     st.markdown(f"**{SLOT_LABELS[slot]}**")
-    cols = st.columns([2, 1, 2, 2, 2, 2], vertical_alignment="bottom")
+    cols = st.columns([2.2, 0.9, 1.7, 1.7, 1.7, 1.7], vertical_alignment="bottom")
     _time("Time", f"{slot}.time", cols[0])
     with cols[1]:
         _now_button(f"{slot}.time")
