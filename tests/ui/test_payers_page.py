@@ -1,0 +1,55 @@
+"""The Payer policies page: every policy with its criteria and gaps; broken files shown, valid ones still listed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import ROOT, AppFactory
+
+
+def test_billing_sees_every_policy(page_app: AppFactory) -> None:
+    at = page_app("pages/payers.py", roles=("billing",)).run()
+    assert not at.exception
+    assert at.title[0].value == "Payer policies"
+    labels = [e.label for e in at.expander]
+    assert len(labels) == 11
+    assert any(label.startswith("**Cigna**") and "incomplete" in label for label in labels)
+    generic = next(label for label in labels if label.startswith("**Generic commercial payer"))
+    assert "incomplete" not in generic
+    markdown = "\n".join(m.value for m in at.markdown)
+    assert "Prescribed by a psychiatrist" in markdown
+    assert "`trials` · `trd-trials`" in markdown
+    assert "https://coverage.pharmacistwrite.com/" in markdown
+    assert "fax 1-888-641-5199" in markdown
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "reauthorization criteria beyond" in warnings
+    assert not at.error
+
+
+def test_broken_file_is_shown_and_others_still_load(page_app: AppFactory, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(ROOT / "payers" / "cigna.yaml", tmp_path / "cigna.yaml")
+    (tmp_path / "uhc.yaml").write_text((ROOT / "payers" / "uhc.yaml").read_text().replace("kind: trials", "kind: vibes"))
+    monkeypatch.setenv("DESK_PAYERS_DIR", str(tmp_path))
+    at = page_app("pages/payers.py", roles=("admin",)).run()
+    assert not at.exception
+    assert [e.label.split("**")[1] for e in at.expander] == ["Cigna"]
+    assert "1 policy file(s) could not be loaded" in at.error[0].value
+    code = "\n".join(c.value for c in at.code)
+    assert "unknown rule kind 'vibes'" in code
+    assert "variants[1].criteria.rules[4]" in code
+
+
+def test_nurse_is_refused(page_app: AppFactory) -> None:
+    at = page_app("pages/payers.py", roles=("nurse",)).run()
+    assert at.error[0].value == "Your role does not allow this page."
+    assert not at.expander
+
+
+def test_signed_out_sees_only_the_prompt(page_app: AppFactory) -> None:
+    at = page_app("pages/payers.py").run()
+    assert "Please sign in" in at.info[0].value
+    assert not at.title
