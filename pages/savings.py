@@ -229,31 +229,36 @@ with patient_tab:
             st.caption(f"No claims for {year}.")
 
         if enrollment is not None or picture.history:
+            form_round = st.session_state.setdefault("claim_form", 0)
+
+            def ck(name: str) -> str:
+                return f"claim_{name}_{form_round}"
+
             with st.expander("Record a claim", expanded=not picture.claims), st.form("record_claim"):
                 c1, c2, c3, c4 = st.columns(4)
-                service_date = c1.date_input("Service date", value=today, max_value=today, key="claim_date")
-                kind = c2.selectbox("Benefit", CLAIM_KINDS, format_func=KIND_LABELS.__getitem__, key="claim_kind")
-                devices = c3.number_input("Devices", min_value=0, max_value=10, value=3, step=1, key="claim_devices",
+                service_date = c1.date_input("Service date", value=today, max_value=today, key=ck("date"))
+                kind = c2.selectbox("Benefit", CLAIM_KINDS, format_func=KIND_LABELS.__getitem__, key=ck("kind"))
+                devices = c3.number_input("Devices", min_value=0, max_value=10, value=3, step=1, key=ck("devices"),
                                           help="Devices used that day (56 mg = 2, 84 mg = 3). 0 for a rebate.")
                 method = c4.selectbox("Method", CLAIM_METHODS, index=1, format_func=METHOD_LABELS.__getitem__,
-                                      key="claim_method")
+                                      key=ck("method"))
                 c5, c6, c7, c8 = st.columns(4)
                 with c5:
-                    billed = money_input("Billed ($)", key="claim_billed")
+                    billed = money_input("Billed ($)", key=ck("billed"))
                 with c6:
-                    insurance_paid = money_input("Insurance paid ($)", key="claim_insurance")
+                    insurance_paid = money_input("Insurance paid ($)", key=ck("insurance"))
                 with c7:
-                    responsibility = money_input("Patient responsibility ($)", key="claim_responsibility")
+                    responsibility = money_input("Patient responsibility ($)", key=ck("responsibility"))
                 with c8:
-                    savings = money_input("Savings applied ($)", key="claim_savings",
+                    savings = money_input("Savings applied ($)", key=ck("savings"),
                                           help="Leave at 0 to let the desk calculate it from the program terms.")
                 d1, d2 = st.columns(2)
-                eob = d1.file_uploader("EOB", type=["pdf", "png", "jpg", "jpeg", "tif", "tiff"], key="claim_eob",
+                eob = d1.file_uploader("EOB", type=["pdf", "png", "jpg", "jpeg", "tif", "tiff"], key=ck("eob"),
                                        help=DOC_HELP)
                 proof = d2.file_uploader("Proof of payment", type=["pdf", "png", "jpg", "jpeg", "tif", "tiff"],
-                                         key="claim_proof", help=DOC_HELP)
-                notes = st.text_input("Notes (no patient names)", key="claim_notes")
-                accept = st.checkbox("Record even if it exceeds a yearly maximum or device limit", key="claim_accept")
+                                         key=ck("proof"), help=DOC_HELP)
+                notes = st.text_input("Notes (no patient names)", key=ck("notes"))
+                accept = st.checkbox("Record even if it exceeds a yearly maximum or device limit", key=ck("accept"))
                 if st.form_submit_button("Record claim", type="primary"):
                     amounts = ClaimAmounts(billed, insurance_paid, responsibility, savings or None)
 
@@ -278,6 +283,8 @@ with patient_tab:
                     except DeskError as exc:
                         show_problem(exc)
                     else:
+                        # New widget keys give the next claim an empty form (no stale EOB left in it).
+                        st.session_state["claim_form"] = form_round + 1
                         done("Claim recorded.")
 
         if picture.claims:

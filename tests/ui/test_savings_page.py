@@ -107,9 +107,9 @@ def test_billing_enrolls_and_records_a_claim(page_app: AppFactory, app_db: Engin
         enrollment = session.exec(select(SavingsEnrollment)).one()
         assert (enrollment.patient_id, enrollment.member_id, enrollment.rx_bin) == (patient_id, "WM-1234", "610020")
 
-    at.number_input(key="claim_billed").set_value(900.0)
-    at.number_input(key="claim_insurance").set_value(600.0)
-    at.number_input(key="claim_responsibility").set_value(300.0)
+    at.number_input(key="claim_billed_0").set_value(900.0)
+    at.number_input(key="claim_insurance_0").set_value(600.0)
+    at.number_input(key="claim_responsibility_0").set_value(300.0)
     next(b for b in at.button if b.label == "Record claim").click()
     at.run()
     assert not at.exception
@@ -126,15 +126,15 @@ def test_claim_over_the_daily_limit_warns_and_writes_nothing(page_app: AppFactor
     patient_id = seed_patient(app_db)
     seed_enrollment(app_db, patient_id)
     at = page_app(PAGE, roles=("billing",)).run()
-    at.number_input(key="claim_devices").set_value(4)
-    at.number_input(key="claim_billed").set_value(900.0)
+    at.number_input(key="claim_devices_0").set_value(4)
+    at.number_input(key="claim_billed_0").set_value(900.0)
     next(b for b in at.button if b.label == "Record claim").click()
     at.run()
     assert any("exceed the program's limit of 3 per day" in w.value for w in at.warning)
     assert any("Nothing was recorded" in e.value for e in at.error)
     with Session(app_db) as session:
         assert session.exec(select(SavingsClaim)).all() == []
-    at.checkbox(key="claim_accept").check()
+    at.checkbox(key="claim_accept_0").check()
     next(b for b in at.button if b.label == "Record claim").click()
     at.run()
     assert at.success[0].value == "Claim recorded."
@@ -144,8 +144,8 @@ def test_paid_more_than_billed_is_refused(page_app: AppFactory, app_db: Engine) 
     patient_id = seed_patient(app_db)
     seed_enrollment(app_db, patient_id)
     at = page_app(PAGE, roles=("billing",)).run()
-    at.number_input(key="claim_billed").set_value(100.0)
-    at.number_input(key="claim_insurance").set_value(150.0)
+    at.number_input(key="claim_billed_0").set_value(100.0)
+    at.number_input(key="claim_insurance_0").set_value(150.0)
     next(b for b in at.button if b.label == "Record claim").click()
     at.run()
     assert any(e.value == "Insurance paid: insurance paid ($150.00) cannot exceed the billed amount ($100.00)"
