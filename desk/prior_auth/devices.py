@@ -19,8 +19,8 @@ from sqlmodel import Session, col, select
 from desk.errors import FieldError, ValidationFailed
 from desk.models import utcnow
 from desk.models.prior_auth import PaAuthorization, PaDeviceEntry, PriorAuthCase
-from desk.models.rems import TreatmentSession
-from desk.prior_auth.clocks import local_today
+from desk.models.rems import TreatmentCourse, TreatmentSession
+from desk.prior_auth.clocks import devices_needed, local_today
 from desk.rems.sessions import devices_used
 from desk.settings import load_settings
 
@@ -221,3 +221,15 @@ def last_devices_per_session(session: Session, *, patient_id: int) -> int | None
     ).first()
     latest = max((r for r in (rems, manual) if r is not None), key=lambda r: r[0], default=None)
     return int(latest[1]) if latest else None
+
+
+def two_week_need(session: Session, *, patient_id: int, indication: str, today: date) -> int:
+    """Devices the patient's label schedule calls for over the next two weeks (course and last dose)."""
+    course = session.exec(select(TreatmentCourse).where(TreatmentCourse.patient_id == patient_id)).first()
+    return devices_needed(
+        indication=course.indication if course else indication,
+        course_start=course.start_date if course else None,
+        start=today,
+        devices_per_session=last_devices_per_session(session, patient_id=patient_id),
+        maintenance_interval_days=course.maintenance_interval_days if course else 7,
+    )

@@ -1,0 +1,153 @@
+"""The PA case screen: roles, checklist marks, lifecycle forms, stale saves, packet, devices."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from desk.database import unit_of_work
+from desk.models import AuditEvent
+from desk.models.prior_auth import PaGeneratedFile, PriorAuthCase
+from desk.prior_auth.cases import open_case, save_notes
+from desk.prior_auth.clocks import local_today
+from tests.desk.prior_auth.conftest import TEST_POLICY
+from tests.factories import make_coverage, make_diagnosis, make_patient, make_prescriber
+from tests.ui.conftest import AppFactory
+
+PAGE = "pages/prior_auth.py"
+
+
+@pytest.fixture
+def case_id(app_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    """A draft TRD case for a patient with a Test Health coverage (policy file in a temp folder)."""
+    folder = tmp_path / "payers"
+    folder.mkdir()
+    (folder / "test-payer.yaml").write_text(TEST_POLICY, encoding="utf-8")
+    monkeypatch.setenv("DESK_PAYERS_DIR", str(folder))
+    with unit_of_work(app_db, actor="setup") as session:
+        patient = make_patient(session)
+        patient.prescriber_id = make_prescriber(session).id
+        make_diagnosis(session, patient=patient)
+        cover = make_coverage(session, patient=patient, payer_id="test-payer")
+        case = open_case(session, patient_id=patient.id, coverage_id=cover.id, indication="TRD", phase="initial",
+                         actor="setup").case
+        assert case.id is not None
+        return case.id
+
+
+def _open(page_app: AppFactory, case_id: int, roles: tuple[str, ...] = ("billing",)) -> AppTest:
+    at = page_app(PAGE, roles=roles, username="billing")
+    at.session_state["pa_case_id"] = case_id
+    return at.run()
+
+
+def _case(engine: Engine, case_id: int) -> PriorAuthCase:
+    with Session(engine) as session:
+        case = session.get(PriorAuthCase, case_id)
+        assert case is not None
+        return case
+
+
+def _step(at: AppTest, status: str) -> AppTest:
+    at.selectbox(key="next_step").set_value(status).run()
+    return at
+
+
+def _submit(at: AppTest, label_start: str) -> AppTest:
+    next(b for b in at.button if b.label.startswith(label_start)).click().run()
+    return at
+
+
+def test_nurse_is_refused(page_app: AppFactory, case_id: int) -> None:
+    at = _open(page_app, case_id, roles=("nurse",))
+    assert at.error[0].value == "Your role does not allow this page." and not at.title
+
+
+def test_signed_out_sees_only_the_prompt(page_app: AppFactory) -> None:
+    at = page_app(PAGE).run()
+    assert "Please sign in" in at.info[0].value and not at.title
+
+
+def test_without_a_case_points_to_the_worklist(page_app: AppFactory, app_db: Engine) -> None:
+    at = page_app(PAGE, roles=("admin",)).run()
+    assert not at.exception and "Open a case from the worklist" in at.info[0].value
+
+
+def test_unknown_case_says_so(page_app: AppFactory, app_db: Engine) -> None:
+    at = _open(page_app, 424242)
+    assert not at.exception and "No prior-authorization case #424242" in at.error[0].value
+
+
+def test_checklist_attest_then_lifecycle_to_approval(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
+    at = _open(page_app, case_id)
+    assert not at.exception
+    assert at.title[0].value.startswith(f"PA #{case_id}")
+    assert any("attestation: The setting is REMS certified" in e.value for e in at.error)
+    # Attest the REMS criterion: the checklist re-evaluates at once.
+    at.selectbox(key="mark_criterion").set_value("trd-rems")
+    at.radio(key="mark_kind").set_value("Attestation")
+    at.text_area(key="mark_text").input("REMS certificate on file")
+    _submit(at, "Save")
+    assert not at.exception
+    assert any("Every required item is met" in s.value for s in at.success)
+    # Ready, then submitted by fax.
+    _step(at, "ready")
+    _submit(at, "Record: Ready to submit")
+    assert _case(app_db, case_id).status == "ready"
+    _step(at, "submitted")
+    _submit(at, "Record: Submitted")
+    case = _case(app_db, case_id)
+    assert case.status == "submitted" and case.decision_due_at is not None
+    assert any(m.label == "Decision due" for m in at.metric)
+    # Approval with missing details is refused with a message naming the field.
+    _step(at, "approved")
+    _submit(at, "Record: Approved")
+    assert any("auth number: required" in e.value for e in at.error)
+    assert _case(app_db, case_id).status == "submitted"
+    today = local_today("America/New_York")
+    at.text_input(key="st_auth_number").input("AUTH-77")
+    at.date_input(key="st_end_on").set_value(today + timedelta(days=180))
+    at.text_input(key="st_devices").input("24")
+    _submit(at, "Record: Approved")
+    assert not at.exception
+    assert _case(app_db, case_id).status == "approved"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Devices remaining"] == "24"
+
+
+def test_stale_save_is_refused_and_nothing_lost(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
+    at = _open(page_app, case_id)
+    with unit_of_work(app_db, actor="someone-else") as session:
+        case = session.get(PriorAuthCase, case_id)
+        assert case is not None
+        save_notes(session, case_id=case_id, expected_version=case.version, notes="called the payer")
+    _step(at, "cancelled")
+    at.text_input(key="st_note").input("duplicate")
+    _submit(at, "Record: Cancelled")
+    assert any("changed by someone else" in e.value for e in at.error)
+    kept = _case(app_db, case_id)
+    assert (kept.status, kept.notes) == ("draft", "called the payer")
+
+
+def test_packet_generation_is_kept_and_listed(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
+    at = _open(page_app, case_id)
+    _submit(at, "Generate packet")
+    assert not at.exception
+    with Session(app_db) as session:
+        kept = session.exec(select(PaGeneratedFile)).one()
+        created = session.exec(select(AuditEvent).where(AuditEvent.entity == "pa_generated_file")).all()
+    assert kept.created_by == "billing" and kept.content.startswith(b"%PDF")
+    assert [e.action for e in created] == ["create"]
+    assert any(s.value == "Packet generated and kept." for s in at.success)
+    assert any(kept.sha256[:16] in m.value for m in at.markdown)
+
+
+def test_device_entry_flagged_without_authorization(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
+    at = _open(page_app, case_id)
+    _submit(at, "Check and record")
+    assert any("No approved authorization covers" in e.value for e in at.error)
