@@ -11,13 +11,13 @@ import streamlit as st  # noqa: E402
 
 from desk.audit import record_event  # noqa: E402
 from desk.errors import ValidationFailed  # noqa: E402
-from desk.pdf.fieldmap import dump_field_map, parse_field_map  # noqa: E402
+from desk.pdf.fieldmap import parse_field_map  # noqa: E402
 from desk.pdf.fill import fill_form  # noqa: E402
 from desk.pdf.inspect import PdfRejected, check_pdf, limits_from_settings  # noqa: E402
 from desk.pdf.payer_forms import list_payer_forms, save_payer_form, validate_payer_form  # noqa: E402
 from desk.pdf.render import render_page_png  # noqa: E402
 from desk.pdf.sample_data import sample_pa_case  # noqa: E402
-from desk.pdf.suggest import suggest_field_map  # noqa: E402
+from desk.pdf.suggest import suggested_map_text  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
 
 PDF_KEY = "forms_admin_pdf"
@@ -50,8 +50,7 @@ with add_tab:
         st.stop()
     sha = hashlib.sha256(pdf_bytes).hexdigest()
     if st.session_state.get(SHA_KEY) != sha:
-        suggestion = suggest_field_map(summary.fields)
-        st.session_state[MAP_KEY] = dump_field_map(suggestion) if suggestion else "fields: {}\n"
+        st.session_state[MAP_KEY] = suggested_map_text(summary.fields)
         st.session_state[SHA_KEY] = sha
     st.subheader(f"Fields ({len(summary.fields)} on {summary.pages} page{'s' if summary.pages != 1 else ''})")
     if summary.has_xfa:

@@ -237,12 +237,20 @@ def _set_text(
     for f in group:
         f.set_value(text, False)
         for annot in acroform.get_annotations_for_field(f):
-            if pdf_field.multiline or (pdf_field.comb and pdf_field.max_length):
-                # qpdf draws every text field as one line; multi-line and comb fields get our own layout.
+            if pdf_field.multiline or (pdf_field.comb and pdf_field.max_length) or _too_low(annot.obj, f):
+                # qpdf draws every text field as one line at the /DA size; multi-line and comb fields, and
+                # boxes lower than their font (LibreOffice exports some), get our own layout.
                 _layout_appearance(pdf, annot.obj, f, text, pdf_field)
             else:
                 f.generate_appearance(annot)
             _ensure_font_resource(pdf, annot.obj, f)
+
+
+def _too_low(annot: Any, f: pikepdf.AcroFormField) -> bool:
+    match = _TF.search(bytes(f.default_appearance or b""))
+    size = float(match.group(0).split()[-2]) if match else 0.0
+    rect = [float(v) for v in annot.Rect]
+    return size > 0 and abs(rect[3] - rect[1]) < size + 1
 
 
 def _pdf_string(text: str) -> bytes:
@@ -278,15 +286,16 @@ def _layout_appearance(
     if not match:
         da = b"/Helv 9 Tf 0 g " + da
     # Auto-sized (0 Tf) text, or a box too low for one line at the /DA size: fit the size to the box.
-    fitted = min(size if size > 0 else 9.0, max((height - 2) / 1.15, 4.0))
+    fitted = min(size if size > 0 else 9.0, max((height - 2) / 1.3, 4.0))
     if fitted != size:
         size = fitted
         da = _TF.sub(lambda m: m.group(0).rsplit(b" ", 2)[0] + f" {size:.2f} Tf".encode(), da)
     ops = [b"/Tx BMC", b"q", f"1 1 {width - 2:.2f} {height - 2:.2f} re W n".encode(), b"BT", da]
-    if pdf_field.multiline:
+    if not (pdf_field.comb and pdf_field.max_length):
         leading = size * 1.18
-        y = max(height - 1 - size * 0.95, 1.0)
-        for number, line in enumerate(_wrap(text, size, width - 4)):
+        y = max(height - 1 - size * 0.95, 1.0) if pdf_field.multiline else max((height - size * 0.72) / 2, 0.5)
+        lines = _wrap(text, size, width - 4) if pdf_field.multiline else [" ".join(text.split())]
+        for number, line in enumerate(lines):
             if number and y < 0:
                 break
             ops.append(f"1 0 0 1 2 {y:.2f} Tm".encode() + b" " + _pdf_string(line) + b" Tj")

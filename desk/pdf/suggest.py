@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from desk.pdf.fieldmap import FieldMap, FieldRule, known_paths
+from desk.pdf.fieldmap import FieldMap, FieldRule, dump_field_map, known_paths
 from desk.pdf.inspect import FormField
 from desk.pdf.sample_data import sample_pa_case
 
@@ -96,3 +96,23 @@ def suggest_field_map(fields: Sequence[FormField], *, title: str = "") -> FieldM
     if not rules:
         return None
     return FieldMap(title=title, data="pa_case", fields=rules)
+
+
+def suggested_map_text(fields: Sequence[FormField], *, title: str = "") -> str:
+    """YAML for the admin's editor: the suggested rules, then every other fillable field commented out
+    with its type and options, ready to be given a path."""
+    suggestion = suggest_field_map(fields, title=title)
+    mapped = set(suggestion.fields) if suggestion else set()
+    text = dump_field_map(suggestion) if suggestion else "data: pa_case\nfields:\n"
+    rest = [f for f in fields if f.name not in mapped and f.type not in ("signature", "button")]
+    if rest:
+        text += "  # Not matched yet: give each a path (see forms/README.md), or leave it out.\n"
+        for f in rest:
+            hint = f" options: {', '.join(f.options)}" if f.options else ""
+            text += f"  # {yaml_key(f.name)}: {{path: }}   # {f.type}{hint}\n"
+    return text
+
+
+def yaml_key(name: str) -> str:
+    """A field name as a YAML key (quoted when it holds characters YAML treats specially)."""
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ .-]*", name) and not name.endswith(" ") else repr(name)
