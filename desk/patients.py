@@ -292,7 +292,7 @@ def patient_errors(
         errors.append(FieldError("mrn", "required"))
     elif not _MRN.match(details.mrn):
         errors.append(FieldError("mrn", "use up to 40 letters, digits, dots, dashes or underscores"))
-    if session.get(Site, details.site_id) is None:
+    if not details.site_id or session.get(Site, details.site_id) is None:
         errors.append(FieldError("site_id", "no such site"))
     elif details.mrn:
         clash = session.exec(
@@ -550,7 +550,8 @@ def trial_errors(details: TrialDetails, *, dob: date, today: date) -> list[Field
         [
             ("role", _choice(details.role, TRIAL_ROLES, "role")),
             ("outcome", _choice(details.outcome, TRIAL_OUTCOMES, "outcome")),
-            ("start_date", past_date_problem(details.start_date, today=today, label="start date")),
+            ("start_date", past_date_problem(details.start_date, today=today, label="start date")
+             if details.start_date else "required"),
             ("end_date", past_date_problem(details.end_date, today=today, label="end date")
              or _end_problem(details.start_date, details.end_date)),
         ]

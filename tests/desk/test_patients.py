@@ -345,6 +345,7 @@ def test_trial_round_trip_and_stale(session: Session) -> None:
         ({"start_date": date(2026, 12, 1), "end_date": None}, "start_date", "future"),
         ({"end_date": date(2026, 12, 1)}, "end_date", "future"),
         ({"drug": ""}, "drug", "required"),
+        ({"start_date": None, "end_date": None}, "start_date", "required"),
         ({"drug": "Spravato"}, "drug", "esketamine is not an antidepressant trial"),
         ({"outcome": "meh"}, "outcome", "unknown outcome"),
         ({"role": "booster"}, "role", "unknown role"),
