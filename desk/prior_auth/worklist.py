@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_
@@ -165,57 +166,69 @@ def _no_follow_up_case() -> ColumnElement[bool]:
     )
 
 
-def _used_devices(authorization: type[PaAuthorization] | Any) -> Any:
+def _in_force_on(today: date) -> list[ColumnElement[bool]]:
+    return [col(PriorAuthCase.status).in_(IN_FORCE), col(PaAuthorization.start_on) <= today,
+            col(PaAuthorization.end_on) >= today, col(PaAuthorization.approved_devices).is_not(None)]
+
+
+def _used_by_authorization(today: date) -> tuple[Any, Any]:
+    """Devices used per authorization in force today: REMS log devices and case entries, grouped in SQL."""
     # Devices administered, counted as desk.rems.sessions.devices_used counts them.
     rems = (
-        select(func.count(col(SessionDevice.id)))
-        .join(TreatmentSession, col(TreatmentSession.id) == SessionDevice.treatment_session_id)
-        .where(TreatmentSession.patient_id == authorization.patient_id,
-               col(TreatmentSession.session_date) >= authorization.start_on,
-               col(TreatmentSession.session_date) <= authorization.end_on)
-        .correlate(authorization).scalar_subquery()
+        select(col(PaAuthorization.id).label("auth_id"), func.count(col(SessionDevice.id)).label("used"))
+        .join(PriorAuthCase, col(PriorAuthCase.id) == PaAuthorization.case_id)
+        .join(TreatmentSession, and_(col(TreatmentSession.patient_id) == PaAuthorization.patient_id,
+                                     col(TreatmentSession.session_date) >= PaAuthorization.start_on,
+                                     col(TreatmentSession.session_date) <= PaAuthorization.end_on))
+        .join(SessionDevice, col(SessionDevice.treatment_session_id) == TreatmentSession.id)
+        .where(*_in_force_on(today)).group_by(col(PaAuthorization.id)).subquery()
     )
     manual = (
-        select(func.coalesce(func.sum(PaDeviceEntry.devices), 0))
-        .where(PaDeviceEntry.patient_id == authorization.patient_id,
-               col(PaDeviceEntry.session_date) >= authorization.start_on,
-               col(PaDeviceEntry.session_date) <= authorization.end_on)
-        .correlate(authorization).scalar_subquery()
+        select(col(PaAuthorization.id).label("auth_id"), func.sum(PaDeviceEntry.devices).label("used"))
+        .join(PriorAuthCase, col(PriorAuthCase.id) == PaAuthorization.case_id)
+        .join(PaDeviceEntry, and_(col(PaDeviceEntry.patient_id) == PaAuthorization.patient_id,
+                                  col(PaDeviceEntry.session_date) >= PaAuthorization.start_on,
+                                  col(PaDeviceEntry.session_date) <= PaAuthorization.end_on))
+        .where(*_in_force_on(today)).group_by(col(PaAuthorization.id)).subquery()
     )
-    return rems + manual
+    return rems, manual
+
+
+@lru_cache(maxsize=4096)
+def _need(indication: str, course_start: date | None, today: date, per_session: int | None, interval: int) -> int:
+    return devices_needed(indication=indication, course_start=course_start, start=today,
+                          devices_per_session=per_session, maintenance_interval_days=interval)
 
 
 def _devices_low(session: Session, *, today: date, limit: int) -> ActionList:
-    remaining: Any = (col(PaAuthorization.approved_devices) - _used_devices(PaAuthorization)).label("remaining")
+    rems, manual = _used_by_authorization(today)
+    remaining: Any = (col(PaAuthorization.approved_devices) - func.coalesce(rems.c.used, 0)
+                      - func.coalesce(manual.c.used, 0)).label("remaining")
     candidates = session.execute(
-        sa_select(PriorAuthCase, col(Patient.last_name), col(Patient.first_name), col(Patient.mrn), remaining)
-        .join(PaAuthorization, col(PaAuthorization.case_id) == PriorAuthCase.id)
+        sa_select(col(PriorAuthCase.id), col(PriorAuthCase.patient_id), col(PriorAuthCase.payer_id),
+                  col(PriorAuthCase.status), col(PriorAuthCase.indication), col(PaAuthorization.end_on),
+                  col(Patient.last_name), col(Patient.first_name), col(Patient.mrn), remaining)
+        .select_from(PaAuthorization)
+        .join(PriorAuthCase, col(PriorAuthCase.id) == PaAuthorization.case_id)
         .join(Patient, col(Patient.id) == PriorAuthCase.patient_id)
-        .where(col(PriorAuthCase.status).in_(IN_FORCE),
-               col(PaAuthorization.start_on) <= today, col(PaAuthorization.end_on) >= today,
-               col(PaAuthorization.approved_devices).is_not(None),
-               remaining < MAX_TWO_WEEK_DEVICES)
-        .order_by(remaining)
+        .outerjoin(rems, rems.c.auth_id == PaAuthorization.id)
+        .outerjoin(manual, manual.c.auth_id == PaAuthorization.id)
+        .where(*_in_force_on(today), remaining < MAX_TWO_WEEK_DEVICES)
+        .order_by(remaining, col(PriorAuthCase.id))
     ).all()
     if not candidates:
         return ActionList(ACTION_TITLES["devices_low"], 0)
-    patient_ids = {row[0].patient_id for row in candidates}
+    patient_ids = {int(row[1]) for row in candidates}
     courses = {c.patient_id: c for c in session.exec(
         select(TreatmentCourse).where(col(TreatmentCourse.patient_id).in_(patient_ids))).all()}
     latest = _latest_devices(session, patient_ids)
     items: list[ActionItem] = []
-    for case_row, last, first, mrn, left in candidates:
-        course = courses.get(case_row.patient_id)
-        need = devices_needed(
-            indication=course.indication if course else case_row.indication,
-            course_start=course.start_date if course else None,
-            start=today,
-            devices_per_session=latest.get(case_row.patient_id),
-            maintenance_interval_days=course.maintenance_interval_days if course else 7,
-        )
+    for case_id, patient_id, payer_id, status, indication, end_on, last, first, mrn, left in candidates:
+        course = courses.get(patient_id)
+        need = _need(course.indication if course else indication, course.start_date if course else None,
+                     today, latest.get(patient_id), course.maintenance_interval_days if course else 7)
         if int(left) < need:
-            items.append(ActionItem(case_row.id, _patient_name(last, first), mrn, case_row.payer_id, case_row.status,
-                                    (case_row.auth_end_on or today).isoformat(),
+            items.append(ActionItem(case_id, _patient_name(last, first), mrn, payer_id, status, end_on.isoformat(),
                                     f"{int(left)} devices left; next two weeks need {need}"))
     return ActionList(ACTION_TITLES["devices_low"], len(items), tuple(items[:limit]))
 
