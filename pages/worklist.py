@@ -52,7 +52,7 @@ def new_case_dialog() -> None:
     text = st.text_input("Find the patient (name, MRN or date of birth)", key="new_pa_search")
     with work(user.username) as session:
         found = search_patients(session, text=text, limit=20) if text.strip() else None
-        rows = [(p.id, f"{p.last_name}, {p.first_name} · MRN {p.mrn}") for p, _site in found.rows] if found else []
+        rows = [(r.id, f"{r.display_name} · MRN {r.mrn}") for r in found.rows] if found else []
         if not rows and isinstance(preset, int):
             try:
                 opened = get_patient(session, patient_id=preset)

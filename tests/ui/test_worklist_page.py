@@ -93,3 +93,18 @@ def test_new_pa_from_the_open_patient(page_app: AppFactory, app_db: Engine) -> N
     with Session(app_db) as session:
         case = session.exec(select(PriorAuthCase)).one()
     assert (case.patient_id, case.status, case.created_by, case.indication) == (patient_id, "draft", "billing", "TRD")
+
+
+def test_new_pa_by_searching_the_patient(page_app: AppFactory, app_db: Engine) -> None:
+    with unit_of_work(app_db, actor="setup") as session:
+        patient = make_patient(session, mrn="MRN-FIND-ME")
+        make_coverage(session, patient=patient, payer_id="cigna-commercial")
+        patient_id = patient.id
+    at = page_app(PAGE, roles=("billing",), username="billing").run()
+    at.button[0].click().run()
+    at.text_input(key="new_pa_search").input("FIND-ME").run()
+    assert not at.exception
+    assert at.selectbox(key="new_pa_patient").value == patient_id
+    next(b for b in at.button if b.label == "Create case").click().run()
+    with Session(app_db) as session:
+        assert session.exec(select(PriorAuthCase.patient_id)).one() == patient_id
