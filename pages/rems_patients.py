@@ -9,7 +9,7 @@ import streamlit as st  # noqa: E402
 from desk.errors import StaleEdit, ValidationFailed  # noqa: E402
 from desk.models import INDICATIONS, utcnow  # noqa: E402
 from desk.rems.config import load_rems_settings  # noqa: E402
-from desk.rems.course import get_course, plan_course, save_course  # noqa: E402
+from desk.rems.course import get_course, plan_course, planned_by, save_course  # noqa: E402
 from desk.rems.coverage import plan_coverage  # noqa: E402
 from desk.rems.dashboard import patient_choices  # noqa: E402
 from desk.rems.enrollment import enrollment_blocker, get_enrollment, save_enrollment  # noqa: E402
@@ -19,6 +19,8 @@ from desk.rems.sessions import sessions_for_patient  # noqa: E402
 from desk.sites import list_prescribers  # noqa: E402
 from ui.context import work  # noqa: E402
 from ui.editing import notify, show_notice  # noqa: E402
+
+ENROLLMENT_STATES = {"not_enrolled": "not enrolled", "enrollment_incomplete": "form incomplete"}
 
 settings = load_rems_settings()
 today = utcnow().astimezone(settings.zone).date()
@@ -42,7 +44,7 @@ if patient_id is None:
     with work(user.username) as session:
         overview = [
             {"patient": p.display_name, "MRN": p.mrn,
-             "REMS enrollment": "enrolled" if blocker is None else blocker.reason.split(";")[0]}
+             "REMS enrollment": "enrolled" if blocker is None else ENROLLMENT_STATES[blocker.code]}
             for p in patients.values()
             for blocker in [enrollment_blocker(get_enrollment(session, patient_id=int(p.id or 0)))]
         ]
@@ -134,10 +136,12 @@ with course_tab:
     else:
         plan = plan_course(indication=course.indication, start_date=course.start_date, done=done, today=today,
                            maintenance_interval_days=course.maintenance_interval_days)
-        planned_so_far = [p for p in plan if p.planned_on <= today or p.done_on]
+        planned_so_far = planned_by(indication=course.indication, start_date=course.start_date, today=today,
+                                    maintenance_interval_days=course.maintenance_interval_days)
         done_count = sum(1 for p in plan if p.done_on)
         upcoming = [p for p in plan if p.done_on is None][:8]
-        st.markdown(f"**{done_count}** session(s) done · **{len(planned_so_far)}** planned up to today.")
+        st.markdown(f"**{done_count}** session(s) done · **{planned_so_far}** planned by the label schedule "
+                    "up to today.")
         with work(user.username) as session:
             coverage = plan_coverage(session, patient_id=patient_id, dates=[p.planned_on for p in upcoming],
                                      devices_per_session=last_devices)

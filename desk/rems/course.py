@@ -57,7 +57,8 @@ def label_schedule(*, indication: str, start_date: date, maintenance_interval_da
 
 def plan_course(*, indication: str, start_date: date, done: Sequence[date], today: date,
                 maintenance_interval_days: int = 7) -> list[PlannedSession]:
-    """Done sessions fill the schedule in order; the rest are re-dated so none comes sooner than its gap."""
+    """Done sessions fill the schedule in order; the rest are re-dated so none is before today or sooner than
+    its phase's gap after the one before."""
     through = max(today, start_date) + timedelta(weeks=8)
     plan = label_schedule(indication=indication, start_date=start_date,
                           maintenance_interval_days=maintenance_interval_days, through=through)
@@ -70,12 +71,20 @@ def plan_course(*, indication: str, start_date: date, done: Sequence[date], toda
                                          done_sorted[index]))
             previous = done_sorted[index]
             continue
-        planned = slot.planned_on
+        # A missed session is due today at the earliest, never in the past.
+        planned = max(slot.planned_on, today)
         if previous is not None:
             planned = max(planned, previous + timedelta(days=slot.min_gap_days))
         result.append(PlannedSession(slot.number, slot.phase, planned, slot.min_gap_days))
         previous = planned
     return result
+
+
+def planned_by(*, indication: str, start_date: date, today: date, maintenance_interval_days: int = 7) -> int:
+    """How many sessions the label schedule plans from the start date up to and including today."""
+    plan = label_schedule(indication=indication, start_date=start_date,
+                          maintenance_interval_days=maintenance_interval_days, through=today)
+    return sum(1 for p in plan if p.planned_on <= today)
 
 
 def next_due(plan: Sequence[PlannedSession], *, count: int = 3) -> list[PlannedSession]:

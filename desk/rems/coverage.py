@@ -67,7 +67,7 @@ def plan_coverage(session: Session, *, patient_id: int, dates: Sequence[date], d
         covering = devices_module.authorizations_covering(session, patient_id=patient_id, on=day)
         if not covering:
             result.append(PlannedCoverage(day, "no authorization",
-                                          f"No approved authorization covers {day.isoformat()}.", None, savings))
+                                          f"No approved authorization covers {day:%m/%d/%Y}.", None, savings))
             continue
         authorization = covering[0]
         remaining = devices_module.account(session, authorization=authorization).remaining_devices

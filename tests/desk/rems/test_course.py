@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from desk.errors import ValidationFailed
-from desk.rems.course import label_schedule, next_due, plan_course, save_course
+from desk.rems.course import label_schedule, next_due, plan_course, planned_by, save_course
 from tests.desk.rems.conftest import NURSE
 from tests.factories import make_patient
 
@@ -38,6 +38,14 @@ def test_next_due_dates_respect_gaps_after_late_sessions() -> None:
     assert upcoming[0].planned_on == START + timedelta(days=8)  # 3 days after the late session, not day 7
     assert upcoming[1].planned_on == START + timedelta(days=11)
     assert sum(1 for p in plan if p.done_on) == 2
+
+
+def test_missed_sessions_are_due_today_not_in_the_past() -> None:
+    today = START + timedelta(days=12)
+    plan = plan_course(indication="TRD", start_date=START, done=[START], today=today)
+    upcoming = next_due(plan, count=2)
+    assert [p.planned_on for p in upcoming] == [today, today + timedelta(days=3)]
+    assert planned_by(indication="TRD", start_date=START, today=today) == 4  # days 0, 3, 7, 10
 
 
 def test_save_course_validates(session: Session) -> None:
