@@ -323,10 +323,9 @@ with discharge_tab:
         _now_button("discharged_at", "Discharge now")
     _error("discharged_at")
 
-amend_reason = ""
 if submitted and may_record:
     if st.session_state.get("rems_amending"):
-        amend_reason = st.text_input("Reason for the amendment (kept with the correction)", key="rems_amend_reason")
+        st.text_input("Reason for the amendment (kept with the correction)", key="rems_amend_reason")
         _error("reason")
     elif st.button("Correct this session (amendment)", icon=":material/edit_note:"):
         st.session_state["rems_amending"] = True
@@ -344,7 +343,7 @@ def _save() -> None:
         with work(user.username) as session:
             if submitted:
                 amend_session(session, user=user, session_id=opened["id"], expected_version=opened["version"],
-                              data=data, reason=amend_reason)
+                              data=data, reason=str(st.session_state.get("rems_amend_reason") or ""))
                 ts = get_session(session, session_id=opened["id"])
             else:
                 ts = record_session(session, user=user, data=data, session_id=opened["id"],

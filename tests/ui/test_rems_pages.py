@@ -12,7 +12,7 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from desk.database import unit_of_work
-from desk.models import CurrentMedication, RemsEnrollment, TreatmentCourse, TreatmentSession
+from desk.models import CurrentMedication, RemsEnrollment, SessionAmendment, TreatmentCourse, TreatmentSession
 from desk.rems.config import RemsSettings
 from desk.rems.coverage import authorization_tracking_available
 from desk.rems.sessions import record_session
@@ -219,3 +219,29 @@ def test_enrollment_page_saves_and_billing_cannot(page_app: AppFactory, app_db: 
     billing = _screen(page_app, "pages/rems_patients.py", "billing", username="biller")
     billing.selectbox(key="rems_patient").select(patient_id).run()
     assert all(d.disabled for d in billing.date_input)
+
+
+def test_submitted_session_is_corrected_only_by_amendment(page_app: AppFactory, app_db: Engine,
+                                                          clinic_zone: ZoneInfo) -> None:
+    patient_id, site_id = _seed(app_db)
+    session_id = _record_today(app_db, clinic_zone, patient_id, site_id)
+    with unit_of_work(app_db, actor="tester") as session:
+        ts = session.get(TreatmentSession, session_id)
+        assert ts is not None
+        ts.pmf_status, ts.pmf_channel, ts.pmf_submitted_on = "submitted", "fax", datetime.now(clinic_zone).date()
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse", session_id=session_id)
+    assert not [b for b in at.button if b.key == "rems_save"], "a submitted session is not edited in place"
+    assert all(t.disabled for t in at.toggle)
+    next(b for b in at.button if b.label == "Correct this session (amendment)").click().run()
+    at.text_input(key=PREFIX + "lot_number").set_value("LOT9999Z")
+    at.text_input(key="rems_amend_reason").set_value("short")
+    at.button(key="rems_save").click().run()
+    assert "say why the session is corrected" in at.error[0].value
+    at.text_input(key="rems_amend_reason").set_value("Lot number misread from the carton")
+    at.button(key="rems_save").click().run()
+    assert not at.exception and any("Amendment saved" in s.value for s in at.success)
+    with unit_of_work(app_db, actor="tester") as session:
+        [amendment] = session.exec(select(SessionAmendment)).all()
+        assert '"lot_number": ["LOT4521A", "LOT9999Z"]' in amendment.changes_json
+        stored = session.get(TreatmentSession, session_id)
+        assert stored is not None and stored.pmf_status == "submitted" and stored.lot_number == "LOT9999Z"
