@@ -43,6 +43,7 @@ from desk.prior_auth.packet import (  # noqa: E402
 from desk.prior_auth.payer_rules import decision_clock_for, renewal_lead_days_for  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
 from ui.editing import forget_version, opened_version  # noqa: E402
+from ui.fhir import render_fhir_panel  # noqa: E402
 
 CASE_KEY = "pa_case_id"
 NOTICE = "pa_notice"
@@ -427,6 +428,7 @@ with tab_status:
         st.caption(f"Information requested, due {case.info_due_on.isoformat()}.")
     if case.denial_reason:
         st.caption(f"Denied {case.denied_on}: {case.denial_reason}")
+    render_fhir_panel(case_id, user)
 
 # ---------------------------------------------------------------- devices
 with tab_devices:

@@ -32,6 +32,16 @@ def print_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
+def command_group(commands: argparse._SubParsersAction, name: str, *, help: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    """The sub-commands of `name` (e.g. `import`), created once and shared by every module that adds to it."""
+    parser = commands.choices.get(name)
+    if parser is None:
+        parser = commands.add_parser(name, help=help)
+        parser.set_defaults(_group=parser.add_subparsers(dest=f"{name}_command", required=True))
+    group: argparse._SubParsersAction = parser.get_default("_group")  # type: ignore[type-arg]
+    return group
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m desk", description="SPRAVATO Paperwork Desk")
     commands = parser.add_subparsers(dest="command", required=True)

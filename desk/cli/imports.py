@@ -6,15 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from desk.cli import CommandFailed, print_json
+from desk.cli import CommandFailed, command_group, print_json
 from desk.database import SYSTEM_ACTOR, make_engine, migrate, unit_of_work
 from desk.imports import ImportFailed, import_patients, known_payer_ids, read_csv_text
 from desk.settings import load_settings
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    command = commands.add_parser("import", help="import records from files")
-    kinds = command.add_subparsers(dest="import_kind", required=True)
+    kinds = command_group(commands, "import", help="import records from files")
     patients = kinds.add_parser(
         "patients", help="import patients (and one coverage each) from a CSV file; see docs/import.md"
     )

@@ -1,0 +1,80 @@
+"""FHIR panel of the prior-authorization case screen: PAS request bundle download, ClaimResponse import."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import streamlit as st
+
+from desk.audit import record_event
+from desk.auth import CurrentUser
+from desk.errors import DeskError, ValidationFailed
+from desk.fhir.claim_response import apply_claim_response
+from desk.fhir.pas import build_pas_bundle
+from ui.context import work
+from ui.editing import forget_version
+
+_BUNDLE = "fhir_pas_bundle"
+_MESSAGE = "fhir_message"
+MIME = "application/fhir+json"
+
+
+def bundle_file_name(case_id: int) -> str:
+    """The download's file name: the case number only (never patient details)."""
+    return f"pa-{case_id}-pas-request.json"
+
+
+def _audit_download(case_id: int, username: str, sha256: str) -> None:
+    with work(username) as session:
+        record_event(session, action="download", entity="pa_case", entity_id=case_id,
+                     detail=f"FHIR PAS request bundle sha256 {sha256[:16]}")
+
+
+def render_fhir_panel(case_id: int, user: CurrentUser) -> None:
+    """Prepare and download the case as a Da Vinci PAS request; apply the payer's PAS ClaimResponse."""
+    with st.expander("FHIR exchange (Da Vinci PAS)", icon=":material/sync_alt:"):
+        st.caption("The request as an HL7 Da Vinci PAS Bundle (FHIR R4) for payers and intermediaries that take "
+                   "electronic prior authorization; the payer's ClaimResponse updates the case. See docs/fhir.md.")
+        message = st.session_state.pop(_MESSAGE, None)
+        if message:
+            (st.success if message[0] == "ok" else st.error)(message[1])
+        if st.button("Prepare PAS request bundle", key=f"fhir_prepare_{case_id}", icon=":material/data_object:"):
+            try:
+                with work(user.username) as session:
+                    bundle = build_pas_bundle(session, case_id=case_id)
+            except ValidationFailed as exc:
+                st.session_state.pop(_BUNDLE, None)
+                st.error("The bundle cannot be built yet: " + "; ".join(
+                    f"{e.field.replace('_', ' ')}: {e.message}" for e in exc.errors))
+            except DeskError as exc:
+                st.session_state.pop(_BUNDLE, None)
+                st.error(str(exc))
+            else:
+                data = json.dumps(bundle, indent=2).encode("utf-8")
+                st.session_state[_BUNDLE] = (case_id, data)
+        prepared = st.session_state.get(_BUNDLE)
+        if prepared and prepared[0] == case_id:
+            data = prepared[1]
+            digest = hashlib.sha256(data).hexdigest()
+            st.download_button("Download PAS bundle (JSON)", data=data, file_name=bundle_file_name(case_id), mime=MIME,
+                               key=f"fhir_download_{case_id}", type="primary", icon=":material/download:",
+                               on_click=_audit_download, args=(case_id, user.username, digest))
+            st.caption(f"{len(data) // 1024 + 1} KB · sha256 `{digest[:16]}…`")
+        upload = st.file_uploader("Payer's PAS ClaimResponse (JSON)", type=["json"], key=f"fhir_upload_{case_id}")
+        if st.button("Apply ClaimResponse", key=f"fhir_apply_{case_id}", disabled=upload is None,
+                     icon=":material/upload_file:"):
+            assert upload is not None
+            try:
+                with work(user.username) as session:
+                    result = apply_claim_response(session, case_id=case_id, payload=upload.getvalue(),
+                                                  actor=user.username)
+            except DeskError as exc:
+                st.session_state[_MESSAGE] = ("error", f"ClaimResponse not applied, nothing changed: {exc}")
+            else:
+                summary = {"approved": f"Approved: authorization {result.auth_number}, {result.start_on} to "
+                                       f"{result.end_on}.", "denied": f"Denied: {result.reason}",
+                           "pended": "Pended: the payer is reviewing."}[result.decision]
+                st.session_state[_MESSAGE] = ("ok", f"ClaimResponse applied. {summary}")
+                forget_version("pa_case", case_id)
+            st.rerun()
