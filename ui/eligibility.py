@@ -12,6 +12,7 @@ from desk.policies.drugs import default_drugs
 from desk.policies.eligibility import coverage_eligibility, every_payer
 from desk.policies.schema import INDICATION_NAMES, INDICATIONS, PHASES
 from ui.context import work
+from ui.patient_record import RecordContext
 from ui.policies import policy_catalog
 from ui.policy_view import DECISION_BADGE, render_evaluation
 
@@ -55,8 +56,8 @@ def render_eligibility(patient_id: int, user: CurrentUser) -> None:
         with st.container(border=True):
             st.markdown(f"#### {item.priority.capitalize()} coverage · `{item.payer_id}` · {item.plan_type}")
             if item.evaluation is not None:
-                st.markdown(f"**{item.evaluation.payer_name}** — {item.evaluation.policy_number or 'policy'} "
-                            f"(reviewed {item.evaluation.reviewed_on})")
+                number = f" — policy {item.evaluation.policy_number}" if item.evaluation.policy_number else ""
+                st.markdown(f"**{item.evaluation.payer_name}**{number} (file reviewed {item.evaluation.reviewed_on})")
                 render_evaluation(item.evaluation, key=f"{key}-{item.coverage_id}")
             else:
                 st.warning(item.no_policy_message, icon=":material/policy:")
@@ -81,3 +82,10 @@ def render_eligibility(patient_id: int, user: CurrentUser) -> None:
         for evaluation in side_by_side:
             with st.expander(f"{evaluation.payer_name} — {DECISION_BADGE[evaluation.decision]}"):
                 render_evaluation(evaluation, key=f"{key}-cmp-{evaluation.payer}")
+
+
+def eligibility_tab(context: RecordContext) -> None:
+    """The patient record's "Payer criteria" tab."""
+    patient_id = context.record.patient.id
+    assert patient_id is not None
+    render_eligibility(patient_id, context.user)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from desk.policies.evaluator import CriterionResult, Evaluation
-from desk.policies.schema import INDICATION_NAMES, AllOf, AnyOf, AtLeast, Policy, Rule, Variant
+from desk.policies.schema import (
+    INDICATION_NAMES,
+    AllOf,
+    AnyOf,
+    AtLeast,
+    Policy,
+    Rule,
+    TrialDefinition,
+    TrialsRule,
+    Variant,
+)
 
 STATUS_BADGE = {
     "met": ":green-badge[:material/check: met]",
@@ -21,7 +30,11 @@ DECISION_BADGE = {
     "needs_attestation": ":blue-badge[:material/edit_note: Needs attestation]",
     "not_covered": ":gray-badge[:material/block: Not covered]",
 }
-_STATUS_TEXT = {"met": "✅ met", "not_met": "❌ not met", "unknown": "❓ unknown", "attest": "✍️ attest"}
+_POSITION_WORDS = {
+    "covered_with_pa": "covered with prior authorization",
+    "not_medically_necessary": "not medically necessary (excluded)",
+    "not_covered": "not covered",
+}
 _GROUP_WORDS = {"all": "All of", "any": "Any of", "at_least": "At least {n} of"}
 
 
@@ -46,10 +59,32 @@ def criteria_markdown(policy: Policy, rule: Rule, depth: int = 0) -> str:
         return f"{line}\n{children}"
     needs = {"documentation": "documentation", "attestation": "prescriber attestation", "none": ""}[rule.needs]
     badge = f" :gray-badge[{needs}]" if needs else ""
-    return (
+    line = (
         f"{indent}- {rule.text}{badge}  \n{indent}  :small[`{rule.kind}` · `{rule.id}` · "
         f"{_source_link(policy, rule.source)}]"
     )
+    if isinstance(rule, TrialsRule):
+        line += "".join(f"\n{indent}    - :small[{_definition_words(d)}]" for d in rule.definitions)
+    return line
+
+
+def _definition_words(d: TrialDefinition) -> str:
+    outcome = "outcome " + " or ".join(o.replace("_", " ") for o in d.outcomes)
+    parts = [f"{d.label}: {outcome}" if d.label else f"Counts with {outcome}"]
+    if d.min_weeks is not None:
+        parts.append(f"{'≥' if d.weeks_inclusive else '>'} {d.min_weeks:g} weeks")
+    if d.dose != "any":
+        parts.append({"min_therapeutic": "at least the minimum therapeutic dose", "max_tolerated":
+                      "at the maximum tolerated dose", "maximum": "at the maximum dose"}[d.dose])
+    if d.min_adherence_pct is not None:
+        parts.append(f"adherence ≥ {d.min_adherence_pct:g} %")
+    if d.max_improvement_pct is not None:
+        parts.append(f"improvement ≤ {d.max_improvement_pct:g} %")
+    return parts[0] + ("; " + ", ".join(parts[1:]) if parts[1:] else "")
+
+
+def _hours(hours: int) -> str:
+    return f"{hours // 24} days" if hours % 24 == 0 and hours >= 96 else f"{hours} h"
 
 
 def render_variant(policy: Policy, variant: Variant) -> None:
@@ -58,7 +93,7 @@ def render_variant(policy: Policy, variant: Variant) -> None:
     if approval.length:
         facts.append(f"**Approval:** {approval.length.describe()}")
     if approval.length_note:
-        facts.append(approval.length_note)
+        facts.append(approval.length_note if approval.length else f"**Approval:** {approval.length_note}")
     for cap in approval.quantity_caps:
         note = f" ({cap.note})" if cap.note else ""
         facts.append(f"**Quantity:** {cap.devices} devices per {cap.per_days} days{note}")
@@ -84,17 +119,23 @@ def render_variant(policy: Policy, variant: Variant) -> None:
         st.markdown(criteria_markdown(policy, variant.criteria))
 
 
-def _evidence_rows(criteria: list[CriterionResult]) -> pd.DataFrame:
-    rows = []
+def evidence_markdown(criteria: list[CriterionResult]) -> str:
+    """The evaluated criteria as a nested list: status badge, requirement, evidence sentences beneath."""
+    lines = []
     for c in criteria:
-        label = ("\u2003" * c.depth) + (f"{c.text}" if not c.is_group else f"[{c.kind.replace('_', ' ')}] {c.text}")
-        rows.append({
-            "Criterion": label,
-            "Status": _STATUS_TEXT[c.status],
-            "Evidence": " ".join(c.evidence),
-            "Source": c.source,
-        })
-    return pd.DataFrame(rows)
+        indent = "    " * c.depth
+        if c.is_group:
+            words = {"all": "All of", "any": "Any of", "at_least": "At least"}[c.kind]
+            text = "" if c.text.startswith("All of the following") else f" — {c.text}"
+            lines.append(f"{indent}- {STATUS_BADGE[c.status]} **{words}**{text} :small[({c.evidence[0]})]")
+            continue
+        lines.append(f"{indent}- {STATUS_BADGE[c.status]} {c.text}")
+        for sentence in c.evidence:
+            lines.append(f"{indent}    - :small[{sentence}]")
+        if c.source:
+            link = f"[{c.source}]({c.source_url})" if c.source_url else c.source
+            lines.append(f"{indent}    - :small[:gray[source: {link}]]")
+    return "\n".join(lines)
 
 
 def render_evaluation(evaluation: Evaluation, *, key: str) -> None:
@@ -107,10 +148,7 @@ def render_evaluation(evaluation: Evaluation, *, key: str) -> None:
     for note in evaluation.notes:
         st.caption(f":material/info: {note}")
     if evaluation.criteria:
-        st.dataframe(
-            _evidence_rows(evaluation.criteria), hide_index=True, use_container_width=True, key=f"{key}-table",
-            column_config={"Evidence": st.column_config.TextColumn(width="large")},
-        )
+        st.markdown(evidence_markdown(evaluation.criteria))
     if evaluation.approval is not None:
         terms = evaluation.approval
         parts = [f"Approval: {terms.length}" if terms.length else terms.length_note]
@@ -139,10 +177,10 @@ def render_policy(policy: Policy, file_name: str) -> None:
             f"{c.channel} {c.number or c.url}".strip() + (f" ({c.note})" if c.note else "") for c in policy.submission
         )
         st.markdown("  \n".join([
-            f"**Position:** {policy.position.status.replace('_', ' ')} {policy.position.note}".strip(),
+            f"**Position:** {_POSITION_WORDS[policy.position.status]} {policy.position.note}".strip(),
             f"**Submit by:** {submission or 'not on file'}",
             f"**Form:** `{policy.form_template}`",
-            f"**Decision clock:** {clock.standard_hours} h standard / {clock.expedited_hours} h expedited"
+            f"**Decision clock:** {_hours(clock.standard_hours)} standard / {_hours(clock.expedited_hours)} expedited"
             f" ({clock.source or 'payer file'})" if clock else "**Decision clock:** not on file",
             "**Billing codes:** " + (", ".join(
                 c.code + (f" from {c.accepted_from}" if c.accepted_from else "")

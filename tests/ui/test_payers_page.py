@@ -32,7 +32,8 @@ def test_billing_sees_every_policy(page_app: AppFactory) -> None:
 def test_broken_file_is_shown_and_others_still_load(page_app: AppFactory, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copy(ROOT / "payers" / "cigna.yaml", tmp_path / "cigna.yaml")
-    (tmp_path / "uhc.yaml").write_text((ROOT / "payers" / "uhc.yaml").read_text().replace("kind: trials", "kind: vibes"))
+    broken = (ROOT / "payers" / "uhc.yaml").read_text().replace("kind: trials", "kind: vibes")
+    (tmp_path / "uhc.yaml").write_text(broken)
     monkeypatch.setenv("DESK_PAYERS_DIR", str(tmp_path))
     at = page_app("pages/payers.py", roles=("admin",)).run()
     assert not at.exception
