@@ -15,7 +15,8 @@ from desk.reference import ReferenceDataError, category_labels  # noqa: E402
 from desk.sites import list_prescribers, list_sites  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
 from ui.editing import show_notice  # noqa: E402
-from ui.patient_record import RECORD_TABS, RecordContext  # noqa: E402
+from ui.eligibility import eligibility_tab  # noqa: E402
+from ui.patient_record import RECORD_TABS, RecordContext, add_record_tab  # noqa: E402
 from ui.spec_form import show_stale  # noqa: E402
 
 PATIENT_KEY = "patient_id"
@@ -66,6 +67,7 @@ context = RecordContext(
     user=user, record=record, sites=sites, prescribers=prescribers,
     known_payers=sorted(known_payer_ids(get_settings().payers_dir)), today=today,
 )
+add_record_tab("Payer criteria", eligibility_tab)
 for tab, (_title, render) in zip(st.tabs([title for title, _ in RECORD_TABS]), RECORD_TABS, strict=True):
     with tab:
         render(context)
