@@ -1,7 +1,7 @@
 """savings program
 
 Revision ID: 0005
-Revises: 0001 (depends on 0004)
+Revises: 0004
 Create Date: 2026-11-26 17:45:40.870663
 """
 from typing import Sequence, Union
@@ -12,10 +12,10 @@ from alembic import op
 
 
 revision: str = '0005'
-down_revision: Union[str, Sequence[str], None] = '0001'
+down_revision: Union[str, Sequence[str], None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 # session_id references treatment_session, created by the REMS revision.
-depends_on: Union[str, Sequence[str], None] = '0004'
+depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
