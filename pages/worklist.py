@@ -103,9 +103,9 @@ def export_buttons(name: str, rows: list[dict[str, Any]] | None, columns: tuple[
                    loader: Any = None) -> None:
     """'Prepare' writes the audited export; the download button then hands over those bytes."""
     prepared = st.session_state.get(f"export_{key}")
-    left, right, _ = st.columns([1, 1, 3])
+    left, right, _ = st.columns([1, 1, 2])
     for fmt, column in (("csv", left), ("xlsx", right)):
-        if column.button(f"Export {fmt.upper()}", key=f"prep_{key}_{fmt}", icon=":material/download:"):
+        if column.button(f"Export {'CSV' if fmt == 'csv' else 'Excel'}", key=f"prep_{key}_{fmt}"):
             with work(user.username) as session:
                 data_rows = rows if rows is not None else loader(session)
                 data = export_table(session, name=name, rows=data_rows, columns=columns, fmt=fmt)  # type: ignore[arg-type]
