@@ -101,10 +101,15 @@ class ScreeningDetails:
     psychosis_history: bool | None = None
     substance_use: str | None = None
     substance_remission_since: date | None = None
+    substance_treated: bool | None = None
     concurrent_therapies: tuple[str, ...] = ()
+    concurrent_therapies_screened_on: date | None = None
     prior_esketamine: bool | None = None
     prior_esketamine_improvement_pct: float | None = None
+    esketamine_started_on: date | None = None
     pdmp_checked_on: date | None = None
+    psychiatric_consult_on: date | None = None
+    psychiatric_consultant: str = ""
 
     @classmethod
     def of(cls, patient: Patient) -> ScreeningDetails:
@@ -347,6 +352,9 @@ def update_patient(
     return patient
 
 
+MAX_CONSULTANT_LENGTH = 100
+
+
 def screening_errors(details: ScreeningDetails, *, dob: date, today: date) -> list[FieldError]:
     errors = _collect(
         [
@@ -359,8 +367,27 @@ def screening_errors(details: ScreeningDetails, *, dob: date, today: date) -> li
                 _event_date(details.substance_remission_since, dob=dob, today=today, label="remission date"),
             ),
             ("pdmp_checked_on", _event_date(details.pdmp_checked_on, dob=dob, today=today, label="PDMP check date")),
+            (
+                "concurrent_therapies_screened_on",
+                _event_date(details.concurrent_therapies_screened_on, dob=dob, today=today, label="screening date"),
+            ),
+            (
+                "esketamine_started_on",
+                _event_date(details.esketamine_started_on, dob=dob, today=today, label="esketamine start date"),
+            ),
+            (
+                "psychiatric_consult_on",
+                _event_date(details.psychiatric_consult_on, dob=dob, today=today, label="consultation date"),
+            ),
         ]
     )
+    consultant = details.psychiatric_consultant
+    if len(consultant) > MAX_CONSULTANT_LENGTH:
+        errors.append(FieldError("psychiatric_consultant", f"at most {MAX_CONSULTANT_LENGTH} characters"))
+    if consultant and details.psychiatric_consult_on is None:
+        errors.append(FieldError("psychiatric_consult_on", "enter the date of the psychiatric consultation"))
+    if details.psychiatric_consult_on is not None and not consultant:
+        errors.append(FieldError("psychiatric_consultant", "enter the name of the psychiatrist consulted"))
     unknown = [t for t in details.concurrent_therapies if t not in CONCURRENT_THERAPIES]
     if unknown:
         errors.append(
@@ -389,13 +416,17 @@ def update_screening(
 ) -> Patient:
     """Replace the contraindication screening and history answers."""
     patient = _load(session, Patient, patient_id, expected_version, "patient record")
+    details = _strip(details)
     errors = screening_errors(details, dob=patient.dob, today=today or date.today())
     if errors:
         raise ValidationFailed(errors)
     values = asdict(details)
     values["concurrent_therapies"] = ",".join(t for t in CONCURRENT_THERAPIES if t in details.concurrent_therapies)
+    # Answers that belong to another substance-use status are dropped rather than kept out of sight.
     if values["substance_use"] != "in_remission":
         values["substance_remission_since"] = None
+    if values["substance_use"] != "current":
+        values["substance_treated"] = None
     for name, value in values.items():
         setattr(patient, name, value)
     session.add(patient)

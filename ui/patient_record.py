@@ -399,11 +399,22 @@ def medications_tab(ctx: RecordContext) -> None:
          Field("esketamine_hypersensitivity", "Hypersensitivity to esketamine or ketamine", "tri")],
         [Field("psychosis_history", "History of psychosis", "tri"),
          Field("substance_use", "Substance use disorder", "select", [None, *SUBSTANCE_USE], SUBSTANCE_LABELS),
-         Field("substance_remission_since", "In remission since", "past_date")],
-        [Field("concurrent_therapies", "Concurrent therapies", "multi", CONCURRENT_THERAPIES),
+         Field("substance_remission_since", "In remission since", "past_date"),
+         Field("substance_treated", "Current disorder being treated", "tri",
+               help="Only for a current disorder; some policies accept one that is being treated")],
+        [Field("concurrent_therapies", "Concurrent therapies", "multi", CONCURRENT_THERAPIES,
+               help="ECT, TMS, VNS, DBS or ketamine the patient receives now"),
+         Field("concurrent_therapies_screened_on", "Asked about them on", "past_date",
+               help="Without this date an empty list means 'not asked', not 'none'"),
          Field("pdmp_checked_on", "State PDMP checked on", "past_date")],
         [Field("prior_esketamine", "Had esketamine before", "tri"),
-         Field("prior_esketamine_improvement_pct", "Improvement with it %", "opt_float")],
+         Field("prior_esketamine_improvement_pct", "Improvement with it %", "opt_float"),
+         Field("esketamine_started_on", "Current esketamine treatment began", "past_date",
+               help="Baseline for improvement on continuation requests; if empty, the REMS course start or "
+                    "first logged session is used")],
+        [Field("psychiatric_consult_on", "Psychiatric consultation on", "past_date",
+               help="When the prescriber is not a psychiatrist and consulted one"),
+         Field("psychiatric_consultant", "Psychiatrist consulted")],
     ]
     version = opened_version("patient", ctx.patient_id, patient.version)
     form = f"screening_{ctx.patient_id}"
@@ -411,7 +422,8 @@ def medications_tab(ctx: RecordContext) -> None:
                           today=ctx.today)
     if submitted:
         values = submitted[1]
-        details = ScreeningDetails(**{**values, "concurrent_therapies": tuple(values["concurrent_therapies"])})
+        details = ScreeningDetails(**{**values, "concurrent_therapies": tuple(values["concurrent_therapies"]),
+                                      "psychiatric_consultant": values["psychiatric_consultant"] or ""})
         save(form, actor=ctx.user.username, kind="patient", record_id=ctx.patient_id, message="Screening saved.",
              change=lambda s: update_screening(s, patient_id=ctx.patient_id, expected_version=version,
                                                details=details))

@@ -82,10 +82,19 @@ class Patient(SQLModel, table=True):
     psychosis_history: bool | None = None
     substance_use: str | None = None
     substance_remission_since: date | None = None
+    # Only meaningful for a current disorder (some policies accept one that is being treated).
+    substance_treated: bool | None = None
+    # A comma-separated list; it is "none" only once screened (screened_on set), otherwise unknown.
     concurrent_therapies: str = ""
+    concurrent_therapies_screened_on: date | None = None
     prior_esketamine: bool | None = None
     prior_esketamine_improvement_pct: float | None = None
+    # Start of the current esketamine treatment: the baseline for "improvement since treatment began".
+    esketamine_started_on: date | None = None
     pdmp_checked_on: date | None = None
+    # A prescriber who is not a psychiatrist consulted one (several policies accept that).
+    psychiatric_consult_on: date | None = None
+    psychiatric_consultant: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1, sa_column=_patient_version)
     __mapper_args__ = {"version_id_col": _patient_version}

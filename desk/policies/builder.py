@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, get_args
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from desk.errors import NotFound
@@ -20,7 +21,10 @@ from desk.models import (
     PsychotherapyTrial,
     RatingScore,
     Site,
+    TreatmentCourse,
+    TreatmentSession,
 )
+from desk.models.prior_auth import PaAuthorization, PriorAuthCase
 from desk.policies.case import (
     CaseFacts,
     CoverageFact,
@@ -38,6 +42,8 @@ from desk.policies.case import (
 
 _OUTCOMES = frozenset(get_args(Outcome))
 _METHODS = frozenset({"clinical_interview", "structured_interview", "other"})
+# Cases whose authorization was granted (an expired one was granted too).
+_GRANTED = ("approved", "overturned", "expired")
 
 
 def build_case_facts(session: Session, *, patient_id: int, coverage_id: int | None = None, as_of: date) -> CaseFacts:
@@ -113,14 +119,23 @@ def build_case_facts(session: Session, *, patient_id: int, coverage_id: int | No
             substance_use=patient.substance_use if patient.substance_use in ("none", "in_remission", "current")
             else None,
             substance_remission_since=patient.substance_remission_since,
-            concurrent_therapies=_therapies(patient.concurrent_therapies),
+            substance_treated=patient.substance_treated if patient.substance_use == "current" else None,
+            concurrent_therapies=_therapies(patient.concurrent_therapies, patient.concurrent_therapies_screened_on,
+                                            as_of),
             prior_esketamine=patient.prior_esketamine,
             prior_esketamine_improvement_pct=patient.prior_esketamine_improvement_pct,
+            esketamine_started_on=_esketamine_start(session, patient, as_of),
             pdmp_checked_on=patient.pdmp_checked_on if patient.pdmp_checked_on and patient.pdmp_checked_on <= as_of
             else None,
         ),
-        prescriber=PrescriberFact(specialty=prescriber.specialty if prescriber and prescriber.specialty in
-                                  ("psychiatrist", "psychiatric_np", "other") else None),
+        prescriber=PrescriberFact(
+            specialty=prescriber.specialty if prescriber and prescriber.specialty in
+            ("psychiatrist", "psychiatric_np", "other") else None,
+            # A recorded consultation counts; none recorded is unknown (the evaluator asks for documentation).
+            psychiatric_consultation=True if patient.psychiatric_consult_on is not None
+            and patient.psychiatric_consult_on <= as_of else None,
+        ),
+        previous_approvals=_previous_approvals(session, patient_id, as_of),
         setting=SettingFact(rems_certified_on=site.rems_certified_on if site else None),
         coverage=CoverageFact(payer_id=coverage.payer_id, plan_type=coverage.plan_type,
                               benefit=coverage.benefit if coverage.benefit in ("medical", "pharmacy") else None)
@@ -128,6 +143,42 @@ def build_case_facts(session: Session, *, patient_id: int, coverage_id: int | No
     )
 
 
-def _therapies(raw: str) -> list[str]:
-    # The record stores a comma-separated list; an empty value means none recorded.
-    return [item.strip() for item in (raw or "").split(",") if item.strip() in CONCURRENT_THERAPIES]
+def _therapies(raw: str, screened_on: date | None, as_of: date) -> list[str] | None:
+    """Therapies on record; an empty list only once the patient was screened by `as_of`, else None (unknown)."""
+    found = [item.strip() for item in (raw or "").split(",") if item.strip() in CONCURRENT_THERAPIES]
+    if found:
+        return found
+    return [] if screened_on is not None and screened_on <= as_of else None
+
+
+def _esketamine_start(session: Session, patient: Patient, as_of: date) -> date | None:
+    """The recorded start of esketamine treatment, else the REMS course start or first logged session."""
+    if patient.esketamine_started_on is not None:
+        return patient.esketamine_started_on if patient.esketamine_started_on <= as_of else None
+    candidates = [
+        session.exec(select(func.min(TreatmentCourse.start_date)).where(TreatmentCourse.patient_id == patient.id))
+        .one(),
+        session.exec(select(func.min(TreatmentSession.session_date)).where(TreatmentSession.patient_id == patient.id))
+        .one(),
+    ]
+    dates = [d for d in candidates if d is not None and d <= as_of]
+    return min(dates) if dates else None
+
+
+def _previous_approvals(session: Session, patient_id: int, as_of: date) -> list[str] | None:
+    """Payers whose authorization is on file in the desk, decided by `as_of`.
+
+    None when the desk holds no authorization for the patient: approvals from before the clinic used the desk
+    are not known, so "never approved" cannot be told from "not recorded".
+    """
+    payers = session.exec(
+        select(PriorAuthCase.payer_id)
+        .join(PaAuthorization, col(PaAuthorization.case_id) == col(PriorAuthCase.id))
+        .where(
+            PaAuthorization.patient_id == patient_id,
+            col(PaAuthorization.decided_on) <= as_of,
+            col(PriorAuthCase.status).in_(_GRANTED),
+        )
+        .distinct()
+    ).all()
+    return sorted(payers) if payers else None

@@ -206,6 +206,33 @@ def test_screening_update(session: Session) -> None:
     assert ScreeningDetails.of(patient).concurrent_therapies == ("ECT", "TMS")
 
 
+def test_screening_records_consultation_treatment_start_and_therapy_screening(session: Session) -> None:
+    patient = make_patient(session)
+    svc.update_screening(
+        session, patient_id=patient.id, expected_version=patient.version, today=TODAY,
+        details=ScreeningDetails(substance_use="current", substance_treated=True,
+                                 concurrent_therapies_screened_on=date(2026, 10, 1),
+                                 esketamine_started_on=date(2026, 9, 1),
+                                 psychiatric_consult_on=date(2026, 8, 15),
+                                 psychiatric_consultant="  Dr. Rowan Consultwell  "),
+    )
+    session.commit()
+    saved = ScreeningDetails.of(patient)
+    assert saved.substance_treated is True
+    assert saved.concurrent_therapies == () and saved.concurrent_therapies_screened_on == date(2026, 10, 1)
+    assert saved.esketamine_started_on == date(2026, 9, 1)
+    assert (saved.psychiatric_consult_on, saved.psychiatric_consultant) == (date(2026, 8, 15),
+                                                                            "Dr. Rowan Consultwell")
+
+
+def test_treated_answer_is_dropped_unless_the_disorder_is_current(session: Session) -> None:
+    patient = make_patient(session)
+    svc.update_screening(session, patient_id=patient.id, expected_version=patient.version, today=TODAY,
+                         details=ScreeningDetails(substance_use="none", substance_treated=True))
+    session.commit()
+    assert patient.substance_use == "none" and patient.substance_treated is None
+
+
 @pytest.mark.parametrize(
     ("details", "field", "fragment"),
     [
@@ -217,6 +244,18 @@ def test_screening_update(session: Session) -> None:
          "prior_esketamine_improvement_pct", "-100 to 100"),
         (ScreeningDetails(prior_esketamine=False, prior_esketamine_improvement_pct=20),
          "prior_esketamine_improvement_pct", "only applies"),
+        (ScreeningDetails(concurrent_therapies_screened_on=date(2026, 11, 2)), "concurrent_therapies_screened_on",
+         "future"),
+        (ScreeningDetails(esketamine_started_on=date(2027, 1, 1)), "esketamine_started_on", "future"),
+        (ScreeningDetails(esketamine_started_on=date(1970, 1, 1)), "esketamine_started_on",
+         "before the patient's date of birth"),
+        (ScreeningDetails(psychiatric_consult_on=date(2027, 1, 1), psychiatric_consultant="Dr. A"),
+         "psychiatric_consult_on", "future"),
+        (ScreeningDetails(psychiatric_consultant="Dr. A"), "psychiatric_consult_on", "date of the psychiatric"),
+        (ScreeningDetails(psychiatric_consult_on=date(2026, 1, 1), psychiatric_consultant="   "),
+         "psychiatric_consultant", "name of the psychiatrist"),
+        (ScreeningDetails(psychiatric_consult_on=date(2026, 1, 1), psychiatric_consultant="x" * 101),
+         "psychiatric_consultant", "at most 100"),
     ],
 )
 def test_bad_screening(session: Session, details: ScreeningDetails, field: str, fragment: str) -> None:

@@ -165,3 +165,28 @@ def test_billing_removes_a_coverage(page_app: AppFactory, patient_id: int, app_d
     assert at.success[0].value == "Coverage removed."
     with Session(app_db) as session:
         assert session.exec(select(func.count()).select_from(Coverage)).one() == 0
+
+
+def test_screening_records_consultation_and_therapy_screening(page_app: AppFactory, patient_id: int,
+                                                              app_db: Engine) -> None:
+    at = _open(page_app, patient_id, ("nurse",))
+    form = f"screening_{patient_id}_0"
+    at.text_input(key=f"{form}_psychiatric_consultant").input("Dr. Rowan Consultwell")
+    _button(at, "Save screening").click().run()
+    assert not at.exception
+    assert "enter the date of the psychiatric consultation" in _markdown(at)
+    with Session(app_db) as session:
+        assert session.get(Patient, patient_id).psychiatric_consultant == ""  # type: ignore[union-attr]
+    at.date_input(key=f"{form}_psychiatric_consult_on").set_value(date(2026, 1, 15))
+    at.date_input(key=f"{form}_concurrent_therapies_screened_on").set_value(date(2026, 1, 15))
+    at.date_input(key=f"{form}_esketamine_started_on").set_value(date(2026, 2, 2))
+    _button(at, "Save screening").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Screening saved."
+    with Session(app_db) as session:
+        patient = session.get(Patient, patient_id)
+    assert patient is not None
+    assert (patient.psychiatric_consult_on, patient.psychiatric_consultant) == (date(2026, 1, 15),
+                                                                                "Dr. Rowan Consultwell")
+    assert patient.concurrent_therapies_screened_on == date(2026, 1, 15)
+    assert patient.esketamine_started_on == date(2026, 2, 2)

@@ -8,7 +8,15 @@ import pytest
 from sqlmodel import Session, select
 
 from desk.errors import NotFound
-from desk.models import AuditEvent, CurrentMedication, InpatientStay, PsychotherapyTrial
+from desk.models import (
+    AuditEvent,
+    CurrentMedication,
+    InpatientStay,
+    Patient,
+    PsychotherapyTrial,
+    TreatmentCourse,
+)
+from desk.models.prior_auth import PaAuthorization, PriorAuthCase
 from desk.policies.builder import build_case_facts
 from desk.policies.drugs import ReferenceDrugs
 from desk.policies.eligibility import coverage_eligibility, every_payer
@@ -61,7 +69,7 @@ def test_builds_facts_from_the_record(session: Session) -> None:
     assert [t.drug for t in case.trials] == ["sertraline", "bupropion"]  # the 2027 trial is after the as-of date
     assert case.trials[1].outcome == "contraindicated"
     assert [s.score for s in case.scores] == [34]
-    assert case.screening.concurrent_therapies == ["TMS"]
+    assert case.screening.concurrent_therapies == ["TMS"]  # listed therapies stand without a screening date
     assert case.screening.substance_use == "none"
     assert case.prescriber.specialty == "psychiatric_np"
     assert case.setting.rems_certified_on == date(2024, 1, 15)
@@ -100,3 +108,115 @@ def test_eligibility_per_coverage_and_side_by_side(session: Session, catalog: Po
     assert len(side) == 11
     highmark = next(e for e in side if e.payer == "highmark")
     assert highmark.criterion("trd-prescriber").status == "met"  # Highmark accepts a psychiatric NP
+
+
+def _granted(session: Session, *, patient_id: int, coverage_id: int, payer_id: str, status: str,
+             decided_on: date) -> None:
+    """A case in `status` with an authorization row decided on `decided_on` (a data fixture)."""
+    case = PriorAuthCase(patient_id=patient_id, coverage_id=coverage_id, payer_id=payer_id, plan_type="commercial",
+                         indication="TRD", phase="initial", status=status)
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    session.add(PaAuthorization(case_id=case.id, patient_id=patient_id, auth_number=f"A{case.id}",
+                                start_on=decided_on, end_on=date(2027, 6, 30), approved_devices=24,
+                                decided_on=decided_on))
+    session.flush()
+
+
+def test_record_facts_the_policies_ask_about(session: Session) -> None:
+    patient_id, _, _ = _record(session)
+    patient = session.get(Patient, patient_id)
+    assert patient is not None
+    base = build_case_facts(session, patient_id=patient_id, as_of=AS_OF)
+    assert base.prescriber.psychiatric_consultation is None  # nothing recorded: unknown, not "no"
+    assert base.screening.substance_treated is None
+    assert base.screening.esketamine_started_on is None
+    assert base.previous_approvals is None  # the desk holds no authorization for this patient
+    patient.psychiatric_consult_on, patient.psychiatric_consultant = date(2026, 10, 5), "Dr. Rowan Consultwell"
+    patient.substance_use, patient.substance_treated = "current", True
+    patient.esketamine_started_on = date(2026, 9, 1)
+    session.add(patient)
+    session.flush()
+    case = build_case_facts(session, patient_id=patient_id, as_of=AS_OF)
+    assert case.prescriber.psychiatric_consultation is True
+    assert case.screening.substance_treated is True
+    assert case.screening.esketamine_started_on == date(2026, 9, 1)
+    # A consultation after the as-of date is not yet on the record.
+    assert build_case_facts(session, patient_id=patient_id, as_of=date(2026, 10, 1)).prescriber \
+        .psychiatric_consultation is None
+    # Treated only means something for a current disorder.
+    patient.substance_use = "in_remission"
+    session.add(patient)
+    session.flush()
+    assert build_case_facts(session, patient_id=patient_id, as_of=AS_OF).screening.substance_treated is None
+
+
+def test_concurrent_therapies_are_unknown_until_screened(session: Session) -> None:
+    patient = make_patient(session)
+    assert patient.id is not None
+    assert build_case_facts(session, patient_id=patient.id, as_of=AS_OF).screening.concurrent_therapies is None
+    patient.concurrent_therapies_screened_on = date(2026, 11, 20)
+    session.add(patient)
+    session.flush()
+    assert build_case_facts(session, patient_id=patient.id, as_of=AS_OF).screening.concurrent_therapies == []
+    # Screened only after the as-of date: still unknown then.
+    early = build_case_facts(session, patient_id=patient.id, as_of=date(2026, 11, 1))
+    assert early.screening.concurrent_therapies is None
+
+
+def test_esketamine_start_falls_back_to_the_rems_course(session: Session) -> None:
+    patient = make_patient(session)
+    assert patient.id is not None
+    session.add(TreatmentCourse(patient_id=patient.id, indication="TRD", start_date=date(2026, 10, 12)))
+    session.flush()
+    assert build_case_facts(session, patient_id=patient.id, as_of=AS_OF).screening.esketamine_started_on \
+        == date(2026, 10, 12)
+    assert build_case_facts(session, patient_id=patient.id, as_of=date(2026, 10, 1)).screening \
+        .esketamine_started_on is None
+    patient.esketamine_started_on = date(2026, 3, 2)  # started elsewhere, before the course logged here
+    session.add(patient)
+    session.flush()
+    assert build_case_facts(session, patient_id=patient.id, as_of=AS_OF).screening.esketamine_started_on \
+        == date(2026, 3, 2)
+
+
+def test_previous_approvals_come_from_granted_authorizations(session: Session) -> None:
+    patient_id, coverage_id, _ = _record(session)
+    _granted(session, patient_id=patient_id, coverage_id=coverage_id, payer_id="cigna", status="expired",
+             decided_on=date(2026, 3, 1))
+    _granted(session, patient_id=patient_id, coverage_id=coverage_id, payer_id="uhc", status="approved",
+             decided_on=date(2026, 12, 1))  # decided after the as-of date
+    denied = PriorAuthCase(patient_id=patient_id, coverage_id=coverage_id, payer_id="bcbsnd", plan_type="commercial",
+                           indication="TRD", phase="initial", status="denied")
+    session.add(denied)
+    session.flush()
+    case = build_case_facts(session, patient_id=patient_id, as_of=AS_OF)
+    assert case.previous_approvals == ["cigna"]
+    assert build_case_facts(session, patient_id=patient_id, as_of=date(2026, 12, 2)).previous_approvals \
+        == ["cigna", "uhc"]
+    assert build_case_facts(session, patient_id=patient_id, as_of=date(2026, 2, 1)).previous_approvals is None
+
+
+def test_recorded_consultation_meets_a_consultation_criterion(session: Session, catalog: PolicyCatalog,
+                                                             drugs: ReferenceDrugs) -> None:
+    site = make_site(session)
+    prescriber = make_prescriber(session, specialty="other")
+    patient = make_patient(session, site=site, prescriber_id=prescriber.id)
+    assert patient.id is not None
+    make_coverage(session, patient=patient, payer_id="uhc")
+    session.flush()
+
+    def uhc_prescriber() -> str:
+        results = coverage_eligibility(session, patient_id=patient.id or 0, catalog=catalog, drugs=drugs,
+                                       indication="trd", phase="initial", as_of=AS_OF)
+        evaluation = results[0].evaluation
+        assert evaluation is not None
+        rule = next(c for c in evaluation.criteria if c.kind == "prescriber")
+        return rule.status
+
+    assert uhc_prescriber() == "attest"
+    patient.psychiatric_consult_on, patient.psychiatric_consultant = date(2026, 11, 3), "Dr. Rowan Consultwell"
+    session.add(patient)
+    session.flush()
+    assert uhc_prescriber() == "met"
