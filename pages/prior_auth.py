@@ -48,7 +48,10 @@ from ui.fhir import render_fhir_panel  # noqa: E402
 CASE_KEY = "pa_case_id"
 NOTICE = "pa_notice"
 ERRORS = "pa_errors"
-STATUS_ICONS = {"met": "✅", "attested": "✍️", "excepted": "⚠️", "not_met": "❌", "unknown": "❔", "attest": "✍️"}
+STATUS_ICONS = {"met": ":green[:material/check_circle:]", "attested": ":green[:material/draw:]",
+                "excepted": ":orange[:material/flag:]", "not_met": ":red[:material/cancel:]",
+                "unknown": ":orange[:material/help:]", "attest": ":blue[:material/draw:]"}
+CLOCK_UNITS_SHORT = {"hours": "h", "calendar_days": "days", "business_days": "business days"}
 EFFECTIVE_WORDS = {"met": "met", "attested": "attested", "excepted": "exception", "not_met": "not met",
                    "unknown": "not on record", "attest": "needs attestation"}
 CHANNEL_WORDS = {"fax": "Fax", "portal": "Payer portal", "phone": "Phone", "electronic_pa": "Electronic PA",
@@ -156,8 +159,13 @@ if case.decision_due_at is not None and case.status in ("submitted", "pended", "
     late = is_overdue(decision_due_at=case.decision_due_at, now=now)
     m2.metric("Decision due", local_time(case.decision_due_at), "overdue" if late else None,
               delta_color="inverse" if late else "normal")
+elif case.auth_end_on is not None:
+    m2.metric("Authorization ends", case.auth_end_on.isoformat(),
+              f"{(case.auth_end_on - today).days} days left" if case.auth_end_on >= today else "ended",
+              delta_color="off")
 else:
-    m2.metric("Decision clock", clock.describe() if clock else "not set for this payer")
+    m2.metric("Decision clock", f"{clock.amount} {CLOCK_UNITS_SHORT[clock.unit]}" if clock else "not set",
+              help="From submission, by the payer file's clock or the documented default for the plan type.")
 if account is not None:
     authorized = account.authorized_devices if account.authorized_devices is not None else "—"
     m3.metric("Devices authorized / used", f"{authorized} / {account.used_devices}")
@@ -175,9 +183,9 @@ tab_checklist, tab_packet, tab_status, tab_devices, tab_history = st.tabs(
 with tab_checklist:
     for note in checklist.notes:
         st.info(note)
-    if checklist.ready:
+    if checklist.ready and case.status in ("draft", "ready"):
         st.success("Every required item is met, attested or excepted: the case can be marked ready to submit.")
-    elif checklist.missing:
+    elif checklist.missing and case.status in ("draft", "ready"):
         st.error("Missing before the case can be submitted:\n" + "\n".join(f"- {m}" for m in checklist.missing))
     for item in checklist.items:
         indent = "&nbsp;" * 6 * item.depth
@@ -187,7 +195,7 @@ with tab_checklist:
         if item.source:
             head += f" · [{item.source}]({item.source_url})" if item.source_url else f" · {item.source}"
         st.markdown(head)
-        details = [*item.evidence] if not item.is_group else []
+        details = [*item.evidence] if not item.is_group and item.effective != "attested" else []
         if item.attestation:
             details.append(f"Attested by {item.attestation.by} on {local_time(item.attestation.at)}: "
                            f"{item.attestation.note}")
@@ -327,8 +335,12 @@ with tab_packet:
 
 # ---------------------------------------------------------------- status & decisions
 with tab_status:
-    nexts = lc.allowed_next(case.status)
-    if not nexts:
+    # Expiry is not a manual step: the case expires by itself once the authorization's end date passes.
+    nexts = [s for s in lc.allowed_next(case.status) if s != "expired"]
+    if case.status in ("approved", "overturned"):
+        st.info(f"Authorization {case.auth_number} runs to {case.auth_end_on}; the case expires by itself after "
+                "that date. Start a continuation case from the worklist to renew.")
+    elif not nexts:
         st.info(f"The case is {STATUS_LABELS[case.status].lower()}; nothing more can happen to it.")
     else:
         step = st.selectbox("Next step", nexts, format_func=STATUS_LABELS.__getitem__, key="next_step")

@@ -6,6 +6,7 @@ user = require_role("pages/worklist.py")
 
 from typing import Any  # noqa: E402
 
+import altair as alt  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
@@ -17,6 +18,7 @@ from desk.prior_auth.cases import coverage_choices, open_case  # noqa: E402
 from desk.prior_auth.clocks import local_today  # noqa: E402
 from desk.prior_auth.lifecycle import expire_lapsed  # noqa: E402
 from desk.prior_auth.worklist import (  # noqa: E402
+    AGING_BUCKETS,
     CASE_COLUMNS,
     EXPORT_MIME,
     WorklistFilter,
@@ -182,7 +184,19 @@ chart_col, table_col = st.columns([1, 2])
 with chart_col:
     st.markdown("**Aging of open cases** (days since opened)")
     if buckets:
-        st.bar_chart(pd.DataFrame(buckets), x="bucket", y="cases", color="status", height=300)
+        chart = (
+            alt.Chart(pd.DataFrame(buckets))
+            .mark_bar()
+            .encode(
+                x=alt.X("bucket:N", sort=[label for label, _low, _high in AGING_BUCKETS], title=None,
+                        axis=alt.Axis(labelAngle=0)),
+                y=alt.Y("sum(cases):Q", title="open cases"),
+                color=alt.Color("status:N", legend=alt.Legend(orient="bottom", columns=2, title=None)),
+                tooltip=["bucket", "status", "cases"],
+            )
+            .properties(height=320)
+        )
+        st.altair_chart(chart, width="stretch")
     else:
         st.caption("No open cases.")
 with table_col:

@@ -151,10 +151,9 @@ def renewal_reminder(
         remaining_devices is not None
         and devices_needed_two_weeks is not None
         and remaining_devices < devices_needed_two_weeks
-        and today < by_date
     ):
         return RenewalReminder(
-            today,
+            min(today, by_date),
             f"{remaining_devices} devices left; the next two weeks of the dosing schedule need "
             f"{devices_needed_two_weeks}",
         )
