@@ -255,17 +255,18 @@ def _editable(session: Session, case_id: int, expected_version: int) -> PriorAut
     return case
 
 
-def _touch(session: Session, case: PriorAuthCase, actor: str) -> None:
+def _touch(session: Session, case: PriorAuthCase, actor: str, now: datetime | None = None) -> None:
     """Bump the case (version, updated time); a ready case that is no longer complete goes back to draft."""
-    case.updated_at = utcnow()
+    moment = now or utcnow()
+    case.updated_at = moment
     session.add(case)
     flush_or_stale(session)
     if case.status == "ready" and not case_checklist(session, case=case).ready:
         assert case.id is not None
-        session.add(PaStatusChange(case_id=case.id, actor=actor, from_status="ready", to_status="draft",
+        session.add(PaStatusChange(case_id=case.id, at=moment, actor=actor, from_status="ready", to_status="draft",
                                    note="checklist no longer complete"))
         case.status = "draft"
-        case.status_changed_at = utcnow()
+        case.status_changed_at = moment
         session.add(case)
         flush_or_stale(session)
 
@@ -282,7 +283,7 @@ def _leaf(session: Session, case: PriorAuthCase, criterion_id: str) -> Checklist
 
 
 def attest(session: Session, *, case_id: int, expected_version: int, criterion_id: str, note: str,
-           actor: str) -> PaSignoff:
+           actor: str, now: datetime | None = None) -> PaSignoff:
     """Record that the prescriber attests a criterion (who, when, note)."""
     case = _editable(session, case_id, expected_version)
     item = _leaf(session, case, criterion_id)
@@ -293,14 +294,15 @@ def attest(session: Session, *, case_id: int, expected_version: int, criterion_i
         errors.append(FieldError("criterion_id", "this criterion is not met by attestation, or is already marked"))
     if errors:
         raise ValidationFailed(errors)
-    mark = PaSignoff(case_id=case_id, criterion_id=criterion_id, kind="attestation", note=note.strip(), by=actor)
+    mark = PaSignoff(case_id=case_id, criterion_id=criterion_id, kind="attestation", note=note.strip(), by=actor,
+                     at=now or utcnow())
     session.add(mark)
-    _touch(session, case, actor)
+    _touch(session, case, actor, now)
     return mark
 
 
 def record_exception(session: Session, *, case_id: int, expected_version: int, criterion_id: str, reason: str,
-                     actor: str) -> PaSignoff:
+                     actor: str, now: datetime | None = None) -> PaSignoff:
     """Mark a criterion as excepted (e.g. a clinical-exception request in the letter), with the reason."""
     case = _editable(session, case_id, expected_version)
     item = _leaf(session, case, criterion_id)
@@ -311,9 +313,10 @@ def record_exception(session: Session, *, case_id: int, expected_version: int, c
         errors.append(FieldError("criterion_id", "this criterion is met or already marked"))
     if errors:
         raise ValidationFailed(errors)
-    mark = PaSignoff(case_id=case_id, criterion_id=criterion_id, kind="exception", note=reason.strip(), by=actor)
+    mark = PaSignoff(case_id=case_id, criterion_id=criterion_id, kind="exception", note=reason.strip(), by=actor,
+                     at=now or utcnow())
     session.add(mark)
-    _touch(session, case, actor)
+    _touch(session, case, actor, now)
     return mark
 
 

@@ -100,13 +100,14 @@ def _today(now: datetime | None) -> date:
     return local_today(load_settings().timezone, now=now)
 
 
-def mark_ready(session: Session, *, case_id: int, expected_version: int, actor: str, note: str = "") -> PriorAuthCase:
+def mark_ready(session: Session, *, case_id: int, expected_version: int, actor: str, note: str = "",
+               now: datetime | None = None) -> PriorAuthCase:
     """Draft → ready, only when every required checklist item is met, attested or excepted."""
     case = _open(session, case_id, expected_version, "ready")
     checklist = case_checklist(session, case=case)
     if not checklist.ready:
         raise ValidationFailed([FieldError("checklist", "still missing: " + "; ".join(checklist.missing))])
-    return _move(session, case, "ready", actor=actor, note=note)
+    return _move(session, case, "ready", actor=actor, note=note, now=now)
 
 
 def reopen_draft(session: Session, *, case_id: int, expected_version: int, actor: str, note: str = "") -> PriorAuthCase:
