@@ -1,26 +1,29 @@
-"""Synthetic demo data: two sites, four prescribers, four demo accounts and invented patients.
+"""Synthetic demo data: two sites, four prescribers, four demo accounts, invented patients and their paperwork.
 
 Everything here is fiction: names come from a fixed list of invented names, MRNs start with DEMO-, phone numbers
 use the 555-01xx range reserved for fiction, member ids are made up. Dates are counted back from the day the
 data is loaded, so "recent" scores stay recent; everything else is fixed, so two loads on the same day are
 identical. The patients are built so that for every payer some meet the usual checklist criteria and some fail
 one criterion (too-short trials, doses below the minimum, one drug class, low adherence, trials outside the
-current episode, mild scores, exclusions), which is what a clinic trying the desk needs to see.
+current episode, mild scores, exclusions), which is what a clinic trying the desk needs to see. On top of the
+records, desk.demo_activity adds REMS enrollments, treatment sessions, prior-authorization cases and savings claims.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from desk.auth import hash_password
+from desk.auth import as_current_user, hash_password
 from desk.database import SYSTEM_ACTOR, unit_of_work
-from desk.models import Prescriber, Site, User
+from desk.demo_activity import Clock, DemoPatient, load_activity
+from desk.models import Prescriber, Site, User, utcnow
 from desk.patients import (
     CoverageDetails,
     DiagnosisDetails,
@@ -41,6 +44,8 @@ from desk.patients import (
     create_patient,
     update_screening,
 )
+from desk.rems.config import load_rems_settings
+from desk.settings import load_settings
 from desk.sites import PrescriberDetails, SiteDetails, create_prescriber, create_site
 
 DEMO_PASSWORD = "spravato-demo"
@@ -292,12 +297,15 @@ def _clinical(profile: Profile, *, today: date, index: int) -> _Clinical:
         prior_esketamine=profile.prior_esketamine_pct is not None,
         prior_esketamine_improvement_pct=profile.prior_esketamine_pct,
         pdmp_checked_on=today - 5 * days,
+        concurrent_therapies_screened_on=today - 5 * days,
     )
     return _Clinical([diagnosis], trials, psychotherapy, scores, medications, stays, screening)
 
 
 def _sites(session: Session, today: date) -> list[Site]:
-    certified = create_site(
+    # Both demo settings are REMS certified, so sessions can be logged at either; a clinic's own new site
+    # shows the certification warning until its administrator records the certification.
+    harbor = create_site(
         session,
         today=today,
         details=SiteDetails(
@@ -307,16 +315,17 @@ def _sites(session: Session, today: date) -> list[Site]:
             authorized_representative="Pat Sampleton-Rep",
         ),
     )
-    uncertified = create_site(
+    lakeside = create_site(
         session,
         today=today,
         details=SiteDetails(
             name="Lakeside Mood Clinic (demo)", address_line="200 Placeholder Ave", city="Cleveland", state="OH",
             zip_code="44114", phone="216-555-0100", fax="216-555-0101", npi=_npi("199990002"), tin="99-0000002",
+            rems_setting_id="DEMO-RS-000102", rems_certified_on=today - timedelta(days=290),
             authorized_representative="Lee Fictel-Rep",
         ),
     )
-    return [certified, uncertified]
+    return [harbor, lakeside]
 
 
 def _prescribers(session: Session, sites: list[Site]) -> list[Prescriber]:
@@ -359,20 +368,34 @@ def _birth_date(today: date, age: int | None, index: int) -> date:
     return last_birthday - timedelta(days=20 + (index * 37) % 300)
 
 
-def load_demo(engine: Engine, *, today: date | None = None) -> dict[str, Any]:
-    """Load the demo data in one unit of work (all or nothing); returns counts only, never PHI."""
-    today = today or date.today()
-    counts: dict[str, int] = dict.fromkeys(
-        ("users", "sites", "prescribers", "patients", "coverages", "diagnoses", "trials", "psychotherapy",
-         "scores", "medications", "stays"), 0,
-    )
+COUNTS = ("users", "sites", "prescribers", "patients", "coverages", "diagnoses", "trials", "psychotherapy", "scores",
+          "medications", "stays", "rems_enrollments", "courses", "sessions", "prior_auth_cases",
+          "savings_enrollments", "savings_claims")
+
+
+def load_demo(engine: Engine, *, today: date | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """Load the demo data in one unit of work (all or nothing); returns counts only, never PHI.
+
+    `today` is the clinic's date the data is dated from (default: today in the clinic's time zone); `now` the
+    moment of loading (default: the current time, or mid-afternoon of `today` when only `today` is given).
+    """
+    zone = ZoneInfo(load_settings().timezone)
+    if now is None:
+        now = utcnow() if today is None else datetime.combine(today, time(15, 0), tzinfo=zone)
+    today = today or now.astimezone(zone).date()
+    counts: dict[str, int] = dict.fromkeys(COUNTS, 0)
     with unit_of_work(engine, actor=SYSTEM_ACTOR) as session:
-        counts["users"] = len(_users(session))
+        users = _users(session)
+        counts["users"] = len(users)
         sites = _sites(session, today)
         prescribers = _prescribers(session, sites)
         counts["sites"], counts["prescribers"] = len(sites), len(prescribers)
-        for index, spec in enumerate(SPECS):
-            _load_patient(session, spec, index, sites, prescribers, today, counts)
+        patients = [
+            _load_patient(session, spec, index, sites, prescribers, today, counts) for index, spec in enumerate(SPECS)
+        ]
+        nurse = next(u for u in users if u.username == "nurse")
+        load_activity(session, patients=patients, nurse=as_current_user(nurse), clock=Clock(today, now, zone),
+                      rems=load_rems_settings(), counts=counts)
     return {"demo": True, **counts}
 
 
@@ -384,7 +407,7 @@ def _load_patient(
     prescribers: list[Prescriber],
     today: date,
     counts: dict[str, int],
-) -> None:
+) -> DemoPatient:
     site = sites[spec.site]
     assert site.id is not None
     patient = create_patient(
@@ -408,12 +431,13 @@ def _load_patient(
     assert patient.id is not None
     counts["patients"] += 1
     prefix = _PAYER_PREFIX[spec.payer_id]
+    coverage_rows = []
     coverages = [(spec.payer_id, spec.plan_type, spec.benefit, "primary")]
     if spec.secondary:
         coverages.append((spec.secondary[0], spec.secondary[1], "medical", "secondary"))
     for payer_id, plan_type, benefit, priority in coverages:
         pharmacy = benefit == "pharmacy"
-        add_coverage(
+        coverage_rows.append(add_coverage(
             session,
             patient_id=patient.id,
             today=today,
@@ -423,9 +447,9 @@ def _load_patient(
                 group_number="" if pharmacy else f"GRP-{100 + index}",
                 rx_bin="999999" if pharmacy else "", rx_pcn="DEMO" if pharmacy else "",
                 rx_group=f"RXDEMO{index}" if pharmacy else "",
-                start_date=date(today.year, 1, 1),
+                start_date=date(today.year - 1, 1, 1),
             ),
-        )
+        ))
         counts["coverages"] += 1
     clinical = _clinical(spec.profile, today=today, index=index)
     for diagnosis in clinical.diagnoses:
@@ -448,3 +472,4 @@ def _load_patient(
     counts["scores"] += len(clinical.scores)
     counts["medications"] += len(clinical.medications)
     counts["stays"] += len(clinical.stays)
+    return DemoPatient(patient, coverage_rows[0])
