@@ -46,8 +46,9 @@ from desk.savings.enrollment import CardDetails, enroll_patient
 BILLING = "billing"
 DEVICE_PRICE_CENTS = 40_000  # a made-up acquisition price per 28 mg device, for the demo claims only
 OBSERVATION_BILLED_CENTS = 42_000
-# Patients (by their index in desk.demo.SPECS) who are not enrolled in the REMS yet.
-NOT_ENROLLED = frozenset({34, 35, 38, 39})
+# Patients (by their index in desk.demo.SPECS) who are not enrolled in the REMS yet (the browser tests
+# enroll DEMO-0007 themselves and expect DEMO-0008 to be refused a session).
+NOT_ENROLLED = frozenset({6, 7, 34, 35, 38, 39})
 INCOMPLETE_ENROLLMENT = 17
 
 
@@ -103,8 +104,9 @@ def _record_extras(session: Session, *, patients: Sequence[DemoPatient], clock: 
                psychiatric_consultant="Morgan Examplar, MD")
     # The untreated substance use disorder is recorded as not being treated.
     _screening(session, patients[9].patient, clock, substance_treated=False)
-    # A continuation request: esketamine began four months ago; MADRS has improved since.
-    _screening(session, patients[10].patient, clock, esketamine_started_on=clock.day(-120))
+    # A continuation request: esketamine began four months ago; MADRS has improved by half since.
+    _screening(session, patients[10].patient, clock, esketamine_started_on=clock.day(-120), prior_esketamine=True,
+               prior_esketamine_improvement_pct=50.0)
     add_score(session, patient_id=patients[10].id, details=ScoreDetails("MADRS", 17, clock.day(-4)),
               today=clock.today)
 
@@ -207,8 +209,8 @@ def _prior_authorizations(session: Session, *, patients: Sequence[DemoPatient], 
     # Approved, with sessions using part of the devices (sessions are logged below).
     approved(0, submitted=-42, decided=-35, start=-33, days=182, devices=56)
     approved(4, submitted=-20, decided=-15, start=-14, days=90, devices=16, dose_mg=56)
-    # CareFirst approves one month at first: this one ends in two days and has no renewal case yet.
-    approved(7, submitted=-34, decided=-30, start=-28, days=31, devices=24, dose_mg=56)
+    # An authorization that ends in two days with no renewal case yet.
+    approved(28, submitted=-34, decided=-30, start=-28, days=31, devices=24, dose_mg=56)
     approved(22, submitted=-6, decided=-1, start=0, days=28, devices=24, dose_mg=56)
 
     # An initial approval that ran out, and the continuation request that follows it.
@@ -233,8 +235,8 @@ def _prior_authorizations(session: Session, *, patients: Sequence[DemoPatient], 
                         requested_on=clock.day(-3), due_on=clock.day(2),
                         description="Chart notes documenting the dose and duration of each antidepressant trial.",
                         now=clock.at(-3, 15, 0))
-    # Pended: under review at the payer.
-    pended = _open(session, patients[28], clock, opened=-10, start=4)
+    # Pended: under review at the payer (a clinical exception was requested for the missing augmentation trial).
+    pended = _open(session, patients[14], clock, opened=-10, start=4)
     _submit(session, pended, clock, on=-8)
     assert pended.id is not None
     record_pended(session, case_id=pended.id, expected_version=pended.version, actor=BILLING,
@@ -284,7 +286,7 @@ COURSES = (
     Plan(0, -31, _induction_dose, ready_ages=frozenset({3, 7})),
     # Forms overdue (9 days), due soon (5 days), and a log still in draft (2 days ago).
     Plan(4, -12, lambda n: 56 if n < 2 else 84, draft_ages=frozenset({2}), ready_ages=frozenset({9, 5})),
-    Plan(7, -26, lambda n: 56, ready_ages=frozenset({2})),
+    Plan(28, -26, lambda n: 56, ready_ages=frozenset({2})),
     Plan(22, 0, lambda n: 56, in_progress_today=True),
 )
 
@@ -379,7 +381,7 @@ def _drug_claim(session: Session, demo: DemoPatient, ts: TreatmentSession, clock
 def _savings(session: Session, *, patients: Sequence[DemoPatient], sessions: dict[int, list[TreatmentSession]],
              clock: Clock, counts: dict[str, int]) -> None:
     enrolled_on = max(clock.day(-60), date(clock.today.year - 1, 1, 1))
-    for index in (0, 4, 7, 22, 3, 13, 19):
+    for index in (0, 4, 28, 22, 3, 13, 19):
         enroll_patient(session, patient_id=patients[index].id, enrolled_on=enrolled_on, card=_card(index, clock),
                        today=clock.today)
         counts["savings_enrollments"] += 1
@@ -397,8 +399,8 @@ def _savings(session: Session, *, patients: Sequence[DemoPatient], sessions: dic
         _advance(session, claim_id, ts, clock)
         counts["savings_claims"] += 1
     # Paid, submitted or draft by age; the program refused the claim of five days ago.
-    for ts in sessions[7]:
-        claim_id = _drug_claim(session, patients[7], ts, clock, deductible=False)
+    for ts in sessions[28]:
+        claim_id = _drug_claim(session, patients[28], ts, clock, deductible=False)
         _advance(session, claim_id, ts, clock)
         counts["savings_claims"] += 1
         if (clock.today - ts.session_date).days == 5:
@@ -408,9 +410,9 @@ def _savings(session: Session, *, patients: Sequence[DemoPatient], sessions: dic
             mark_denied(session, claim_id=claim_id, expected_version=claim.version,
                         reason="The program card was not yet active on the service date.")
     # An observation rebate waits for the EOB (the proof of payment is attached).
-    first = sessions[7][0]
+    first = sessions[28][0]
     rebate = record_claim(
-        session, patient_id=patients[7].id, service_date=first.session_date, kind="observation", devices=0,
+        session, patient_id=patients[28].id, service_date=first.session_date, kind="observation", devices=0,
         method="rebate_request", session_id=first.id, today=clock.today,
         amounts=ClaimAmounts(billed_cents=OBSERVATION_BILLED_CENTS, insurance_paid_cents=15_000,
                              patient_responsibility_cents=OBSERVATION_BILLED_CENTS - 15_000),
@@ -452,7 +454,7 @@ def _receipt_pdf(service_date: date) -> bytes:
     pdf.setFont("Helvetica", 12)
     pdf.drawString(72, 670, f"Service date: {service_date:%m/%d/%Y}")
     pdf.drawString(72, 650, "Observation and administration, patient share paid: $270.00")
-    pdf.drawString(72, 630, "Harbor Street Psychiatry (demo)")
+    pdf.drawString(72, 630, "Lakeside Mood Clinic (demo)")
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -404,7 +404,7 @@ def medications_tab(ctx: RecordContext) -> None:
                help="Only for a current disorder; some policies accept one that is being treated")],
         [Field("concurrent_therapies", "Concurrent therapies", "multi", CONCURRENT_THERAPIES,
                help="ECT, TMS, VNS, DBS or ketamine the patient receives now"),
-         Field("concurrent_therapies_screened_on", "Asked about them on", "past_date",
+         Field("concurrent_therapies_screened_on", "Screened for them on", "past_date",
                help="Without this date an empty list means 'not asked', not 'none'"),
          Field("pdmp_checked_on", "State PDMP checked on", "past_date")],
         [Field("prior_esketamine", "Had esketamine before", "tri"),
