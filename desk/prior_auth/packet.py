@@ -8,9 +8,10 @@ time; every download is audited.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select as sa_select
@@ -40,6 +41,7 @@ from desk.policies.drugs import default_drugs
 from desk.prior_auth.checklist import CaseChecklist, case_checklist
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.payer_rules import policy_for
+from desk.rems.course import label_schedule
 from desk.settings import load_settings
 
 DRUG = "SPRAVATO (esketamine) nasal spray 28 mg/device"
@@ -48,13 +50,6 @@ NDC_BY_DOSE = {56: "50458-028-02", 84: "50458-028-03"}
 # S0013 ends 2025-12-31; J0013 from 2026-01-01 (spravato.md §3 [19][20]); a payer file's codes win.
 J0013_FROM = date(2026, 1, 1)
 PLACE_OF_SERVICE = "11 (office)"
-# Label schedule (spravato.md §2 [11]) as written on the request.
-FREQUENCY = {
-    ("TRD", "initial"): "Twice weekly (induction, weeks 1-4)",
-    ("TRD", "continuation"): "Weekly or every 2 weeks (maintenance)",
-    ("MDSI", "initial"): "Twice weekly for 4 weeks",
-    ("MDSI", "continuation"): "Twice weekly for 4 weeks",
-}
 DEFAULT_SESSIONS = {"initial": 8, "continuation": 12}
 STATUS_WORDS = {"met": "met", "attested": "attested", "excepted": "exception requested", "not_met": "not met",
                 "unknown": "not documented", "attest": "attestation needed"}
@@ -74,6 +69,25 @@ class GeneratedRef:
     size_bytes: int
     created_by: str
     created_at: datetime
+
+
+def _schedule(indication: str, phase: str, sessions: int, start: date) -> tuple[str, str]:
+    """(frequency, duration) of the requested sessions along the label schedule (spravato.md §2 [11])."""
+    if indication == "MDSI":
+        weeks = math.ceil(min(sessions, 8) / 2)
+        return "Twice weekly", f"{weeks} weeks"
+    if phase == "continuation":
+        return "Weekly or every 2 weeks (maintenance)", f"{sessions} weeks (weekly) to {2 * sessions} weeks"
+    plan = label_schedule(indication="TRD", start_date=start, through=start + timedelta(weeks=2 * sessions + 8))
+    last = plan[min(sessions, len(plan)) - 1].planned_on
+    weeks = (last - start).days // 7 + 1
+    if sessions <= 8:
+        frequency = "Twice weekly (induction, weeks 1-4)"
+    elif sessions <= 12:
+        frequency = "Twice weekly weeks 1-4, then weekly weeks 5-8"
+    else:
+        frequency = "Twice weekly weeks 1-4, weekly weeks 5-8, then weekly or every 2 weeks"
+    return frequency, f"{weeks} weeks"
 
 
 def _hcpcs(payer_id: str, on: date) -> str:
@@ -111,7 +125,6 @@ def case_data(session: Session, *, case: PriorAuthCase, checklist: CaseChecklist
     policy = policy_for(case.payer_id)
     fax_numbers = [c.number for c in policy.submission if c.channel == "fax"] if policy else []
     phones = [c.number for c in policy.submission if c.channel == "phone"] if policy else []
-    evaluation = checklist.evaluation
     start = case.start_on or today
     drugs = default_drugs()
     current_ads = [m for m in session.exec(select(CurrentMedication).where(
@@ -148,7 +161,8 @@ def case_data(session: Session, *, case: PriorAuthCase, checklist: CaseChecklist
                          "evidence": evidence})
         if item.effective == "met" and item.kind not in ("trials", "diagnosis", "rating_score", "age"):
             other.extend(item.evidence)
-    approval_length = evaluation.approval.length if evaluation and evaluation.approval else None
+    sessions = case.sessions_requested or DEFAULT_SESSIONS[case.phase]
+    frequency, duration = _schedule(case.indication, case.phase, sessions, start)
     return {
         "case_id": f"PA-{case.id}",
         "prepared_on": today,
@@ -187,9 +201,7 @@ def case_data(session: Session, *, case: PriorAuthCase, checklist: CaseChecklist
             "urgency": case.urgency, "type": case.phase, "indication": case.indication, "drug": DRUG,
             "ndc": NDC_BY_DOSE.get(case.dose_mg, ""), "hcpcs": _hcpcs(case.payer_id, start),
             "dose_mg": case.dose_mg, "devices_per_session": case.dose_mg // 28,
-            "frequency": FREQUENCY[(case.indication, case.phase)],
-            "duration": approval_length or ("4 weeks" if case.phase == "initial" else "3 months"),
-            "sessions_requested": case.sessions_requested or DEFAULT_SESSIONS[case.phase],
+            "frequency": frequency, "duration": duration, "sessions_requested": sessions,
             "start_date": start, "place_of_service": PLACE_OF_SERVICE,
             "concurrent_oral_ad": bool(current_ads),
             "concurrent_oral_ad_name": "; ".join(

@@ -17,8 +17,15 @@ from desk.models import AuditEvent, Patient, Prescriber
 from desk.pdf.inspect import PdfLimits
 from desk.pdf.payer_forms import save_payer_form
 from desk.prior_auth import lifecycle as lc
-from desk.prior_auth.checklist import attach_document, attest
-from desk.prior_auth.packet import download_generated, generate_appeal_letter, generate_packet, generated_files
+from desk.prior_auth.cases import save_request
+from desk.prior_auth.checklist import attach_document, attest, case_checklist
+from desk.prior_auth.packet import (
+    case_data,
+    download_generated,
+    generate_appeal_letter,
+    generate_packet,
+    generated_files,
+)
 from desk.settings import PROJECT_ROOT
 from tests.desk.prior_auth.conftest import NOW, TODAY, draft_case
 from tests.desk.prior_auth.test_checklist import one_page_pdf
@@ -114,3 +121,32 @@ def test_unknown_attachment_is_refused(session: Session) -> None:
     with pytest.raises(ValidationFailed) as caught:
         generate_packet(session, case_id=case.id, actor="tester", attachment_ids=[99999], today=TODAY)
     assert caught.value.for_field("attachments") == ["attachment #99999 is not on this case"]
+
+
+def test_request_follows_the_label_schedule_for_the_sessions_asked(session: Session) -> None:
+    case = _ready_case(session)
+    save_request(session, case_id=case.id, expected_version=case.version, dose_mg=56, sessions_requested=12,
+                 start_on=date(2026, 11, 30), urgency="expedited")
+    data = case_data(session, case=case, checklist=case_checklist(session, case=case, as_of=TODAY), actor="tester",
+                     today=TODAY)
+    request = data["request"]
+    assert (request["dose_mg"], request["devices_per_session"], request["ndc"]) == (56, 2, "50458-028-02")
+    assert (request["frequency"], request["duration"], request["sessions_requested"]) == (
+        "Twice weekly weeks 1-4, then weekly weeks 5-8", "8 weeks", 12)
+    assert request["urgency"] == "expedited" and request["hcpcs"] == "J0013"
+
+
+def test_request_cannot_change_after_submission(session: Session) -> None:
+    case = _ready_case(session)
+    with pytest.raises(ValidationFailed) as caught:
+        save_request(session, case_id=case.id, expected_version=case.version, dose_mg=70, sessions_requested=0,
+                     start_on=None, urgency="standard")
+    assert caught.value.for_field("dose_mg") == ["56 mg (2 devices) or 84 mg (3 devices)"]
+    assert caught.value.for_field("sessions_requested") == ["between 1 and 104"]
+    case.status = "submitted"
+    session.add(case)
+    session.flush()
+    with pytest.raises(ValidationFailed) as caught:
+        save_request(session, case_id=case.id, expected_version=case.version, dose_mg=84, sessions_requested=8,
+                     start_on=None, urgency="standard")
+    assert caught.value.for_field("case") == ["the request can change only before submission"]
