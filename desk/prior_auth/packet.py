@@ -51,6 +51,14 @@ NDC_BY_DOSE = {56: "50458-028-02", 84: "50458-028-03"}
 J0013_FROM = date(2026, 1, 1)
 PLACE_OF_SERVICE = "11 (office)"
 DEFAULT_SESSIONS = {"initial": 8, "continuation": 12}
+# The label schedule's wording for the default request of each indication and phase (spravato.md §2 [11]);
+# request_schedule() gives the wording for any number of sessions.
+FREQUENCY = {
+    ("TRD", "initial"): "Twice weekly (induction, weeks 1-4)",
+    ("TRD", "continuation"): "Weekly or every 2 weeks (maintenance)",
+    ("MDSI", "initial"): "Twice weekly",
+    ("MDSI", "continuation"): "Twice weekly",
+}
 STATUS_WORDS = {"met": "met", "attested": "attested", "excepted": "exception requested", "not_met": "not met",
                 "unknown": "not documented", "attest": "attestation needed"}
 APPEALABLE = ("denied", "appealed", "upheld")
@@ -71,7 +79,7 @@ class GeneratedRef:
     created_at: datetime
 
 
-def _schedule(indication: str, phase: str, sessions: int, start: date) -> tuple[str, str]:
+def request_schedule(indication: str, phase: str, sessions: int, start: date) -> tuple[str, str]:
     """(frequency, duration) of the requested sessions along the label schedule (spravato.md §2 [11])."""
     if indication == "MDSI":
         weeks = math.ceil(min(sessions, 8) / 2)
@@ -162,7 +170,7 @@ def case_data(session: Session, *, case: PriorAuthCase, checklist: CaseChecklist
         if item.effective == "met" and item.kind not in ("trials", "diagnosis", "rating_score", "age"):
             other.extend(item.evidence)
     sessions = case.sessions_requested or DEFAULT_SESSIONS[case.phase]
-    frequency, duration = _schedule(case.indication, case.phase, sessions, start)
+    frequency, duration = request_schedule(case.indication, case.phase, sessions, start)
     return {
         "case_id": f"PA-{case.id}",
         "prepared_on": today,
