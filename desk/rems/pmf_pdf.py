@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -70,9 +71,12 @@ class FormBundle:
 
 def ready_forms_bundle(
     session: Session, *, user: CurrentUser, start: date, end: date, as_zip: bool = False,
-    forms_dir: Path | None = None,
+    forms_dir: Path | None = None, on_progress: Callable[[int, int], None] | None = None,
 ) -> FormBundle:
-    """Every form ready to submit for sessions dated start..end: one merged PDF, or a zip of PDFs."""
+    """Every form ready to submit for sessions dated start..end: one merged PDF, or a zip of PDFs.
+
+    `on_progress(done, total)` is called after each form is filled (counts only, never patient data).
+    """
     require(user, *READ_ROLES)
     errors = []
     if end < start:
@@ -86,12 +90,13 @@ def ready_forms_bundle(
         raise ValidationFailed([FieldError("start", "no monitoring form is ready in this date range")])
     template, field_map = pmf_template(forms_dir)
     ids = tuple(int(ts.id) for ts in rows if ts.id is not None)
-    pdfs = [
-        (pmf_file_name(int(ts.id or 0), ts.session_date),
-         fill_form(template=template, field_map=field_map, data=pmf_data(session, session_id=int(ts.id or 0)),
-                   flatten=True))
-        for ts in rows
-    ]
+    pdfs = []
+    for done, ts in enumerate(rows, start=1):
+        pdfs.append((pmf_file_name(int(ts.id or 0), ts.session_date),
+                     fill_form(template=template, field_map=field_map,
+                               data=pmf_data(session, session_id=int(ts.id or 0)), flatten=True)))
+        if on_progress is not None:
+            on_progress(done, len(rows))
     label = f"rems-pmf-{start.isoformat()}-to-{end.isoformat()}"
     if as_zip:
         buffer = io.BytesIO()
