@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from desk.database import make_engine
 from desk.models import AuditEvent, Patient, SavingsClaim, SavingsDocument, SavingsEnrollment
 from desk.savings.eligibility import patient_eligibility
+from desk.savings.worklist import claims_waiting_for_eob
 from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, screenshot, sign_in, wait_for_app
 
 
@@ -125,6 +126,7 @@ def test_billing_enrolls_records_two_claims_with_eobs_and_sees_remaining_benefit
             documents = session.exec(
                 select(SavingsDocument).where(col(SavingsDocument.claim_id).in_([c.id for c in claims]))
             ).all()
+            waiting = claims_waiting_for_eob(session)  # the demo has a rebate waiting for its EOB
     finally:
         engine.dispose()
     assert sorted(c.service_date for c in claims) == [first, second]
@@ -132,8 +134,9 @@ def test_billing_enrolls_records_two_claims_with_eobs_and_sees_remaining_benefit
     assert sorted(d.filename for d in documents) == sorted(f"claim-{c.id}-eob-1.pdf" for c in claims)
     assert all("Demoworth" not in d.filename and d.content.startswith(b"%PDF-") for d in documents)
 
+    assert all(item.patient_id != patient_id for item in waiting)  # both claims came with their EOB
     browser.get_by_role("tab", name="Billing worklist").click()
-    expect(browser.get_by_text("Claims waiting for an EOB (0)")).to_be_visible()
+    expect(browser.get_by_text(f"Claims waiting for an EOB ({len(waiting)})")).to_be_visible()
     screenshot(browser, "savings-billing")
     with browser.expect_download() as download_info:
         browser.get_by_role("button", name=f"Claims {second.year} (CSV)").click()
