@@ -71,7 +71,6 @@ __all__ = [
     "ENROLLMENT_STATUSES",
     "GOVERNMENT_PLAN_TYPES",
     "INDICATIONS",
-    "INDICATIONS",
     "PA_STATUSES",
     "PHASES",
     "PLAN_TYPES",

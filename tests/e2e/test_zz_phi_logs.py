@@ -162,6 +162,7 @@ def test_the_scan_finds_each_identifier_and_reports_only_where() -> None:
     lines = ["GET /_stcore/health 200", "search for sampleton", "name=Sampleton", "dob 05/07/1980",
              "dob 5/7/1980", "dob 1980-05-07", "Avery signed", "login spravato-demo", "id 1980-05-071"]
     found = _findings(lines, needles)
-    assert found == ["line 2: a patient last name", "line 3: a patient last name", "line 4: a patient birth date", "line 5: a patient birth date",
-                     "line 6: a patient birth date", "line 7: a patient first name", "line 8: the demo password"]
+    assert found == ["line 2: a patient last name", "line 3: a patient last name", "line 4: a patient birth date",
+                     "line 5: a patient birth date", "line 6: a patient birth date", "line 7: a patient first name",
+                     "line 8: the demo password"]
     assert not any("Sampleton" in f or "1980" in f for f in found)

@@ -16,7 +16,8 @@ from tests.ui.conftest import AppFactory
 from ui.guard import SIGN_IN_PROMPT
 
 PAGE = "pages/patient_record.py"
-TABS = ["Demographics", "Coverage", "Diagnoses", "Trials", "Scales", "Medications & screening", "Stays", "Payer criteria"]
+TABS = ["Demographics", "Coverage", "Diagnoses", "Trials", "Scales", "Medications & screening", "Stays",
+        "Payer criteria"]
 
 
 @pytest.fixture
