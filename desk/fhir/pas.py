@@ -30,7 +30,7 @@ from desk.policies.schema import Policy
 from desk.prior_auth.cases import get_case
 from desk.prior_auth.checklist import attachments, case_checklist
 from desk.prior_auth.clocks import local_today
-from desk.prior_auth.packet import DEFAULT_SESSIONS, FREQUENCY, NDC_BY_DOSE
+from desk.prior_auth.packet import DEFAULT_SESSIONS, NDC_BY_DOSE, request_schedule
 from desk.prior_auth.payer_rules import policy_for
 from desk.settings import load_settings
 
@@ -349,7 +349,8 @@ def build_pas_bundle(session: Session, *, case_id: int, now: datetime | None = N
 
     drug_code = drug_hcpcs(f.policy, start)
     ndc = NDC_BY_DOSE[case.dose_mg]
-    frequency = FREQUENCY.get((case.indication, case.phase), "")
+    # The same label-schedule wording as the paper request, for the sessions actually requested.
+    frequency, duration = request_schedule(case.indication, case.phase, sessions, start)
     entries.append((urls["medication"], {
         "resourceType": "MedicationRequest", "id": ids["medication"], "meta": {"profile": [c.PAS_MEDICATION_REQUEST]},
         "status": "active", "intent": "order",
@@ -361,7 +362,7 @@ def build_pas_bundle(session: Session, *, case_id: int, now: datetime | None = N
         "reasonCode": [_concept(c.ICD10CM, d.icd10.strip().upper()) for d in f.diagnoses],
         "dosageInstruction": [{
             "text": f"{case.dose_mg} mg ({devices_per_session} devices) intranasally per session under direct "
-                    f"supervision" + (f"; {frequency}" if frequency else ""),
+                    f"supervision; {frequency}; duration {duration}",
             "route": {"text": "nasal"},
             "doseAndRate": [{"doseQuantity": {"value": case.dose_mg, "unit": "mg", "system": c.UCUM, "code": "mg"}}],
         }],

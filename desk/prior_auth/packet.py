@@ -51,14 +51,6 @@ NDC_BY_DOSE = {56: "50458-028-02", 84: "50458-028-03"}
 J0013_FROM = date(2026, 1, 1)
 PLACE_OF_SERVICE = "11 (office)"
 DEFAULT_SESSIONS = {"initial": 8, "continuation": 12}
-# The label schedule's wording for the default request of each indication and phase (spravato.md §2 [11]);
-# request_schedule() gives the wording for any number of sessions.
-FREQUENCY = {
-    ("TRD", "initial"): "Twice weekly (induction, weeks 1-4)",
-    ("TRD", "continuation"): "Weekly or every 2 weeks (maintenance)",
-    ("MDSI", "initial"): "Twice weekly",
-    ("MDSI", "continuation"): "Twice weekly",
-}
 STATUS_WORDS = {"met": "met", "attested": "attested", "excepted": "exception requested", "not_met": "not met",
                 "unknown": "not documented", "attest": "attestation needed"}
 APPEALABLE = ("denied", "appealed", "upheld")

@@ -16,6 +16,7 @@ from desk.fhir.pas import build_pas_bundle, claim_identifier, full_url
 from desk.fhir.validate import FhirInvalid, validate_resource
 from desk.models import AuditEvent, Coverage, Diagnosis, Patient, Prescriber, Site
 from desk.prior_auth.checklist import attach_document, attest
+from desk.prior_auth.packet import request_schedule
 from tests.desk.fhir.conftest import NOW, export_ready_case
 from tests.factories import make_patient
 
@@ -158,6 +159,24 @@ def test_dose_urgency_phase_and_date_choose_ndc_priority_certification_and_hcpcs
     assert claim["item"][0]["quantity"]["value"] == 12  # the continuation default of the packet
     certification = [e for e in claim["item"][0]["extension"] if e["url"] == c.EXT_CERTIFICATION_TYPE]
     assert certification[0]["valueCodeableConcept"]["coding"][0]["code"] == "R"
+
+
+@pytest.mark.parametrize(
+    ("sessions", "wording"),
+    [
+        (8, "Twice weekly (induction, weeks 1-4); duration 4 weeks"),
+        (12, "Twice weekly weeks 1-4, then weekly weeks 5-8; duration 8 weeks"),
+    ],
+)
+def test_dosage_wording_follows_the_sessions_requested_like_the_packet(session: Session, sessions: int,
+                                                                       wording: str) -> None:
+    case = export_ready_case(session, sessions=sessions)
+    bundle = build_pas_bundle(session, case_id=case.id, now=NOW)
+    medication = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "MedicationRequest")
+    assert medication["dosageInstruction"][0]["text"] == (
+        f"84 mg (3 devices) intranasally per session under direct supervision; {wording}")
+    packet_frequency, packet_duration = request_schedule("TRD", "initial", sessions, date(2026, 12, 1))
+    assert wording == f"{packet_frequency}; duration {packet_duration}"
 
 
 def test_attachments_travel_as_document_references(session: Session) -> None:
