@@ -28,6 +28,13 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"setting {name} must be a whole number, got {raw!r}") from exc
 
 
+def _days(name: str, default: int, *, low: int, high: int) -> int:
+    value = _int(name, default)
+    if not low <= value <= high:
+        raise ValueError(f"setting {name} must be between {low} and {high} days, got {value}")
+    return value
+
+
 def _timezone(name: str, default: str) -> str:
     raw = (os.environ.get(name) or "").strip() or default
     try:
@@ -50,17 +57,10 @@ def _dates(name: str) -> tuple[date, ...]:
     return tuple(sorted(days))
 
 
-def _payer_days(name: str) -> tuple[tuple[str, int], ...]:
-    raw = os.environ.get(name) or ""
-    pairs = []
-    for part in (p.strip() for p in raw.split(",")):
-        if not part:
-            continue
-        payer, _, days = part.partition("=")
-        if not payer.strip() or not days.strip().isdigit():
-            raise ValueError(f"setting {name} must list payer-id=days pairs separated by commas, got {part!r}")
-        pairs.append((payer.strip(), int(days)))
-    return tuple(pairs)
+def _replaced(name: str, replacement: str) -> None:
+    # A setting that no longer has an effect must not be ignored silently (a renewal would come late).
+    if (os.environ.get(name) or "").strip():
+        raise ValueError(f"setting {name} is no longer read: {replacement}")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,6 @@ class Settings:
     forms_dir: Path = field(default=PROJECT_ROOT / "forms")
     timezone: str = "America/New_York"
     renewal_lead_days: int = 21
-    renewal_lead_days_by_payer: tuple[tuple[str, int], ...] = ()
     draft_idle_days: int = 7
     business_holidays: tuple[date, ...] = ()
 
@@ -90,6 +89,8 @@ class Settings:
 
 def load_settings() -> Settings:
     """Read the settings from the process environment."""
+    _replaced("DESK_RENEWAL_LEAD_DAYS_BY_PAYER",
+              "set renewal_lead_days in each payer's file instead (payers/README.md)")
     data_dir = Path(os.environ.get("DESK_DATA_DIR", PROJECT_ROOT / "data"))
     default_url = f"sqlite:///{data_dir / 'desk.sqlite3'}"
     return Settings(
@@ -104,8 +105,7 @@ def load_settings() -> Settings:
         payers_dir=Path(os.environ.get("DESK_PAYERS_DIR", PROJECT_ROOT / "payers")),
         forms_dir=Path(os.environ.get("DESK_FORMS_DIR", PROJECT_ROOT / "forms")),
         timezone=_timezone("DESK_TIMEZONE", "America/New_York"),
-        renewal_lead_days=_int("DESK_RENEWAL_LEAD_DAYS", 21),
-        renewal_lead_days_by_payer=_payer_days("DESK_RENEWAL_LEAD_DAYS_BY_PAYER"),
+        renewal_lead_days=_days("DESK_RENEWAL_LEAD_DAYS", 21, low=1, high=365),
         draft_idle_days=_int("DESK_DRAFT_IDLE_DAYS", 7),
         business_holidays=_dates("DESK_BUSINESS_HOLIDAYS"),
     )

@@ -11,11 +11,12 @@ from ui.policies import policy_catalog  # noqa: E402
 from ui.policy_view import render_policy  # noqa: E402
 
 st.title("Payer policies")
+settings = load_settings()
 catalog = policy_catalog()
 policies = sorted(catalog.policies.values(), key=lambda p: p.payer.lower())
 incomplete = [p for p in policies if p.incomplete]
 st.caption(
-    f"{len(policies)} policies from `{load_settings().payers_dir}` · {len(incomplete)} incomplete · "
+    f"{len(policies)} policies from `{settings.payers_dir}` · {len(incomplete)} incomplete · "
     "criteria are paraphrased; check each against its source before relying on it. "
     "To add a payer, see payers/README.md."
 )
@@ -39,4 +40,4 @@ for policy in policies:
         continue
     flag = " · :orange-badge[:material/content_cut: incomplete]" if policy.incomplete else ""
     with st.expander(f"**{policy.payer}** — {policy.title}{flag}", expanded=len(chosen) == 1):
-        render_policy(policy, catalog.files.get(policy.id, ""))
+        render_policy(policy, catalog.files.get(policy.id, ""), default_lead_days=settings.renewal_lead_days)

@@ -15,6 +15,7 @@ import streamlit as st  # noqa: E402
 from desk.errors import DeskError, FieldError, NotFound, StaleEdit, ValidationFailed  # noqa: E402
 from desk.models import utcnow  # noqa: E402
 from desk.models.prior_auth import STATUS_LABELS, SUBMISSION_CHANNELS, URGENCIES, PaGeneratedFile  # noqa: E402
+from desk.policies.clocks import NO_CLOCK  # noqa: E402
 from desk.prior_auth import lifecycle as lc  # noqa: E402
 from desk.prior_auth.cases import DOSES_MG, case_overview, save_request, status_history  # noqa: E402
 from desk.prior_auth.checklist import (  # noqa: E402
@@ -51,7 +52,7 @@ ERRORS = "pa_errors"
 STATUS_ICONS = {"met": ":green[:material/check_circle:]", "attested": ":green[:material/draw:]",
                 "excepted": ":orange[:material/flag:]", "not_met": ":red[:material/cancel:]",
                 "unknown": ":orange[:material/help:]", "attest": ":blue[:material/draw:]"}
-CLOCK_UNITS_SHORT = {"hours": "h", "calendar_days": "days", "business_days": "business days"}
+OPEN_WITHOUT_DECISION = ("draft", "ready", "submitted", "pended", "info_requested")
 EFFECTIVE_WORDS = {"met": "met", "attested": "attested", "excepted": "exception", "not_met": "not met",
                    "unknown": "not on record", "attest": "needs attestation"}
 CHANNEL_WORDS = {"fax": "Fax", "portal": "Payer portal", "phone": "Phone", "electronic_pa": "Electronic PA",
@@ -164,7 +165,7 @@ elif case.auth_end_on is not None:
               f"{(case.auth_end_on - today).days} days left" if case.auth_end_on >= today else "ended",
               delta_color="off")
 else:
-    m2.metric("Decision clock", f"{clock.amount} {CLOCK_UNITS_SHORT[clock.unit]}" if clock else "not set",
+    m2.metric("Decision clock", clock.describe() if clock else "none known",
               help="From submission, by the payer file's clock or the documented default for the plan type.")
 if account is not None:
     authorized = account.authorized_devices if account.authorized_devices is not None else "—"
@@ -175,6 +176,10 @@ if account is not None:
 else:
     m3.metric("Checklist", "complete" if checklist.ready else f"{len(checklist.missing)} missing")
     m4.metric("Policy", checklist.policy_id or "none")
+
+if clock is None and case.status in OPEN_WITHOUT_DECISION:
+    st.warning(f"Decision clock: {NO_CLOCK} (`decision_clocks` → `{case.plan_type}` in {case.payer_id}.yaml). "
+               "No decision due time is computed until then.", icon=":material/timer_off:")
 
 tab_checklist, tab_packet, tab_status, tab_devices, tab_history = st.tabs(
     ["Checklist", "Request & packet", "Status & decisions", "Devices", "History"])
@@ -434,7 +439,7 @@ with tab_status:
                 run_action(call, f"Recorded: {STATUS_LABELS[step]}.", "step")
                 st.rerun()
     if case.submitted_at:
-        st.caption(f"Submitted {local_time(case.submitted_at)}; payer clock {clock.describe() if clock else 'not set'};"
+        st.caption(f"Submitted {local_time(case.submitted_at)}; payer clock {clock.describe() if clock else NO_CLOCK};"
                    f" decision due {local_time(case.decision_due_at)}.")
     if case.info_due_on:
         st.caption(f"Information requested, due {case.info_due_on.isoformat()}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from desk.policies.clocks import NO_CLOCK
 from desk.policies.evaluator import CriterionResult, Evaluation
 from desk.policies.schema import (
     INDICATION_NAMES,
@@ -83,8 +84,25 @@ def _definition_words(d: TrialDefinition) -> str:
     return parts[0] + ("; " + ", ".join(parts[1:]) if parts[1:] else "")
 
 
-def _hours(hours: int) -> str:
-    return f"{hours // 24} days" if hours % 24 == 0 and hours >= 96 else f"{hours} h"
+def clock_lines(policy: Policy) -> list[str]:
+    """One line per plan type: the decision clock that applies and where it comes from, or that none is known."""
+    lines = []
+    for plan_type, clock in policy.clocks_by_plan_type():
+        label = f"**Decision clock, {plan_type.replace('_', ' ')}:**"
+        if clock is None:
+            lines.append(f"{label} :orange[{NO_CLOCK}]")
+            continue
+        origin = "payer file" if plan_type in policy.decision_clocks else "documented default"
+        lines.append(f"{label} {clock.describe()} :small[({origin}: {clock.source})]")
+    return lines
+
+
+def renewal_line(policy: Policy, *, default_lead_days: int) -> str:
+    """The renewal lead time that applies to this payer and where it comes from."""
+    if policy.renewal_lead_days is not None:
+        return f"**Renewal reminder:** {policy.renewal_lead_days} days before an authorization ends (payer file)"
+    return (f"**Renewal reminder:** {default_lead_days} days before an authorization ends "
+            "(clinic setting DESK_RENEWAL_LEAD_DAYS)")
 
 
 def render_variant(policy: Policy, variant: Variant) -> None:
@@ -156,7 +174,7 @@ def render_evaluation(evaluation: Evaluation, *, key: str) -> None:
         st.caption(" · ".join(p for p in parts if p))
 
 
-def render_policy(policy: Policy, file_name: str) -> None:
+def render_policy(policy: Policy, file_name: str, *, default_lead_days: int) -> None:
     """One policy: identification, submission, clocks, codes, gaps, sources and a tab per variant."""
     left, right = st.columns([3, 2])
     with left:
@@ -172,7 +190,6 @@ def render_policy(policy: Policy, file_name: str) -> None:
             lines.append(f":small[{policy.benefit_note}]")
         st.markdown("  \n".join(lines))
     with right:
-        clock = policy.clock_for(None)
         submission = "; ".join(
             f"{c.channel} {c.number or c.url}".strip() + (f" ({c.note})" if c.note else "") for c in policy.submission
         )
@@ -180,8 +197,8 @@ def render_policy(policy: Policy, file_name: str) -> None:
             f"**Position:** {_POSITION_WORDS[policy.position.status]} {policy.position.note}".strip(),
             f"**Submit by:** {submission or 'not on file'}",
             f"**Form:** `{policy.form_template}`",
-            f"**Decision clock:** {_hours(clock.standard_hours)} standard / {_hours(clock.expedited_hours)} expedited"
-            f" ({clock.source or 'payer file'})" if clock else "**Decision clock:** not on file",
+            *clock_lines(policy),
+            renewal_line(policy, default_lead_days=default_lead_days),
             "**Billing codes:** " + (", ".join(
                 c.code + (f" from {c.accepted_from}" if c.accepted_from else "")
                 + (f" until {c.accepted_until}" if c.accepted_until else "") for c in policy.billing_codes

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from desk.policies.case import CaseFacts, TrialFact
+from desk.policies.clocks import NO_CLOCK
 from desk.policies.drugs import DrugInfo, DrugLookup
 from desk.policies.schema import (
     INDICATION_NAMES,
@@ -176,11 +177,7 @@ def evaluate(
     )
     plan_type = case.coverage.plan_type if case.coverage else None
     clock = policy.clock_for(plan_type)
-    if clock is not None:
-        result.decision_clock = (
-            f"{_hours(clock.standard_hours)} standard, {_hours(clock.expedited_hours)} expedited"
-            + (f" ({clock.source})" if clock.source else "")
-        )
+    result.decision_clock = f"{clock.describe()} ({clock.source})" if clock is not None else NO_CLOCK
     if policy.position.status != "covered_with_pa":
         result.decision = "not_covered"
         words = policy.position.status.replace("_", " ")
@@ -975,7 +972,3 @@ def _describe_channel(channel: str, number: str, url: str, note: str) -> str:
     text = channel.upper() if channel in ("epa",) else channel
     detail = " ".join(x for x in (number, url) if x)
     return f"{text}: {detail}".strip(": ") + (f" ({note})" if note else "")
-
-
-def _hours(hours: int) -> str:
-    return f"{hours // 24} days" if hours % 24 == 0 and hours >= 96 else f"{hours} h"

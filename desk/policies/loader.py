@@ -116,6 +116,9 @@ def _problem(file_name: str, error: Any, raw: Any) -> Problem:
         message = f"a rule needs a kind: one of {', '.join(RULE_KINDS)}"
     elif kind == "missing":
         message = "required field is missing"
+    elif kind == "extra_forbidden" and path == "decision_clock":
+        message = ("replaced by decision_clocks: one clock per plan type, each with standard and expedited as "
+                   "{amount, unit} and a source (see payers/README.md)")
     elif kind == "extra_forbidden":
         message = "unknown field (check the spelling against payers/README.md)"
     elif kind not in ("value_error", "assertion_error"):

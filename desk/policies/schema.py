@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from desk.models.patients import CONCURRENT_THERAPIES, PLAN_TYPES
+from desk.policies.clocks import DecisionClock, resolve_clock
 from desk.validation import SCALE_RANGES
 
 Indication = Literal["trd", "mdsi"]
@@ -377,26 +378,6 @@ class Channel(_Strict):
         return self
 
 
-class DecisionClock(_Strict):
-    standard_hours: int = Field(gt=0)
-    expedited_hours: int = Field(gt=0)
-    source: str = ""
-
-
-# Legal decision clocks by plan type (spravato.md §5): Medicare Part D drug requests 72 h / 24 h expedited;
-# employer (ERISA) plans 15 days pre-service / 72 h urgent; Medicaid outpatient drugs a response within 24 h.
-# Plan types without a sourced default (Medicare Advantage, TRICARE, VA, ...) need a clock in the payer file.
-_ERISA = "employer (ERISA) plan default, spravato.md §5"
-_PART_D = "Medicare Part D default, spravato.md §5"
-_MEDICAID = "Medicaid outpatient drug default, spravato.md §5"
-DEFAULT_DECISION_CLOCKS: dict[str, DecisionClock] = {
-    "commercial": DecisionClock(standard_hours=15 * 24, expedited_hours=72, source=_ERISA),
-    "medicare_part_d": DecisionClock(standard_hours=72, expedited_hours=24, source=_PART_D),
-    "medicaid_ffs": DecisionClock(standard_hours=24, expedited_hours=24, source=_MEDICAID),
-    "medicaid_managed": DecisionClock(standard_hours=24, expedited_hours=24, source=_MEDICAID),
-}
-
-
 class BillingCode(_Strict):
     code: str = Field(pattern=r"^(J0013|S0013|G2082|G2083|99\d{3}|G2212)$")
     accepted_from: date | None = None
@@ -470,7 +451,11 @@ class Policy(_Strict):
     position: Position = Field(default_factory=Position)
     submission: list[Channel] = Field(default_factory=list)
     form_template: str = "generic-pa-request"
-    decision_clock: DecisionClock | None = None
+    decision_clocks: dict[str, DecisionClock] = Field(
+        default_factory=dict, description="by plan type; a plan type not listed uses its documented default")
+    renewal_lead_days: int | None = Field(
+        default=None, strict=True, ge=1, le=365,
+        description="days before an authorization ends to start the renewal; none = the clinic's setting")
     billing_codes: list[BillingCode] = Field(default_factory=list)
     sources: dict[str, SourceRef] = Field(min_length=1)
     variants: list[Variant] = Field(default_factory=list)
@@ -485,6 +470,14 @@ class Policy(_Strict):
     @field_validator("plan_types")
     @classmethod
     def _plan_types(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in PLAN_TYPES:
+                raise ValueError(f"unknown plan type {name!r}; expected one of {', '.join(PLAN_TYPES)}")
+        return value
+
+    @field_validator("decision_clocks")
+    @classmethod
+    def _clock_plan_types(cls, value: dict[str, DecisionClock]) -> dict[str, DecisionClock]:
         for name in value:
             if name not in PLAN_TYPES:
                 raise ValueError(f"unknown plan type {name!r}; expected one of {', '.join(PLAN_TYPES)}")
@@ -513,10 +506,13 @@ class Policy(_Strict):
         return self.completeness.status == "incomplete"
 
     def clock_for(self, plan_type: str | None) -> DecisionClock | None:
-        """The payer's own decision clock, else the default for the plan type (None when neither exists)."""
-        if self.decision_clock is not None:
-            return self.decision_clock
-        return DEFAULT_DECISION_CLOCKS.get(plan_type or self.plan_types[0])
+        """This file's clock for the plan type (its first plan type when None), else the documented default."""
+        return resolve_clock(self.decision_clocks, plan_type or self.plan_types[0])
+
+    def clocks_by_plan_type(self) -> list[tuple[str, DecisionClock | None]]:
+        """Each plan type the file lists or sets a clock for, with the clock that applies (None: none known)."""
+        names = list(self.plan_types) + [n for n in self.decision_clocks if n not in self.plan_types]
+        return [(name, self.clock_for(name)) for name in names]
 
 
 def walk(rule: Rule) -> list[Rule]:

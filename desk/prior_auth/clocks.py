@@ -1,49 +1,18 @@
-"""Decision clocks and renewal reminders, computed in the clinic's time zone.
+"""Decision due times and renewal reminders, computed in the clinic's time zone.
 
-Default decision clocks by plan type (shared/domain/spravato.md §5): Medicare Part D drug requests
-72 h standard / 24 h expedited; employer (ERISA) commercial plans 15 calendar days pre-service / 72 h
-urgent; Medicaid outpatient drugs a response within 24 h. A payer file overrides these per plan type;
-plan types without a documented default have no clock until a payer file sets one.
+The clocks themselves (the file format's type and the documented defaults by plan type) live in
+desk.policies.clocks; this module only turns a clock into a due time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
 
+from desk.policies.clocks import ClockPeriod
 from desk.rems.course import label_schedule
-
-ClockUnit = Literal["hours", "calendar_days", "business_days"]
-CLOCK_UNITS: tuple[ClockUnit, ...] = ("hours", "calendar_days", "business_days")
-URGENCY_KEYS = ("standard", "expedited")
-
-
-@dataclass(frozen=True)
-class DecisionClock:
-    """How long the payer has to decide: an amount of hours, calendar days or business days."""
-
-    amount: int
-    unit: ClockUnit
-
-    def describe(self) -> str:
-        words = {"hours": "hours", "calendar_days": "calendar days", "business_days": "business days"}
-        return f"{self.amount} {words[self.unit]}"
-
-
-DEFAULT_CLOCKS: Mapping[str, Mapping[str, DecisionClock]] = {
-    "medicare_part_d": {"standard": DecisionClock(72, "hours"), "expedited": DecisionClock(24, "hours")},
-    "commercial": {"standard": DecisionClock(15, "calendar_days"), "expedited": DecisionClock(72, "hours")},
-    "medicaid_ffs": {"standard": DecisionClock(24, "hours"), "expedited": DecisionClock(24, "hours")},
-    "medicaid_managed": {"standard": DecisionClock(24, "hours"), "expedited": DecisionClock(24, "hours")},
-}
-
-
-def default_clock(*, plan_type: str, urgency: str) -> DecisionClock | None:
-    """The documented default clock for a plan type, or None where no default is documented."""
-    return DEFAULT_CLOCKS.get(plan_type, {}).get(urgency)
 
 
 def _end_of_local_day(day: date, zone: ZoneInfo) -> datetime:
@@ -71,15 +40,13 @@ def add_business_days(start: date, days: int, holidays: Iterable[date] = ()) -> 
 def decision_due(
     *,
     submitted_at: datetime,
-    clock: DecisionClock,
+    clock: ClockPeriod,
     timezone: str,
     holidays: Iterable[date] = (),
 ) -> datetime:
     """When the payer's decision is due (UTC). Hours are elapsed time; days end at local midnight."""
     if submitted_at.tzinfo is None:
         raise ValueError("submitted_at must be timezone-aware")
-    if clock.amount < 0:
-        raise ValueError("a decision clock cannot be negative")
     if clock.unit == "hours":
         # Elapsed hours: across a DST change a 72-hour clock is still 72 real hours.
         return (submitted_at.astimezone(UTC) + timedelta(hours=clock.amount)).astimezone(UTC)

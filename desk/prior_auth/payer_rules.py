@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from desk.policies.clocks import ClockPeriod, DecisionClock, resolve_clock
 from desk.policies.drugs import default_drugs
 from desk.policies.loader import PolicyCatalog, load_catalog
 from desk.policies.schema import Policy
-from desk.prior_auth.clocks import DecisionClock, default_clock
 from desk.settings import load_settings
 
 _cache: dict[Path, tuple[tuple[tuple[str, float], ...], PolicyCatalog]] = {}
@@ -36,20 +36,27 @@ def policy_for(payer_id: str) -> Policy | None:
     return policy_catalog().get(payer_id)
 
 
-def decision_clock_for(*, payer_id: str, plan_type: str, urgency: str) -> DecisionClock | None:
-    """The payer file's clock when it sets one; else the documented default for the plan type; else None."""
+def plan_clock_for(*, payer_id: str, plan_type: str) -> DecisionClock | None:
+    """The payer file's clock for the plan type; else the documented default for the plan type; else None."""
     policy = policy_for(payer_id)
-    if policy is not None and policy.decision_clock is not None:
-        clock = policy.decision_clock
-        hours = clock.expedited_hours if urgency == "expedited" else clock.standard_hours
-        return DecisionClock(hours, "hours")
-    return default_clock(plan_type=plan_type, urgency=urgency)
+    if policy is not None:
+        return policy.clock_for(plan_type)
+    return resolve_clock({}, plan_type)
+
+
+def decision_clock_for(*, payer_id: str, plan_type: str, urgency: str) -> ClockPeriod | None:
+    """The standard or expedited clock that applies to a request (None: no clock known for the plan type)."""
+    clock = plan_clock_for(payer_id=payer_id, plan_type=plan_type)
+    return clock.period(urgency) if clock is not None else None
 
 
 def renewal_lead_days_for(*, payer_id: str) -> int:
-    """Days before an authorization ends to start the renewal: the clinic's per-payer setting, else its default."""
-    settings = load_settings()
-    return dict(settings.renewal_lead_days_by_payer).get(payer_id, settings.renewal_lead_days)
+    """Days before an authorization ends to start the renewal: the payer file's renewal_lead_days, else the
+    clinic's DESK_RENEWAL_LEAD_DAYS."""
+    policy = policy_for(payer_id)
+    if policy is not None and policy.renewal_lead_days is not None:
+        return policy.renewal_lead_days
+    return load_settings().renewal_lead_days
 
 
 def renewal_leads(payer_ids: list[str]) -> dict[str, int]:

@@ -27,6 +27,10 @@ def test_billing_sees_every_policy(page_app: AppFactory) -> None:
     warnings = "\n".join(w.value for w in at.warning)
     assert "reauthorization criteria beyond" in warnings
     assert not at.error
+    assert ("**Decision clock, commercial:** 15 calendar days standard, 72 hours expedited :small[(documented default: "
+            "employer (ERISA) plans, 29 CFR 2560.503-1(f)(2) (spravato.md §5))]") in markdown
+    assert "**Renewal reminder:** 21 days before an authorization ends (clinic setting DESK_RENEWAL_LEAD_DAYS)" \
+        in markdown
 
 
 def test_broken_file_is_shown_and_others_still_load(page_app: AppFactory, tmp_path: Path,
@@ -54,3 +58,30 @@ def test_signed_out_sees_only_the_prompt(page_app: AppFactory) -> None:
     at = page_app("pages/payers.py").run()
     assert "Please sign in" in at.info[0].value
     assert not at.title
+
+
+def test_clocks_per_plan_type_and_renewal_lead_from_the_file(page_app: AppFactory, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (ROOT / "payers" / "cigna.yaml").read_text().replace(
+        "plan_types: [commercial]", "plan_types: [commercial, medicare_part_d, tricare]")
+    text += """
+decision_clocks:
+  commercial:
+    standard: {amount: 5, unit: business_days}
+    expedited: {amount: 48, unit: hours}
+    source: "policy: utilization review timeframes"
+renewal_lead_days: 30
+"""
+    (tmp_path / "cigna.yaml").write_text(text)
+    monkeypatch.setenv("DESK_PAYERS_DIR", str(tmp_path))
+    monkeypatch.setenv("DESK_RENEWAL_LEAD_DAYS", "14")
+    at = page_app("pages/payers.py", roles=("billing",)).run()
+    assert not at.exception and not at.error
+    markdown = "\n".join(m.value for m in at.markdown)
+    assert ("**Decision clock, commercial:** 5 business days standard, 48 hours expedited :small[(payer file: "
+            "policy: utilization review timeframes)]") in markdown
+    assert ("**Decision clock, medicare part d:** 72 hours standard, 24 hours expedited :small[(documented default: "
+            "Medicare Part D, 42 CFR 423.568 and 423.572 (spravato.md §5))]") in markdown
+    assert ("**Decision clock, tricare:** :orange[no decision clock known — set one in the payer file]"
+            in markdown)
+    assert "**Renewal reminder:** 30 days before an authorization ends (payer file)" in markdown

@@ -120,6 +120,27 @@ def test_checklist_attest_then_lifecycle_to_approval(page_app: AppFactory, app_d
     assert metrics["Devices remaining"] == "24"
 
 
+def test_decision_clock_shown_from_the_payer_file(page_app: AppFactory, case_id: int) -> None:
+    at = _open(page_app, case_id)
+    assert not at.exception
+    assert next(m.value for m in at.metric if m.label == "Decision clock") == "72 hours"
+    assert not any("no decision clock known" in w.value for w in at.warning)
+
+
+def test_plan_type_without_a_clock_says_so(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
+    with unit_of_work(app_db, actor="setup") as session:
+        case = session.get(PriorAuthCase, case_id)
+        assert case is not None
+        case.plan_type = "medicare_advantage"
+        session.add(case)
+    at = _open(page_app, case_id)
+    assert not at.exception
+    assert next(m.value for m in at.metric if m.label == "Decision clock") == "none known"
+    warning = next(w.value for w in at.warning if "Decision clock" in w.value)
+    assert "no decision clock known — set one in the payer file" in warning
+    assert "`medicare_advantage` in test-payer.yaml" in warning
+
+
 def test_stale_save_is_refused_and_nothing_lost(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
     at = _open(page_app, case_id)
     with unit_of_work(app_db, actor="someone-else") as session:

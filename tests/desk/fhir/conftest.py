@@ -26,7 +26,11 @@ policy_number: FH-1
 source_url: https://example.org/policy
 reviewed_on: 2026-11-01
 completeness: {status: complete}
-decision_clock: {standard_hours: 72, expedited_hours: 24}
+decision_clocks:
+  commercial:
+    standard: {amount: 72, unit: hours}
+    expedited: {amount: 24, unit: hours}
+    source: "p: turnaround"
 billing_codes:
   - {code: S0013, accepted_until: 2025-12-31}
   - {code: J0013, accepted_from: 2026-01-01}

@@ -240,7 +240,8 @@ def test_approval_terms_and_submission(catalog: PolicyCatalog, drugs: ReferenceD
     cigna = run(catalog.policies["cigna"], strong_case(), "mdsi", "initial", drugs)
     assert cigna.approval is not None and cigna.approval.length == "2 months"
     assert cigna.approval.dose_caps == ["up to 84 mg per session, 2 sessions a week for 4 weeks"]
-    assert cigna.decision_clock == "15 days standard, 72 h expedited (employer (ERISA) plan default, spravato.md §5)"
+    assert cigna.decision_clock == ("15 calendar days standard, 72 hours expedited (employer (ERISA) plans, "
+                                    "29 CFR 2560.503-1(f)(2) (spravato.md §5))")
     data = cigna.as_dict()
     assert data["decision"] == "meets" or data["decision"] in ("needs_attestation", "needs_info")
     assert set(data) >= {"payer", "indication", "phase", "decision", "criteria", "missing", "notes", "approval"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,11 @@ title: Test Health SPRAVATO policy
 source_url: https://example.org/policy
 reviewed_on: 2026-11-01
 completeness: {status: complete}
-decision_clock: {standard_hours: 72, expedited_hours: 24}
+decision_clocks:
+  commercial:
+    standard: {amount: 72, unit: hours}
+    expedited: {amount: 24, unit: hours}
+    source: "p: turnaround"
 sources:
   p: {title: Test policy, url: "https://example.org/policy", kind: primary}
 variants:
@@ -60,6 +65,16 @@ def payer_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DESK_PAYERS_DIR", str(folder))
     monkeypatch.setenv("DESK_TIMEZONE", "America/New_York")
     return folder
+
+
+def write_policy(folder: Path, text: str, *, payer_id: str = "test-payer") -> Path:
+    """(Re)write one payer file, moving its modification time on so the policy cache reloads it."""
+    path = folder / f"{payer_id}.yaml"
+    before = path.stat().st_mtime if path.exists() else 0.0
+    path.write_text(text, encoding="utf-8")
+    stamp = max(path.stat().st_mtime, before + 1)
+    os.utime(path, (stamp, stamp))
+    return path
 
 
 def patient_with_coverage(session: Session, **coverage: Any) -> tuple[Patient, Coverage]:

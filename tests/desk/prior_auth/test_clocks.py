@@ -1,4 +1,5 @@
-"""Decision clocks across weekends, month ends and DST; renewal reminders and the label schedule."""
+"""Decision due times for each clock unit and each default, across weekends, month ends and DST; renewal
+reminders and the label schedule."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from desk.policies.clocks import DEFAULT_DECISION_CLOCKS, ClockPeriod, ClockUnit
 from desk.prior_auth.clocks import (
-    DecisionClock,
     add_business_days,
     decision_due,
-    default_clock,
     devices_needed,
     is_overdue,
     renewal_reminder,
@@ -26,21 +26,26 @@ def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=ZONE)  # type: ignore[misc]
 
 
+def period(amount: int, unit: ClockUnit) -> ClockPeriod:
+    """A clock period written as (amount, unit)."""
+    return ClockPeriod(amount=amount, unit=unit)
+
+
 def test_hours_clock_counts_elapsed_hours_across_spring_forward() -> None:
     # 2026-03-08 02:00 EST → EDT: 72 real hours after Friday 10:00 EST is Monday 11:00 EDT.
-    due = decision_due(submitted_at=local(2026, 3, 6, 10, 0), clock=DecisionClock(72, "hours"), timezone=NY)
+    due = decision_due(submitted_at=local(2026, 3, 6, 10, 0), clock=period(72, "hours"), timezone=NY)
     assert due.astimezone(ZONE) == local(2026, 3, 9, 11, 0)
     assert due.tzinfo is not None and due.utcoffset() == UTC.utcoffset(None)
 
 
 def test_hours_clock_across_fall_back() -> None:
     # 2026-11-01 02:00 EDT → EST: 24 real hours after Saturday 12:00 EDT is Sunday 11:00 EST.
-    due = decision_due(submitted_at=local(2026, 10, 31, 12, 0), clock=DecisionClock(24, "hours"), timezone=NY)
+    due = decision_due(submitted_at=local(2026, 10, 31, 12, 0), clock=period(24, "hours"), timezone=NY)
     assert due.astimezone(ZONE) == local(2026, 11, 1, 11, 0)
 
 
 def test_calendar_days_end_at_local_midnight_across_month_end_and_dst() -> None:
-    due = decision_due(submitted_at=local(2026, 10, 20, 16, 30), clock=DecisionClock(15, "calendar_days"),
+    due = decision_due(submitted_at=local(2026, 10, 20, 16, 30), clock=period(15, "calendar_days"),
                        timezone=NY)
     # 15 days after Oct 20 is Nov 4 (after the fall-back), end of that day in EST.
     assert due.astimezone(ZONE) == local(2026, 11, 4, 23, 59, 59)
@@ -51,14 +56,14 @@ def test_calendar_days_use_the_clinic_date_not_the_utc_date() -> None:
     # 21:00 in New York on Jan 30 is already Jan 31 in UTC; the clinic's date is Jan 30.
     submitted = local(2026, 1, 30, 21, 0)
     assert submitted.astimezone(UTC).date() == date(2026, 1, 31)
-    due = decision_due(submitted_at=submitted, clock=DecisionClock(2, "calendar_days"), timezone=NY)
+    due = decision_due(submitted_at=submitted, clock=period(2, "calendar_days"), timezone=NY)
     assert due.astimezone(ZONE).date() == date(2026, 2, 1)
 
 
 def test_calendar_days_over_leap_and_non_leap_february() -> None:
-    assert decision_due(submitted_at=local(2028, 2, 27, 9), clock=DecisionClock(3, "calendar_days"),
+    assert decision_due(submitted_at=local(2028, 2, 27, 9), clock=period(3, "calendar_days"),
                         timezone=NY).astimezone(ZONE).date() == date(2028, 3, 1)
-    assert decision_due(submitted_at=local(2027, 2, 27, 9), clock=DecisionClock(3, "calendar_days"),
+    assert decision_due(submitted_at=local(2027, 2, 27, 9), clock=period(3, "calendar_days"),
                         timezone=NY).astimezone(ZONE).date() == date(2027, 3, 2)
 
 
@@ -79,35 +84,58 @@ def test_business_days_skip_weekends(submitted: date, days: int, expected: date)
 def test_business_days_skip_clinic_holidays() -> None:
     thanksgiving = date(2026, 11, 26)
     assert add_business_days(date(2026, 11, 25), 1, [thanksgiving]) == date(2026, 11, 27)
-    due = decision_due(submitted_at=local(2026, 11, 25, 15), clock=DecisionClock(2, "business_days"),
+    due = decision_due(submitted_at=local(2026, 11, 25, 15), clock=period(2, "business_days"),
                        timezone=NY, holidays=[thanksgiving])
     assert due.astimezone(ZONE) == local(2026, 11, 30, 23, 59, 59)
 
 
 def test_business_days_across_spring_forward_end_in_daylight_time() -> None:
-    due = decision_due(submitted_at=local(2026, 3, 6, 17), clock=DecisionClock(1, "business_days"), timezone=NY)
+    due = decision_due(submitted_at=local(2026, 3, 6, 17), clock=period(1, "business_days"), timezone=NY)
     assert due.astimezone(ZONE) == local(2026, 3, 9, 23, 59, 59)
     assert due.astimezone(ZONE).utcoffset().total_seconds() == -4 * 3600  # type: ignore[union-attr]
 
 
 def test_other_time_zone_changes_the_day() -> None:
     submitted = datetime(2026, 6, 1, 5, 0, tzinfo=UTC)  # May 31 22:00 in Los Angeles
-    due = decision_due(submitted_at=submitted, clock=DecisionClock(1, "calendar_days"), timezone="America/Los_Angeles")
+    due = decision_due(submitted_at=submitted, clock=period(1, "calendar_days"), timezone="America/Los_Angeles")
     assert due.astimezone(ZoneInfo("America/Los_Angeles")).date() == date(2026, 6, 1)
 
 
 def test_naive_submission_time_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        decision_due(submitted_at=datetime(2026, 1, 1, 9), clock=DecisionClock(1, "hours"), timezone=NY)
+        decision_due(submitted_at=datetime(2026, 1, 1, 9), clock=period(1, "hours"), timezone=NY)
 
 
-def test_default_clocks_follow_the_domain_notes() -> None:
-    assert default_clock(plan_type="medicare_part_d", urgency="standard") == DecisionClock(72, "hours")
-    assert default_clock(plan_type="medicare_part_d", urgency="expedited") == DecisionClock(24, "hours")
-    assert default_clock(plan_type="commercial", urgency="standard") == DecisionClock(15, "calendar_days")
-    assert default_clock(plan_type="commercial", urgency="expedited") == DecisionClock(72, "hours")
-    assert default_clock(plan_type="medicaid_ffs", urgency="standard") == DecisionClock(24, "hours")
-    assert default_clock(plan_type="tricare", urgency="standard") is None
+# Submitted Friday 2026-11-20 15:00 in New York (20:00 UTC), the due time of each documented default.
+@pytest.mark.parametrize(
+    ("plan_type", "urgency", "due"),
+    [
+        # Commercial (ERISA) standard: 15 calendar days, end of Saturday Dec 5 in New York.
+        ("commercial", "standard", local(2026, 12, 5, 23, 59, 59)),
+        ("commercial", "expedited", local(2026, 11, 23, 15)),
+        ("medicare_part_d", "standard", local(2026, 11, 23, 15)),
+        ("medicare_part_d", "expedited", local(2026, 11, 21, 15)),
+        ("medicaid_ffs", "standard", local(2026, 11, 21, 15)),
+        ("medicaid_ffs", "expedited", local(2026, 11, 21, 15)),
+        ("medicaid_managed", "standard", local(2026, 11, 21, 15)),
+        ("medicaid_managed", "expedited", local(2026, 11, 21, 15)),
+    ],
+)
+def test_each_default_clock_gives_its_due_time(plan_type: str, urgency: str, due: datetime) -> None:
+    clock = DEFAULT_DECISION_CLOCKS[plan_type].period(urgency)
+    assert decision_due(submitted_at=local(2026, 11, 20, 15), clock=clock, timezone=NY) == due.astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("unit", "due"),
+    [
+        ("hours", local(2026, 11, 20, 18)),  # 3 elapsed hours
+        ("calendar_days", local(2026, 11, 23, 23, 59, 59)),  # Friday + 3 days = Monday
+        ("business_days", local(2026, 11, 25, 23, 59, 59)),  # Friday + 3 business days = Wednesday
+    ],
+)
+def test_each_unit_counts_its_own_way(unit: ClockUnit, due: datetime) -> None:
+    assert decision_due(submitted_at=local(2026, 11, 20, 15), clock=period(3, unit), timezone=NY) == due
 
 
 def test_overdue_only_after_the_due_time() -> None:

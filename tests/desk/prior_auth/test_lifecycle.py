@@ -132,6 +132,19 @@ def test_expedited_submission_and_default_clock_for_payer_without_file(session: 
     assert other.decision_due_at == datetime(2026, 12, 6, 4, 59, 59, tzinfo=UTC)
 
 
+def test_submission_without_a_known_clock_sets_no_due_time(session: Session) -> None:
+    case = _in_status(session, "ready")
+    case.plan_type = "medicare_advantage"  # the test payer's file has no clock for it and there is no default
+    session.add(case)
+    session.flush()
+    lc.record_submission(session, case_id=case.id, expected_version=case.version, actor="t", now=NOW,
+                         submitted_at=NOW, channel="fax")
+    assert case.status == "submitted"
+    assert case.decision_due_at is None
+    row = session.exec(select(PaSubmission).where(PaSubmission.case_id == case.id)).one()
+    assert row.decision_due_at is None
+
+
 @pytest.mark.parametrize(
     ("values", "field", "message"),
     [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
@@ -24,7 +24,7 @@ from desk.prior_auth.worklist import (
     status_counts,
     todays_actions,
 )
-from tests.desk.prior_auth.conftest import NOW, TODAY, approved_case, draft_case
+from tests.desk.prior_auth.conftest import NOW, TEST_POLICY, TODAY, approved_case, draft_case, write_policy
 
 
 def _actions(session: Session, **overrides: object) -> dict:  # type: ignore[type-arg]
@@ -68,17 +68,25 @@ def test_todays_actions(session: Session) -> None:
     assert actions["overdue"].total == 1 and "decision was due" in actions["overdue"].items[0].detail
 
 
-def test_renewal_started_removes_the_reminder_and_per_payer_lead(session: Session,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_renewal_started_removes_the_reminder_and_per_payer_lead(session: Session, payer_files: Path) -> None:
     expiring, _ = approved_case(session, start=date(2026, 6, 1), end=TODAY + timedelta(days=25))
     assert _actions(session)["expiring"].total == 0
-    monkeypatch.setenv("DESK_RENEWAL_LEAD_DAYS_BY_PAYER", "test-payer=30")
+    write_policy(payer_files, TEST_POLICY + "renewal_lead_days: 30\n")
     assert [i.case_id for i in _actions(session)["expiring"].items] == [expiring.id]
     patient = session.get(Patient, expiring.patient_id)
     assert patient is not None
     open_case(session, patient_id=patient.id, coverage_id=expiring.coverage_id, indication="TRD",
               phase="continuation", actor="b")
     assert _actions(session)["expiring"].total == 0
+
+
+def test_payer_file_lead_shorter_than_the_clinic_default(session: Session, payer_files: Path) -> None:
+    in_20_days, _ = approved_case(session, start=date(2026, 6, 1), end=TODAY + timedelta(days=20))
+    assert [i.case_id for i in _actions(session)["expiring"].items] == [in_20_days.id]
+    write_policy(payer_files, TEST_POLICY + "renewal_lead_days: 10\n")
+    assert _actions(session)["expiring"].total == 0
+    in_9_days, _ = approved_case(session, start=date(2026, 6, 1), end=TODAY + timedelta(days=9))
+    assert [i.case_id for i in _actions(session)["expiring"].items] == [in_9_days.id]
 
 
 def test_devices_running_out_uses_the_dosing_schedule(session: Session) -> None:
