@@ -57,12 +57,6 @@ def _dates(name: str) -> tuple[date, ...]:
     return tuple(sorted(days))
 
 
-def _replaced(name: str, replacement: str) -> None:
-    # A setting that no longer has an effect must not be ignored silently (a renewal would come late).
-    if (os.environ.get(name) or "").strip():
-        raise ValueError(f"setting {name} is no longer read: {replacement}")
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything a clinic can configure; see the README's configuration table."""
@@ -89,8 +83,6 @@ class Settings:
 
 def load_settings() -> Settings:
     """Read the settings from the process environment."""
-    _replaced("DESK_RENEWAL_LEAD_DAYS_BY_PAYER",
-              "set renewal_lead_days in each payer's file instead (payers/README.md)")
     data_dir = Path(os.environ.get("DESK_DATA_DIR", PROJECT_ROOT / "data"))
     default_url = f"sqlite:///{data_dir / 'desk.sqlite3'}"
     return Settings(

@@ -112,11 +112,3 @@ def test_bad_clinic_lead_setting_is_refused(monkeypatch: pytest.MonkeyPatch, raw
     with pytest.raises(ValueError) as caught:
         load_settings()
     assert str(caught.value) == message
-
-
-def test_the_replaced_per_payer_setting_is_not_ignored_silently(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DESK_RENEWAL_LEAD_DAYS_BY_PAYER", "cigna=30")
-    with pytest.raises(ValueError) as caught:
-        load_settings()
-    assert str(caught.value) == ("setting DESK_RENEWAL_LEAD_DAYS_BY_PAYER is no longer read: set renewal_lead_days "
-                                 "in each payer's file instead (payers/README.md)")
