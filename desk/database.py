@@ -16,12 +16,18 @@ from desk.settings import PROJECT_ROOT
 SYSTEM_ACTOR = "system"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+def _ensure_sqlite_folder(url: str) -> None:
+    """SQLite creates the file but not its folder (a fresh checkout has no ./data yet)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+    if url.startswith("sqlite"):
+        _ensure_sqlite_folder(url)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}
         )
@@ -71,4 +77,5 @@ def migrate(url: str) -> None:
     """Bring the database at `url` to the newest schema."""
     from alembic import command
 
+    _ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), "heads")
