@@ -26,7 +26,12 @@ from desk.savings.documents import DOCUMENT_LABELS, attach_document, download_do
 from desk.savings.enrollment import CardDetails, end_enrollment, enroll_patient, update_enrollment  # noqa: E402
 from desk.savings.export import export_report  # noqa: E402
 from desk.savings.money import format_cents, to_cents  # noqa: E402
-from desk.savings.overview import devices_allowed, patient_choices, patient_savings  # noqa: E402
+from desk.savings.overview import (  # noqa: E402
+    devices_allowed,
+    first_patient_with_savings,
+    patient_choices,
+    patient_savings,
+)
 from desk.savings.terms import TERM_FIELDS, save_terms, terms_for_year, terms_history  # noqa: E402
 from desk.savings.worklist import (  # noqa: E402
     benefits_nearly_used,
@@ -88,12 +93,17 @@ patient_tab, billing_tab, terms_tab = st.tabs(["Patient", "Billing worklist", "P
 with patient_tab:
     with work(user.username) as session:
         choices = patient_choices(session)
+        first_active = first_patient_with_savings(session)
     if not choices:
         st.info("No patients yet. Add patients on the Patients screen first.")
     else:
         labels = {c.id: c.label for c in choices}
+        if first_active is None:
+            st.info("No patient is enrolled in the savings program and no claim is recorded yet. Choose a patient "
+                    "to check eligibility and enroll them.", icon=":material/savings:")
         left, right = st.columns([3, 1])
-        patient_id = left.selectbox("Patient", list(labels), format_func=labels.__getitem__, key="savings_patient")
+        patient_id = left.selectbox("Patient", list(labels), format_func=labels.__getitem__, key="savings_patient",
+                                    index=list(labels).index(first_active) if first_active in labels else 0)
         year = right.selectbox("Program year", [today.year + 1, today.year, today.year - 1, today.year - 2],
                                index=1, key="savings_year")
         with work(user.username) as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from desk.errors import NotFound
@@ -49,6 +50,16 @@ def patient_choices(session: Session) -> list[PatientChoice]:
     """Every patient, by last name, labelled 'MRN — Last, First'."""
     patients = session.exec(select(Patient).order_by(col(Patient.last_name), col(Patient.first_name))).all()
     return [PatientChoice(p.id, f"{p.mrn} — {p.display_name}") for p in patients if p.id is not None]
+
+
+def first_patient_with_savings(session: Session) -> int | None:
+    """The first patient in picker order who has a savings enrollment or a claim (None when nobody has)."""
+    return session.exec(
+        select(Patient.id)
+        .where(or_(col(Patient.id).in_(select(SavingsEnrollment.patient_id)),
+                   col(Patient.id).in_(select(SavingsClaim.patient_id))))
+        .order_by(col(Patient.last_name), col(Patient.first_name))
+    ).first()
 
 
 def patient_savings(session: Session, *, patient_id: int, year: int, today: date) -> PatientSavings:
