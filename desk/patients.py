@@ -46,6 +46,7 @@ from desk.models.patients import (
     TRIAL_OUTCOMES,
     TRIAL_ROLES,
 )
+from desk.records import Versioned, load_for_edit
 from desk.reference import Drug, concomitant_categories, find_drug, is_esketamine
 from desk.validation import (
     DateTextError,
@@ -208,6 +209,7 @@ class StayDetails:
 
 _D = TypeVar("_D")
 _Row = TypeVar("_Row", bound=SQLModel)
+_Edited = TypeVar("_Edited", bound=Versioned)
 
 
 def details_of(row: SQLModel, kind: type[_D]) -> _D:
@@ -1005,13 +1007,11 @@ def _dob(session: Session, patient_id: int) -> date:
     return get_patient(session, patient_id=patient_id).dob
 
 
-def _load(session: Session, model: type[_Row], row_id: int, expected_version: int, entity: str) -> _Row:
-    row = session.get(model, row_id)
-    if row is None:
-        raise NotFound(f"No such {entity}; it may have been removed by someone else.")
-    if row.version != expected_version:  # type: ignore[attr-defined]
-        raise StaleEdit(entity)
-    return row
+def _load(session: Session, model: type[_Edited], row_id: int, expected_version: int, entity: str) -> _Edited:
+    return load_for_edit(
+        session, model, row_id, expected_version=expected_version, entity=entity,
+        missing=f"No such {entity}; it may have been removed by someone else.",
+    )
 
 
 def _insert(session: Session, row: _Row) -> _Row:

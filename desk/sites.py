@@ -13,6 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
 from desk.models import SPECIALTIES, Prescriber, Site
+from desk.records import check_version
 from desk.validation import (
     normalize_phone,
     npi_problem,
@@ -146,9 +147,7 @@ def update_site(
     session: Session, *, site_id: int, expected_version: int, details: SiteDetails, today: date | None = None
 ) -> Site:
     """Save edits to a site opened at `expected_version`; StaleEdit when someone saved it meanwhile."""
-    site = get_site(session, site_id=site_id)
-    if site.version != expected_version:
-        raise StaleEdit("site")
+    site = check_version(get_site(session, site_id=site_id), expected_version=expected_version, entity="site")
     details = _clean_site(details)
     errors = _site_errors(session, details, site_id=site_id, today=today or date.today())
     if errors:
@@ -242,9 +241,9 @@ def update_prescriber(
     session: Session, *, prescriber_id: int, expected_version: int, details: PrescriberDetails
 ) -> Prescriber:
     """Save edits to a prescriber opened at `expected_version`; StaleEdit when someone saved it meanwhile."""
-    prescriber = get_prescriber(session, prescriber_id=prescriber_id)
-    if prescriber.version != expected_version:
-        raise StaleEdit("prescriber")
+    prescriber = check_version(
+        get_prescriber(session, prescriber_id=prescriber_id), expected_version=expected_version, entity="prescriber"
+    )
     details = _clean_prescriber(details)
     errors = _prescriber_errors(session, details, prescriber_id=prescriber_id)
     if errors:

@@ -10,8 +10,9 @@ from argon2 import PasswordHasher
 from sqlmodel import Session, col, select
 
 from desk.auth import DEFAULT_HASHER, hash_password
-from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
+from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import ROLES, User
+from desk.records import check_version
 
 MIN_PASSWORD_LENGTH = 12
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
@@ -92,12 +93,7 @@ def get_user(session: Session, *, user_id: int) -> User:
 
 
 def _load(session: Session, user_id: int, expected_version: int | None) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    if expected_version is not None and user.version != expected_version:
-        raise StaleEdit("user account")
-    return user
+    return check_version(get_user(session, user_id=user_id), expected_version=expected_version, entity="user account")
 
 
 def set_roles(session: Session, *, user_id: int, roles: Sequence[str], expected_version: int | None = None) -> User:

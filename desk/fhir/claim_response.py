@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from desk.audit import record_event
-from desk.errors import DeskError, StaleEdit
+from desk.errors import DeskError
 from desk.fhir import codes as c
 from desk.fhir.pas import (
     DEVICE_MG,
@@ -33,6 +33,7 @@ from desk.prior_auth import lifecycle
 from desk.prior_auth.cases import ENTITY, get_case
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.payer_rules import policy_for
+from desk.records import check_version
 from desk.settings import load_settings
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -305,9 +306,7 @@ def _created(data: dict[str, Any], drug: dict[str, Any] | None, tz: str) -> date
 def apply_claim_response(session: Session, *, case_id: int, payload: bytes | str, actor: str,
                          expected_version: int | None = None, now: datetime | None = None) -> ClaimResponseApplied:
     """Check a PAS ClaimResponse against the case and record the payer's decision through the lifecycle."""
-    case = get_case(session, case_id=case_id)
-    if expected_version is not None and case.version != expected_version:
-        raise StaleEdit(ENTITY)
+    case = check_version(get_case(session, case_id=case_id), expected_version=expected_version, entity=ENTITY)
     data, others = _load(payload)
     if data.get("use") != "preauthorization":
         raise ClaimResponseRejected(f"use is {data.get('use')!r}; expected 'preauthorization'.")

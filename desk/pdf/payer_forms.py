@@ -8,11 +8,12 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, func, select
 
-from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
+from desk.errors import FieldError, ValidationFailed
 from desk.models import PayerForm, utcnow
 from desk.pdf.fieldmap import FieldMap, check_against_data, check_against_pdf, parse_field_map
 from desk.pdf.inspect import PdfLimits, PdfRejected, check_pdf
 from desk.pdf.sample_data import sample_pa_case
+from desk.records import load_for_edit
 
 _PAYER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -77,11 +78,10 @@ def update_payer_form_map(
     session: Session, *, form_id: int, field_map_yaml: str, expected_version: int, limits: PdfLimits
 ) -> PayerForm:
     """Replace the field map of a stored form (the PDF stays); stale edits are refused."""
-    row = session.get(PayerForm, form_id)
-    if row is None:
-        raise NotFound("no such payer form")
-    if row.version != expected_version:
-        raise StaleEdit("payer form")
+    row = load_for_edit(
+        session, PayerForm, form_id, expected_version=expected_version, entity="payer form",
+        missing="no such payer form",
+    )
     validate_payer_form(pdf=row.pdf, field_map_yaml=field_map_yaml, limits=limits)
     row.field_map_yaml = field_map_yaml
     session.add(row)

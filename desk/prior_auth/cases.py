@@ -19,6 +19,7 @@ from desk.models.prior_auth import (
     PaStatusChange,
     PriorAuthCase,
 )
+from desk.records import check_version
 
 ENTITY = "prior-authorization case"
 # A case is open until the payer's decision stands (or the case is closed): a second open case for the
@@ -131,10 +132,7 @@ def get_case(session: Session, *, case_id: int) -> PriorAuthCase:
 
 def load_for_edit(session: Session, *, case_id: int, expected_version: int) -> PriorAuthCase:
     """The case, refusing a save based on an older version (someone else saved in between)."""
-    case = get_case(session, case_id=case_id)
-    if case.version != expected_version:
-        raise StaleEdit(ENTITY)
-    return case
+    return check_version(get_case(session, case_id=case_id), expected_version=expected_version, entity=ENTITY)
 
 
 def flush_or_stale(session: Session) -> None:

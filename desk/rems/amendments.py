@@ -11,8 +11,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from desk.auth import CurrentUser
-from desk.errors import FieldError, StaleEdit, ValidationFailed
+from desk.errors import FieldError, ValidationFailed
 from desk.models import SessionAmendment, utcnow
+from desk.records import check_version
 from desk.rems.config import RemsSettings, load_rems_settings
 from desk.rems.permissions import require_record
 from desk.rems.sessions import apply_input, check_session, get_session, session_input
@@ -46,9 +47,9 @@ def amend_session(
     require_record(user)
     now = now or utcnow()
     settings = settings or load_rems_settings()
-    ts = get_session(session, session_id=session_id)
-    if ts.version != expected_version:
-        raise StaleEdit("treatment session")
+    ts = check_version(
+        get_session(session, session_id=session_id), expected_version=expected_version, entity="treatment session"
+    )
     errors: list[FieldError] = []
     if ts.pmf_status != "submitted":
         errors.append(FieldError("pmf_status", "the monitoring form is not submitted yet; edit the session "

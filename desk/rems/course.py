@@ -13,8 +13,9 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from desk.auth import CurrentUser
-from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
+from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import INDICATIONS, Patient, TreatmentCourse
+from desk.records import check_version
 from desk.rems.permissions import require_record
 
 # Twice weekly is planned as day 0 and day 3 of each week (at least 3 days apart).
@@ -119,8 +120,8 @@ def save_course(
     course = get_course(session, patient_id=patient_id)
     if course is None:
         course = TreatmentCourse(patient_id=patient_id, indication=indication, start_date=start_date)
-    elif expected_version is not None and course.version != expected_version:
-        raise StaleEdit("treatment course")
+    else:
+        check_version(course, expected_version=expected_version, entity="treatment course")
     course.indication = indication
     course.start_date = start_date
     course.maintenance_interval_days = maintenance_interval_days

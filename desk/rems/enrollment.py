@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from desk.auth import CurrentUser
 from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
 from desk.models import Patient, Prescriber, RemsEnrollment, Site
+from desk.records import check_version
 from desk.rems.permissions import require_record
 
 REMS_PHONE = "1-855-382-6022"
@@ -156,8 +157,8 @@ def save_enrollment(
         if expected_version is not None:
             raise StaleEdit("REMS enrollment")
         enrollment = RemsEnrollment(patient_id=patient_id)
-    elif expected_version is not None and enrollment.version != expected_version:
-        raise StaleEdit("REMS enrollment")
+    else:
+        check_version(enrollment, expected_version=expected_version, entity="REMS enrollment")
     enrollment.prescriber_id = prescriber_id
     enrollment.patient_signed_on = patient_signed_on
     enrollment.prescriber_signed_on = prescriber_signed_on

@@ -14,8 +14,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from desk.auth import CurrentUser
-from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
+from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import PMF_CHANNELS, Patient, SessionReading, Site, TreatmentSession
+from desk.records import check_version
 from desk.rems.concomitant import PMF_CATEGORY_KEYS
 from desk.rems.config import RemsSettings, load_rems_settings
 from desk.rems.enrollment import get_enrollment, is_enrolled
@@ -125,9 +126,9 @@ def mark_submitted(
 ) -> TreatmentSession:
     """ready → submitted, with the date, channel (online or fax) and the REMS confirmation number."""
     require_record(user)
-    ts = get_session(session, session_id=session_id)
-    if ts.version != expected_version:
-        raise StaleEdit("treatment session")
+    ts = check_version(
+        get_session(session, session_id=session_id), expected_version=expected_version, entity="treatment session"
+    )
     errors: list[FieldError] = []
     if ts.pmf_status == "submitted":
         errors.append(FieldError("pmf_status", "the monitoring form is already submitted"))

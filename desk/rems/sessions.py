@@ -11,8 +11,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from desk.auth import CurrentUser
-from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
+from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import Patient, SessionDevice, SessionReading, Site, TreatmentSession, utcnow
+from desk.records import check_version
 from desk.rems.concomitant import concomitant_classes
 from desk.rems.config import RemsSettings, load_rems_settings
 from desk.rems.enrollment import enrollment_blocker, get_enrollment
@@ -147,9 +148,9 @@ def record_session(
     settings = settings or load_rems_settings()
     ts: TreatmentSession | None = None
     if session_id is not None:
-        ts = get_session(session, session_id=session_id)
-        if expected_version is not None and ts.version != expected_version:
-            raise StaleEdit("treatment session")
+        ts = check_version(
+            get_session(session, session_id=session_id), expected_version=expected_version, entity="treatment session"
+        )
         if ts.pmf_status == "submitted":
             raise ValidationFailed([FieldError("pmf_status", "the monitoring form was submitted; correct the "
                                                              "session through an amendment")])

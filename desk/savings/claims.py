@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
 from desk.models import CLAIM_KINDS, CLAIM_METHODS, SavingsClaim, SavingsDocument, TreatmentSession
+from desk.records import check_version
 from desk.savings.eligibility import patient_eligibility
 from desk.savings.enrollment import enrollment_for_service
 from desk.savings.limits import DeviceLimits, devices_allowed_on, new_violations
@@ -351,10 +352,7 @@ def get_claim(session: Session, *, claim_id: int) -> SavingsClaim:
 
 
 def _load(session: Session, claim_id: int, expected_version: int) -> SavingsClaim:
-    claim = get_claim(session, claim_id=claim_id)
-    if claim.version != expected_version:
-        raise StaleEdit("claim")
-    return claim
+    return check_version(get_claim(session, claim_id=claim_id), expected_version=expected_version, entity="claim")
 
 
 def _save(session: Session, claim: SavingsClaim) -> SavingsClaim:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
 from desk.models import Patient, SavingsEnrollment
+from desk.records import load_for_edit
 from desk.savings.eligibility import patient_eligibility
 
 OPEN_STATUSES = ("pending", "active")
@@ -120,12 +121,10 @@ def enroll_patient(
 
 
 def _load(session: Session, enrollment_id: int, expected_version: int) -> SavingsEnrollment:
-    enrollment = session.get(SavingsEnrollment, enrollment_id)
-    if enrollment is None:
-        raise NotFound("No such enrollment.")
-    if enrollment.version != expected_version:
-        raise StaleEdit("enrollment")
-    return enrollment
+    return load_for_edit(
+        session, SavingsEnrollment, enrollment_id, expected_version=expected_version, entity="enrollment",
+        missing="No such enrollment.",
+    )
 
 
 def _flush(session: Session) -> None:
