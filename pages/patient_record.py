@@ -1,4 +1,4 @@
-"""Patient record: demographics, coverage, diagnoses, trials, scales, medications and screening, stays."""
+"""Patient record: demographics, coverage, clinical history, screening, payer criteria and authorizations."""
 
 from ui.guard import require_role
 
@@ -13,6 +13,7 @@ from desk.imports import known_payer_ids  # noqa: E402
 from desk.patients import get_patient_record  # noqa: E402
 from desk.reference import ReferenceDataError, category_labels  # noqa: E402
 from desk.sites import list_prescribers, list_sites  # noqa: E402
+from ui.authorizations import authorizations_tab  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
 from ui.editing import show_notice  # noqa: E402
 from ui.eligibility import eligibility_tab  # noqa: E402
@@ -68,6 +69,7 @@ context = RecordContext(
     known_payers=sorted(known_payer_ids(get_settings().payers_dir)), today=today,
 )
 add_record_tab("Payer criteria", eligibility_tab)
+add_record_tab("Authorizations", authorizations_tab)
 for tab, (_title, render) in zip(st.tabs([title for title, _ in RECORD_TABS]), RECORD_TABS, strict=True):
     with tab:
         render(context)

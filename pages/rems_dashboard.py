@@ -13,6 +13,7 @@ from desk.rems.coverage import NOT_AVAILABLE, authorization_tracking_available  
 from desk.rems.dashboard import blocked_patients, patient_choices, today_sessions  # noqa: E402
 from desk.rems.pmf import forms_due_soon, forms_overdue  # noqa: E402
 from desk.rems.pmf_pdf import ready_forms_bundle  # noqa: E402
+from desk.today import due_in_words  # noqa: E402
 from ui.context import work  # noqa: E402
 
 settings = load_rems_settings()
@@ -67,7 +68,7 @@ def dashboard() -> None:
         for form in overdue:
             patient = patients.get(form.patient_id)
             st.error(f"{patient.display_name if patient else 'Patient'} · session {form.session_date:%m/%d/%Y} · "
-                     f"due {form.due_date:%m/%d/%Y} · {-form.days_left} day(s) late · {form.status}")
+                     f"due {form.due_date:%m/%d/%Y} · {due_in_words(form.days_left)} · {form.status}")
             st.page_link("pages/rems_sessions.py", label="Open the session",
                          query_params={"session": str(form.session_id)})
     with due_col:
@@ -77,7 +78,7 @@ def dashboard() -> None:
         for form in due_soon:
             patient = patients.get(form.patient_id)
             st.warning(f"{patient.display_name if patient else 'Patient'} · session {form.session_date:%m/%d/%Y} · "
-                       f"due {form.due_date:%m/%d/%Y} ({form.days_left} day(s) left) · {form.status}")
+                       f"due {form.due_date:%m/%d/%Y} ({due_in_words(form.days_left)}) · {form.status}")
             st.page_link("pages/rems_sessions.py", label="Open the session",
                          query_params={"session": str(form.session_id)})
 

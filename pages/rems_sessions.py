@@ -34,6 +34,7 @@ from desk.rems.pmf_pdf import download_pmf, pmf_file_name  # noqa: E402
 from desk.rems.sessions import get_session, record_session, session_clock, session_input, sessions_on  # noqa: E402
 from desk.rems.validation import ReadingInput, bp_above_limit  # noqa: E402
 from desk.sites import list_sites  # noqa: E402
+from desk.today import due_in_words, session_to_open  # noqa: E402
 from ui.context import work  # noqa: E402
 from ui.editing import notify, show_notice  # noqa: E402
 
@@ -86,6 +87,10 @@ if requested and requested.isdigit() and st.session_state.get(OPEN, {}).get("id"
             _open(ts, patient_id=ts.patient_id, site_id=ts.site_id,
                   values=form_from_input(session_input(session, session_id=ts.id), zone=zone))
     st.query_params.clear()
+
+if labels and not st.session_state.get(OPEN) and "rems_pick" not in st.session_state:
+    # Nothing on screen yet: show the session most likely wanted instead of an empty page.
+    st.session_state["rems_pick"] = session_to_open([ts for ts in todays if ts.id in labels])
 
 picker, start_col = st.columns([3, 2], vertical_alignment="bottom")
 choice = picker.selectbox("Today's sessions", options=[None, *labels], index=None,
@@ -382,9 +387,9 @@ with form_tab:
             st.success(f"Submitted {stored.pmf_submitted_on:%m/%d/%Y} by {stored.pmf_channel}"
                        + (f" · confirmation {stored.pmf_confirmation}" if stored.pmf_confirmation else ""))
         elif days_left < 0:
-            st.error(f"{status_line} · **{-days_left} day(s) overdue**")
+            st.error(f"{status_line} · **{due_in_words(days_left)}**")
         else:
-            st.info(f"{status_line} · {days_left} day(s) left")
+            st.info(f"{status_line} · {due_in_words(days_left)}")
         if stored.pmf_status in ("ready", "submitted"):
             with work(user.username) as session:
                 pdf = download_pmf(session, user=user, session_id=stored.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -17,7 +17,7 @@ from ui.guard import SIGN_IN_PROMPT
 
 PAGE = "pages/patient_record.py"
 TABS = ["Demographics", "Coverage", "Diagnoses", "Trials", "Scales", "Medications & screening", "Stays",
-        "Payer criteria"]
+        "Payer criteria", "Authorizations"]
 
 
 @pytest.fixture
@@ -37,9 +37,10 @@ def patient_id(app_db: Engine) -> int:
 
 
 def _open(page_app: AppFactory, patient_id: int, roles: tuple[str, ...], username: str = "tester") -> AppTest:
-    at = page_app(PAGE, roles=roles, username=username)
+    """The record opened through the app's navigation, as in the browser (its links need the registered pages)."""
+    at = page_app("app.py", roles=roles, username=username).run()
     at.session_state["patient_id"] = patient_id
-    return at.run()
+    return at.switch_page(PAGE).run()
 
 
 def _markdown(at: AppTest) -> str:
@@ -191,3 +192,62 @@ def test_screening_records_consultation_and_therapy_screening(page_app: AppFacto
                                                                                 "Dr. Rowan Consultwell")
     assert patient.concurrent_therapies_screened_on == date(2026, 1, 15)
     assert patient.esketamine_started_on == date(2026, 2, 2)
+
+
+def _authorizations(at: AppTest):  # type: ignore[no-untyped-def]
+    return at.tabs[TABS.index("Authorizations")]
+
+
+def _case_links(at: AppTest) -> list[tuple[str, str]]:
+    return [(link.proto.label, link.proto.page) for link in at.get("page_link")
+            if "prior_auth" in link.proto.page]
+
+
+@pytest.fixture
+def authorized_patient_id(app_db: Engine, patient_id: int) -> int:
+    """The patient with an approved authorization in force (24 devices, 3 used) and a denied earlier case."""
+    from desk.models import PriorAuthCase
+    from desk.prior_auth.devices import record_device_use
+    from tests.desk.prior_auth.conftest import approved_case
+
+    today = date.today()
+    with unit_of_work(app_db, actor="setup") as session:
+        patient = session.get(Patient, patient_id)
+        case, _ = approved_case(session, patient=patient, start=today - timedelta(days=20),
+                                end=today + timedelta(days=150), devices=24)
+        record_device_use(session, patient_id=patient_id, case_id=case.id, session_date=today - timedelta(days=2),
+                          devices=3, actor="billing")
+        denied = PriorAuthCase(patient_id=patient_id, coverage_id=case.coverage_id, payer_id="test-payer",
+                               plan_type="commercial", indication="TRD", phase="initial", status="denied")
+        session.add(denied)
+    return patient_id
+
+
+def test_authorizations_tab_without_a_case(page_app: AppFactory, patient_id: int) -> None:
+    at = _open(page_app, patient_id, ("nurse",))
+    tab = _authorizations(at)
+    assert "No prior authorization on file for this patient." in tab.info[0].value
+    assert not _case_links(at)
+
+
+def test_billing_sees_devices_and_opens_the_case(page_app: AppFactory, authorized_patient_id: int) -> None:
+    at = _open(page_app, authorized_patient_id, ("billing",))
+    assert not at.exception
+    tab = _authorizations(at)
+    metrics = {m.label: m.value for m in tab.metric}
+    assert metrics == {"Devices authorized": "24", "Devices used": "3", "Devices remaining": "21"}
+    assert "In force:" in tab.markdown[0].value
+    table = tab.dataframe[0].value
+    assert list(table["status"]) == ["Denied", "Approved"]
+    assert list(table["remaining"]) == ["", "21"]
+    links = _case_links(at)
+    assert len(links) == 2 and all(label.startswith("Case #") for label, _ in links)
+
+
+def test_nurse_sees_status_and_devices_without_case_links(page_app: AppFactory, authorized_patient_id: int) -> None:
+    at = _open(page_app, authorized_patient_id, ("nurse",))
+    assert not at.exception
+    tab = _authorizations(at)
+    assert {m.label: m.value for m in tab.metric}["Devices remaining"] == "21"
+    assert list(tab.dataframe[0].value["status"]) == ["Denied", "Approved"]
+    assert not _case_links(at)

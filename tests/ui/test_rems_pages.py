@@ -196,7 +196,7 @@ def test_dashboard_lists_sessions_forms_and_blocked(page_app: AppFactory, app_db
     else:
         assert metrics["Patients blocked"] == "1"
         assert any("authorization tracking not available" in c.value for c in at.caption)
-    assert any("2 day(s) late" in e.value for e in at.error)
+    assert any("2 days late" in e.value for e in at.error)
 
 
 def test_enrollment_page_saves_and_billing_cannot(page_app: AppFactory, app_db: Engine,
@@ -245,3 +245,40 @@ def test_submitted_session_is_corrected_only_by_amendment(page_app: AppFactory, 
         assert '"lot_number": ["LOT4521A", "LOT9999Z"]' in amendment.changes_json
         stored = session.get(TreatmentSession, session_id)
         assert stored is not None and stored.pmf_status == "submitted" and stored.lot_number == "LOT9999Z"
+
+
+def test_dashboard_says_due_today_and_days_left(page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo) -> None:
+    patient_id, site_id = _seed(app_db)
+    _record_today(app_db, clinic_zone, patient_id, site_id, days_ago=7)
+    _record_today(app_db, clinic_zone, patient_id, site_id, days_ago=6)
+    at = _screen(page_app, "pages/rems_dashboard.py", "nurse")
+    assert not at.exception
+    texts = [w.value for w in at.warning]
+    assert any("(due today)" in t for t in texts) and any("(1 day left)" in t for t in texts)
+    assert not any("day(s)" in t for t in texts)
+
+
+def test_session_log_opens_the_latest_open_session_of_today(page_app: AppFactory, app_db: Engine,
+                                                            clinic_zone: ZoneInfo) -> None:
+    patient_id, site_id = _seed(app_db)
+    other_id, _ = _seed(app_db)
+    running = _record_today(app_db, clinic_zone, patient_id, site_id, complete=False)
+    _record_today(app_db, clinic_zone, other_id, site_id)
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
+    assert not at.exception
+    assert at.selectbox(key="rems_pick").value == running
+    assert [m.label for m in at.metric] == ["Since first device", "~40-min BP", "Earliest discharge"]
+    assert "Choose one of today's sessions, or start a new one." not in [c.value for c in at.caption]
+    # Choosing another session is not undone on the next run.
+    at.selectbox(key="rems_pick").set_value(None).run()
+    assert at.selectbox(key="rems_pick").value is None and not at.exception
+
+
+def test_session_log_without_sessions_today_asks_to_choose(page_app: AppFactory, app_db: Engine,
+                                                           clinic_zone: ZoneInfo) -> None:
+    patient_id, site_id = _seed(app_db)
+    _record_today(app_db, clinic_zone, patient_id, site_id, days_ago=2)
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
+    assert not at.exception
+    assert at.selectbox(key="rems_pick").value is None
+    assert "Choose one of today's sessions, or start a new one." in [c.value for c in at.caption]

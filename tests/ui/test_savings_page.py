@@ -202,3 +202,21 @@ def test_patient_names_do_not_reach_the_audit_trail(page_app: AppFactory, app_db
         assert patient is not None
         events = session.exec(select(AuditEvent)).all()
     assert events and all(patient.last_name not in f"{e.entity_id} {e.fields} {e.detail}" for e in events)
+
+
+def test_opens_on_the_first_patient_with_an_enrollment(page_app: AppFactory, app_db: Engine) -> None:
+    with unit_of_work(app_db, actor="seed") as session:
+        first = make_patient(session, last_name="Aabel", state="IL")
+        make_coverage(session, patient=first)
+        assert first.id is not None
+        first_id = first.id
+    enrolled_id = seed_patient(app_db)
+    at = page_app(PAGE, roles=("billing",)).run()
+    assert "No patient is enrolled in the savings program" in at.info[0].value
+    assert at.selectbox(key="savings_patient").value == first_id, "nobody enrolled: the first patient by name"
+    seed_enrollment(app_db, enrolled_id)
+    at = page_app(PAGE, roles=("billing",)).run()
+    assert not at.exception
+    assert at.selectbox(key="savings_patient").value == enrolled_id
+    assert not any("No patient is enrolled" in i.value for i in at.info)
+    assert any(m.value.startswith("**Active**") for m in at.markdown)

@@ -1,0 +1,67 @@
+"""The patient record's Authorizations tab: the patient's prior-authorization cases, read-only, with devices."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from desk.prior_auth.patient_summary import CaseAuthorization, patient_authorizations
+from ui.context import work
+from ui.patient_record import RecordContext
+
+CASE_ROLES = ("admin", "billing")
+
+
+def _date(value: date | None) -> str:
+    return value.strftime("%m/%d/%Y") if value else ""
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _row(case: CaseAuthorization) -> dict[str, object]:
+    return {
+        "case": f"#{case.case_id}", "payer": case.payer_id, "indication": case.indication,
+        "phase": case.phase, "status": case.status_label, "auth #": case.auth_number or "",
+        "from": _date(case.start_on), "to": _date(case.end_on),
+        "authorized": _count(case.authorized_devices) if case.authorized else "",
+        "used": _count(case.used_devices) if case.authorized else "",
+        "remaining": _count(case.remaining_devices) if case.authorized else "",
+    }
+
+
+def authorizations_tab(ctx: RecordContext) -> None:
+    """Cases with status; approved ones with their window and devices authorized / used / remaining."""
+    with work(ctx.user.username) as session:
+        cases = patient_authorizations(session, patient_id=ctx.patient_id)
+    may_open = ctx.user.has_any(*CASE_ROLES)
+    if not cases:
+        st.info("No prior authorization on file for this patient."
+                + (" Start one from the PA worklist (New PA)." if may_open else
+                   " Billing staff request authorizations."), icon=":material/assignment:")
+        if may_open:
+            st.page_link("pages/worklist.py", label="Open the PA worklist", icon=":material/checklist:")
+        return
+    current = [c for c in cases if c.in_force_on(ctx.today)]
+    for case in current:
+        with st.container(border=True):
+            st.markdown(f"**In force:** authorization **{case.auth_number}** · {case.payer_id} · "
+                        f"{_date(case.start_on)} to {_date(case.end_on)}")
+            authorized, used, remaining = st.columns(3)
+            authorized.metric("Devices authorized", _count(case.authorized_devices))
+            used.metric("Devices used", _count(case.used_devices))
+            remaining.metric("Devices remaining", _count(case.remaining_devices),
+                             None if case.remaining_sessions is None else f"{case.remaining_sessions} sessions left",
+                             delta_color="off")
+    if not current:
+        st.warning("No authorization is in force today.", icon=":material/event_busy:")
+    st.dataframe([_row(c) for c in cases], hide_index=True, width="stretch")
+    st.caption("Devices used count the REMS session log and sessions entered on a case within the authorization's "
+               "dates.")
+    if may_open:
+        st.markdown("**Open a case**")
+        for case in cases:
+            st.page_link("pages/prior_auth.py", label=f"Case #{case.case_id} · {case.payer_id} · {case.status_label}",
+                         icon=":material/assignment:", query_params={"case": str(case.case_id)})
