@@ -1,4 +1,5 @@
-"""Payer policies: file format (schema), loading (loader), case facts (case, builder), evaluation, eligibility."""
+"""Payer policies: file format (schema), loading (loader), case facts (case, builder), evaluation, shortfalls,
+eligibility."""
 
 from desk.policies.builder import build_case_facts
 from desk.policies.case import CaseFacts, case_json_schema, case_problems, read_case
@@ -6,6 +7,7 @@ from desk.policies.drugs import DrugInfo, DrugLookup, ReferenceDrugs, TableDrugs
 from desk.policies.evaluator import ApprovalTerms, CriterionResult, Evaluation, evaluate
 from desk.policies.loader import GENERIC_POLICY_ID, PolicyCatalog, Problem, load_catalog, parse_policy
 from desk.policies.schema import INDICATIONS, PHASES, Policy
+from desk.policies.shortfalls import Shortfall, Shortfalls, shortfalls
 
 __all__ = [
     "GENERIC_POLICY_ID",
@@ -21,6 +23,8 @@ __all__ = [
     "PolicyCatalog",
     "Problem",
     "ReferenceDrugs",
+    "Shortfall",
+    "Shortfalls",
     "TableDrugs",
     "build_case_facts",
     "case_json_schema",
@@ -30,4 +34,5 @@ __all__ = [
     "load_catalog",
     "parse_policy",
     "read_case",
+    "shortfalls",
 ]

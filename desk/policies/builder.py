@@ -20,6 +20,7 @@ from desk.models import (
     Prescriber,
     PsychotherapyTrial,
     RatingScore,
+    RemsEnrollment,
     Site,
     TreatmentCourse,
     TreatmentSession,
@@ -33,12 +34,14 @@ from desk.policies.case import (
     Outcome,
     PrescriberFact,
     PsychotherapyFact,
+    RemsFact,
     ScoreFact,
     Screening,
     SettingFact,
     StayFact,
     TrialFact,
 )
+from desk.rems.config import RemsSettings, load_rems_settings
 
 _OUTCOMES = frozenset(get_args(Outcome))
 _METHODS = frozenset({"clinical_interview", "structured_interview", "other"})
@@ -46,8 +49,14 @@ _METHODS = frozenset({"clinical_interview", "structured_interview", "other"})
 _GRANTED = ("approved", "overturned", "expired")
 
 
-def build_case_facts(session: Session, *, patient_id: int, coverage_id: int | None = None, as_of: date) -> CaseFacts:
-    """Case facts for one patient as recorded on `as_of` (records dated later are left out)."""
+def build_case_facts(
+    session: Session, *, patient_id: int, coverage_id: int | None = None, as_of: date,
+    rems_settings: RemsSettings | None = None,
+) -> CaseFacts:
+    """Case facts for one patient as recorded on `as_of` (records dated later are left out).
+
+    `rems_settings` gives the monitoring minimum the session log enforces (the clinic's settings by default).
+    """
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"patient {patient_id} does not exist")
@@ -136,7 +145,9 @@ def build_case_facts(session: Session, *, patient_id: int, coverage_id: int | No
             and patient.psychiatric_consult_on <= as_of else None,
         ),
         previous_approvals=_previous_approvals(session, patient_id, as_of),
-        setting=SettingFact(rems_certified_on=site.rems_certified_on if site else None),
+        setting=SettingFact(rems_certified_on=site.rems_certified_on if site else None,
+                            rems_setting_id=(site.rems_setting_id.strip() or None) if site else None),
+        rems=_rems(session, patient_id, as_of, rems_settings or load_rems_settings()),
         coverage=CoverageFact(payer_id=coverage.payer_id, plan_type=coverage.plan_type,
                               benefit=coverage.benefit if coverage.benefit in ("medical", "pharmacy") else None)
         if coverage else None,
@@ -182,3 +193,47 @@ def _previous_approvals(session: Session, patient_id: int, as_of: date) -> list[
         .distinct()
     ).all()
     return sorted(payers) if payers else None
+
+
+_ENROLLMENT_STEPS = (
+    ("patient_signed_on", "the patient's signature"),
+    ("prescriber_signed_on", "the prescriber's signature"),
+    ("submitted_on", "the submission date"),
+)
+
+
+def _rems(session: Session, patient_id: int, as_of: date, settings: RemsSettings) -> RemsFact:
+    """Enrollment as of `as_of` and the monitoring of every session completed by then.
+
+    The same steps as desk.rems.enrollment.is_enrolled: both signatures and the submission, each dated by `as_of`.
+    """
+    enrollment = session.exec(select(RemsEnrollment).where(RemsEnrollment.patient_id == patient_id)).first()
+    enrolled_on: date | None = None
+    pending: list[str] | None = None
+    confirmation: str | None = None
+    if enrollment is not None:
+        pending = [label for name, label in _ENROLLMENT_STEPS
+                   if (day := getattr(enrollment, name)) is None or day > as_of]
+        if not pending:
+            enrolled_on, pending = enrollment.submitted_on, None
+            confirmation = enrollment.confirmation_number.strip() or None
+    completed = session.exec(
+        select(TreatmentSession, Site)
+        .join(Site, col(Site.id) == col(TreatmentSession.site_id))
+        .where(
+            TreatmentSession.patient_id == patient_id,
+            col(TreatmentSession.session_date) <= as_of,
+            col(TreatmentSession.first_device_at).is_not(None),
+            col(TreatmentSession.discharged_at).is_not(None),
+        )
+    ).all()
+    minutes = [int((ts.discharged_at - ts.first_device_at).total_seconds() // 60) for ts, _ in completed
+               if ts.discharged_at is not None and ts.first_device_at is not None]
+    uncertified = sum(1 for ts, site in completed
+                      if site.rems_certified_on is None or site.rems_certified_on > ts.session_date)
+    return RemsFact(
+        enrolled_on=enrolled_on, enrollment_confirmation=confirmation, enrollment_pending=pending,
+        monitoring_minimum_minutes=settings.min_monitoring_minutes, monitored_sessions=len(completed),
+        shortest_monitoring_minutes=min(minutes) if minutes else None,
+        sessions_at_uncertified_setting=uncertified,
+    )

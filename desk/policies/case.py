@@ -98,7 +98,33 @@ class PrescriberFact(_Fact):
 
 
 class SettingFact(_Fact):
-    rems_certified_on: date | None = None
+    """The outpatient setting where the patient is treated."""
+
+    rems_certified_on: date | None = Field(default=None, description="the day the setting's REMS certification "
+                                           "took effect")
+    rems_setting_id: str | None = Field(default=None, max_length=40, description="the setting's REMS ID")
+
+
+class RemsFact(_Fact):
+    """The patient's SPRAVATO REMS record: enrollment, and the monitoring of the sessions given so far."""
+
+    enrolled_on: date | None = Field(
+        default=None, description="the day the Patient Enrollment Form, signed by the patient and the prescriber, "
+        "was submitted to the REMS")
+    enrollment_confirmation: str | None = Field(default=None, max_length=40,
+                                                description="the confirmation number the REMS gave")
+    enrollment_pending: list[str] | None = Field(
+        default=None, description="steps of a started enrollment form not yet recorded (e.g. \"the submission "
+        "date\"); empty or missing when no form is on file")
+    monitoring_minimum_minutes: int | None = Field(
+        default=None, ge=0, le=1440, description="minutes from the first device before the session log lets a "
+        "patient be discharged")
+    monitored_sessions: int | None = Field(default=None, ge=0, description="sessions completed (discharged)")
+    shortest_monitoring_minutes: int | None = Field(
+        default=None, ge=0, description="the shortest monitoring, first device to discharge, of those sessions")
+    sessions_at_uncertified_setting: int | None = Field(
+        default=None, ge=0, description="of those sessions, how many were given where no REMS certification was in "
+        "effect on the day")
 
 
 class CoverageFact(_Fact):
@@ -122,6 +148,7 @@ class CaseFacts(_Fact):
     screening: Screening = Field(default_factory=Screening)
     prescriber: PrescriberFact = Field(default_factory=PrescriberFact)
     setting: SettingFact = Field(default_factory=SettingFact)
+    rems: RemsFact = Field(default_factory=RemsFact)
     coverage: CoverageFact | None = None
     previous_approvals: list[str] | None = Field(default=None, description="payer ids that approved SPRAVATO before")
     attestations: list[str] = Field(default_factory=list, description="criterion ids the prescriber attests")
@@ -175,6 +202,18 @@ def case_problems(case: CaseFacts, *, as_of: date, drugs: DrugLookup) -> list[Fi
     future("screening.substance_remission_since", case.screening.substance_remission_since)
     future("screening.pdmp_checked_on", case.screening.pdmp_checked_on)
     future("screening.esketamine_started_on", case.screening.esketamine_started_on)
+    future("rems.enrolled_on", case.rems.enrolled_on)
+    rems = case.rems
+    if rems.enrolled_on is not None and rems.enrollment_pending:
+        problems.append(FieldError("rems.enrollment_pending", "an enrolled patient has no pending enrollment steps"))
+    if rems.enrollment_confirmation and rems.enrolled_on is None:
+        problems.append(FieldError("rems.enrolled_on", "a confirmation number needs the enrollment date"))
+    sessions = rems.monitored_sessions or 0
+    if rems.shortest_monitoring_minutes is not None and sessions == 0:
+        problems.append(FieldError("rems.shortest_monitoring_minutes", "needs monitored_sessions above 0"))
+    if rems.sessions_at_uncertified_setting is not None and rems.sessions_at_uncertified_setting > sessions:
+        problems.append(FieldError("rems.sessions_at_uncertified_setting",
+                                   f"is more than the {sessions} monitored sessions"))
     return problems
 
 
@@ -216,6 +255,7 @@ __all__ = [
     "MedicationFact",
     "PrescriberFact",
     "PsychotherapyFact",
+    "RemsFact",
     "ScoreFact",
     "Screening",
     "SettingFact",

@@ -36,6 +36,8 @@ from desk.policies.schema import (
     PsychosisRule,
     PsychotherapyRule,
     RatingScoreRule,
+    RemsEnrollmentRule,
+    RemsMonitoringRule,
     RemsSettingRule,
     Rule,
     ScoreImprovementRule,
@@ -858,13 +860,78 @@ def _prescriber_rule(rule: PrescriberRule, ctx: _Ctx) -> _Outcome:
     return "not_met", evidence, []
 
 
-def _rems_rule(_rule: RemsSettingRule, ctx: _Ctx) -> _Outcome:
-    certified = ctx.case.setting.rems_certified_on
+def _setting_certification(ctx: _Ctx) -> _Outcome:
+    setting = ctx.case.setting
+    certified = setting.rems_certified_on
     if certified is None:
         return "unknown", ["The setting's REMS certification is not recorded."], ["the setting's REMS certification"]
+    ident = f" (REMS setting ID {setting.rems_setting_id})" if setting.rems_setting_id else ""
     if certified > ctx.as_of:
-        return "not_met", [f"Setting certified only from {_d(certified)}."], []
-    return "met", [f"Setting REMS certified on {_d(certified)}."], []
+        return "not_met", [f"Setting certified only from {_d(certified)}{ident}."], []
+    return "met", [f"Setting REMS certified on {_d(certified)}{ident}."], []
+
+
+def _rems_rule(_rule: RemsSettingRule, ctx: _Ctx) -> _Outcome:
+    return _setting_certification(ctx)
+
+
+def _rems_enrollment_rule(_rule: RemsEnrollmentRule, ctx: _Ctx) -> _Outcome:
+    rems = ctx.case.rems
+    if rems.enrolled_on is not None:
+        if rems.enrolled_on > ctx.as_of:
+            return "not_met", [f"Enrolled in the REMS only from {_d(rems.enrolled_on)}."], []
+        confirmation = f" (confirmation {rems.enrollment_confirmation})" if rems.enrollment_confirmation else ""
+        return "met", [f"Enrolled in the REMS on {_d(rems.enrolled_on)}{confirmation}."], []
+    if rems.enrollment_pending:
+        return "not_met", [
+            "Not enrolled yet: the REMS Patient Enrollment Form lacks " + ", ".join(rems.enrollment_pending) + "."
+        ], []
+    return "unknown", ["No REMS Patient Enrollment Form is on file."], [
+        "the REMS patient enrollment (signatures, submission date, confirmation)"
+    ]
+
+
+def _rems_monitoring_rule(rule: RemsMonitoringRule, ctx: _Ctx) -> _Outcome:
+    rems = ctx.case.rems
+    wanted = rule.min_minutes
+    setting_status, setting_evidence, setting_missing = _setting_certification(ctx)
+    no: list[str] = []
+    if setting_status == "not_met":
+        no.extend(setting_evidence)
+    minimum = rems.monitoring_minimum_minutes
+    if minimum is not None and minimum < wanted:
+        no.append(f"The session log allows discharge {minimum} min after the first device, under the {wanted} min "
+                  "the policy requires (clinic setting DESK_REMS_MIN_MONITORING_MINUTES).")
+    sessions = rems.monitored_sessions
+    shortest = rems.shortest_monitoring_minutes
+    if sessions and shortest is not None and shortest < wanted:
+        no.append(f"A logged session was monitored {shortest} min; {wanted} required.")
+    if sessions and rems.sessions_at_uncertified_setting:
+        count = rems.sessions_at_uncertified_setting
+        no.append(f"{count} logged session{'s were' if count != 1 else ' was'} given where no REMS certification was "
+                  "in effect on the day.")
+    if no:
+        return "not_met", no, []
+    missing = list(setting_missing)
+    if minimum is None:
+        missing.append("the monitoring time the session log requires before discharge")
+    if sessions is None:
+        missing.append("the sessions given so far and how long each was monitored")
+    elif sessions and shortest is None:
+        missing.append("how long each logged session was monitored")
+    if sessions and rems.sessions_at_uncertified_setting is None:
+        missing.append("whether each logged session was given in a certified setting")
+    if missing:
+        return "unknown", [*setting_evidence, "Monitoring before discharge cannot be confirmed yet."], missing
+    if not sessions:
+        logged = "No session logged yet."
+    else:
+        plural = "s" if sessions != 1 else ""
+        logged = (f"{sessions} session{plural} logged in a certified setting, each monitored at least {wanted} min "
+                  f"(shortest {shortest} min).")
+    return "met", [
+        f"The session log refuses discharge before {minimum} min from the first device.", logged, *setting_evidence,
+    ], []
 
 
 def _pdmp_rule(rule: PdmpRule, ctx: _Ctx) -> _Outcome:
@@ -905,6 +972,8 @@ _LEAVES: dict[type, Callable[[Any, _Ctx], _Outcome]] = {
     PsychosisRule: _psychosis_rule,
     PrescriberRule: _prescriber_rule,
     RemsSettingRule: _rems_rule,
+    RemsEnrollmentRule: _rems_enrollment_rule,
+    RemsMonitoringRule: _rems_monitoring_rule,
     PdmpRule: _pdmp_rule,
     PreviousApprovalRule: _previous_approval_rule,
     AttestationRule: _attestation_rule,

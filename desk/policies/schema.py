@@ -296,6 +296,19 @@ class RemsSettingRule(_Leaf):
     kind: Literal["rems_setting"]
 
 
+class RemsEnrollmentRule(_Leaf):
+    """The patient is enrolled in the SPRAVATO REMS (enrollment form signed by both and submitted)."""
+
+    kind: Literal["rems_enrollment"]
+
+
+class RemsMonitoringRule(_Leaf):
+    """Each dose is followed by at least `min_minutes` of monitoring in a REMS-certified setting."""
+
+    kind: Literal["rems_monitoring"]
+    min_minutes: int = Field(default=120, ge=1, le=1440, description="monitoring from the first device, in minutes")
+
+
 class PdmpRule(_Leaf):
     """The state prescription drug monitoring program was checked (within N days when given)."""
 
@@ -310,7 +323,7 @@ class PreviousApprovalRule(_Leaf):
 
 
 class AttestationRule(_Leaf):
-    """A manual item staff confirm (REMS enrollment, supervision, benefit over risk, ...)."""
+    """A manual item staff confirm (pharmacy certification, supervision, benefit over risk, ...)."""
 
     kind: Literal["attestation"]
     needs: Needs = "attestation"
@@ -320,15 +333,15 @@ Leaf = (
     AgeRule | DiagnosisRule | RatingScoreRule | ScoreImprovementRule | TrialsRule | PsychotherapyRule
     | CurrentAntidepressantRule | PriorEsketamineRule | InpatientStayRule | SubstanceUseRule
     | ConcurrentTherapyRule | ContraindicationRule | PsychosisRule | PrescriberRule | RemsSettingRule
-    | PdmpRule | PreviousApprovalRule | AttestationRule
+    | RemsEnrollmentRule | RemsMonitoringRule | PdmpRule | PreviousApprovalRule | AttestationRule
 )
 Rule = Annotated[AllOf | AnyOf | AtLeast | Leaf, Field(discriminator="kind")]
 Group = AllOf | AnyOf | AtLeast
 RULE_KINDS: tuple[str, ...] = (
     "all", "any", "at_least", "age", "diagnosis", "rating_score", "score_improvement", "trials", "psychotherapy",
     "current_antidepressant", "prior_esketamine", "inpatient_stay", "substance_use", "concurrent_therapy",
-    "contraindications", "no_psychosis_history", "prescriber", "rems_setting", "pdmp_checked",
-    "previous_approval", "attestation",
+    "contraindications", "no_psychosis_history", "prescriber", "rems_setting", "rems_enrollment", "rems_monitoring",
+    "pdmp_checked", "previous_approval", "attestation",
 )
 for _group in (AllOf, AnyOf, AtLeast):
     _group.model_rebuild()

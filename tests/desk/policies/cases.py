@@ -53,7 +53,9 @@ def strong_case(**overrides: Any) -> dict[str, Any]:
             "concurrent_therapies": [], "prior_esketamine": False, "pdmp_checked_on": "2026-11-20",
         },
         "prescriber": {"specialty": "psychiatrist"},
-        "setting": {"rems_certified_on": "2024-01-15"},
+        "setting": {"rems_certified_on": "2024-01-15", "rems_setting_id": "RS000417"},
+        "rems": {"enrolled_on": "2026-11-18", "enrollment_confirmation": "ENR-0042",
+                 "monitoring_minimum_minutes": 120, "monitored_sessions": 0},
         "previous_approvals": [],
     }
     case.update(overrides)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -15,16 +15,20 @@ from desk.models import (
     Patient,
     PsychotherapyTrial,
     TreatmentCourse,
+    TreatmentSession,
 )
 from desk.models.prior_auth import PaAuthorization, PriorAuthCase
 from desk.policies.builder import build_case_facts
 from desk.policies.drugs import ReferenceDrugs
 from desk.policies.eligibility import coverage_eligibility, every_payer
+from desk.policies.evaluator import evaluate
 from desk.policies.loader import PolicyCatalog
+from desk.rems.config import RemsSettings
 from tests.desk.policies.cases import AS_OF
 from tests.factories import (
     make_coverage,
     make_diagnosis,
+    make_enrollment,
     make_patient,
     make_prescriber,
     make_score,
@@ -220,3 +224,85 @@ def test_recorded_consultation_meets_a_consultation_criterion(session: Session, 
     session.add(patient)
     session.flush()
     assert uhc_prescriber() == "met"
+
+
+def _logged(session: Session, *, patient_id: int, site_id: int, day: date, minutes: int | None) -> None:
+    """A session row first dosed at 15:00 UTC and discharged `minutes` later (None: not discharged yet)."""
+    first = datetime(day.year, day.month, day.day, 15, 0, tzinfo=UTC)
+    session.add(TreatmentSession(
+        patient_id=patient_id, site_id=site_id, session_date=day, dose_mg=56, devices=2, first_device_at=first,
+        discharged_at=first + timedelta(minutes=minutes) if minutes is not None else None,
+    ))
+    session.flush()
+
+
+def test_rems_facts_come_from_enrollment_sessions_and_site(session: Session, catalog: PolicyCatalog,
+                                                          drugs: ReferenceDrugs) -> None:
+    site = make_site(session, rems_setting_id="RS000417")
+    patient = make_patient(session, site=site)
+    assert patient.id is not None and site.id is not None
+    make_enrollment(session, patient=patient, patient_signed_on=date(2026, 9, 30),
+                    prescriber_signed_on=date(2026, 10, 1), submitted_on=date(2026, 10, 2),
+                    confirmation_number="ENR-7731")
+    uncertified = make_site(session, rems_certified_on=date(2026, 10, 20))
+    assert uncertified.id is not None
+    _logged(session, patient_id=patient.id, site_id=site.id, day=date(2026, 10, 5), minutes=131)
+    _logged(session, patient_id=patient.id, site_id=site.id, day=date(2026, 10, 8), minutes=124)
+    _logged(session, patient_id=patient.id, site_id=uncertified.id, day=date(2026, 10, 12), minutes=150)
+    _logged(session, patient_id=patient.id, site_id=site.id, day=date(2026, 10, 15), minutes=None)  # still open
+    _logged(session, patient_id=patient.id, site_id=site.id, day=date(2026, 12, 1), minutes=60)  # after as-of
+    session.commit()
+
+    case = build_case_facts(session, patient_id=patient.id, as_of=AS_OF)
+    assert case.setting.rems_certified_on == date(2024, 1, 15)
+    assert case.setting.rems_setting_id == "RS000417"
+    assert case.rems.enrolled_on == date(2026, 10, 2)
+    assert case.rems.enrollment_confirmation == "ENR-7731"
+    assert case.rems.enrollment_pending is None
+    assert case.rems.monitoring_minimum_minutes == 120
+    assert case.rems.monitored_sessions == 3
+    assert case.rems.shortest_monitoring_minutes == 124
+    assert case.rems.sessions_at_uncertified_setting == 1  # certified only from 2026-10-20
+
+    highmark = evaluate(case, catalog.policies["highmark"], indication="trd", phase="initial", as_of=AS_OF,
+                        drugs=drugs)
+    enrolled = highmark.criterion("trd-rems-enrolled")
+    assert (enrolled.status, enrolled.evidence) == ("met", ["Enrolled in the REMS on 2026-10-02 (confirmation "
+                                                            "ENR-7731)."])
+    monitoring = highmark.criterion("trd-monitoring")
+    assert monitoring.status == "not_met"
+    assert monitoring.evidence == ["1 logged session was given where no REMS certification was in effect on the day."]
+
+    # On an earlier date: the enrollment was not submitted yet and no session was complete.
+    early = build_case_facts(session, patient_id=patient.id, as_of=date(2026, 10, 1))
+    assert early.rems.enrolled_on is None and early.rems.enrollment_confirmation is None
+    assert early.rems.enrollment_pending == ["the submission date"]
+    assert (early.rems.monitored_sessions, early.rems.shortest_monitoring_minutes) == (0, None)
+    # A clinic that lowered its discharge minimum: the builder reports the setting it runs with.
+    lowered = build_case_facts(session, patient_id=patient.id, as_of=AS_OF,
+                               rems_settings=RemsSettings(min_monitoring_minutes=90))
+    assert lowered.rems.monitoring_minimum_minutes == 90
+
+
+def test_rems_facts_without_enrollment_or_sessions(session: Session, catalog: PolicyCatalog,
+                                                   drugs: ReferenceDrugs) -> None:
+    site = make_site(session, rems_setting_id="", rems_certified_on=None)
+    patient = make_patient(session, site=site)
+    assert patient.id is not None
+    case = build_case_facts(session, patient_id=patient.id, as_of=AS_OF)
+    assert case.setting.rems_certified_on is None and case.setting.rems_setting_id is None
+    assert case.rems.enrolled_on is None and case.rems.enrollment_pending is None
+    assert case.rems.monitored_sessions == 0
+    generic = evaluate(case, catalog.policies["generic-commercial"], indication="trd", phase="initial", as_of=AS_OF,
+                       drugs=drugs)
+    assert generic.criterion("trd-rems-enrolled").status == "unknown"
+    assert generic.criterion("trd-monitoring").status == "unknown"
+    assert generic.criterion("trd-monitoring").missing == ["the setting's REMS certification"]
+
+    make_enrollment(session, patient=patient, prescriber_signed_on=None, submitted_on=None, confirmation_number="")
+    started = build_case_facts(session, patient_id=patient.id, as_of=AS_OF)
+    assert started.rems.enrollment_pending == ["the prescriber's signature", "the submission date"]
+    result = evaluate(started, catalog.policies["generic-commercial"], indication="trd", phase="initial",
+                      as_of=AS_OF, drugs=drugs).criterion("trd-rems-enrolled")
+    assert (result.status, result.evidence) == ("not_met", [
+        "Not enrolled yet: the REMS Patient Enrollment Form lacks the prescriber's signature, the submission date."])

@@ -26,7 +26,11 @@ def _errors(case: object, drugs: ReferenceDrugs, as_of: date = AS_OF) -> list[st
 def test_schema_describes_the_case() -> None:
     schema = case_json_schema()
     assert schema["title"] == "SPRAVATO Paperwork Desk case facts"
-    assert {"trials", "scores", "screening", "prescriber", "attestations"} <= set(schema["properties"])  # type: ignore[arg-type]
+    assert {"trials", "scores", "screening", "prescriber", "setting", "rems", "attestations"} <= set(
+        schema["properties"])  # type: ignore[arg-type]
+    rems = schema["$defs"]["RemsFact"]["properties"]  # type: ignore[index]
+    assert {"enrolled_on", "enrollment_confirmation", "enrollment_pending", "monitoring_minimum_minutes",
+            "monitored_sessions", "shortest_monitoring_minutes", "sessions_at_uncertified_setting"} == set(rems)
 
 
 def test_valid_case_reads(drugs: ReferenceDrugs) -> None:
@@ -61,6 +65,26 @@ def test_dates_after_as_of(drugs: ReferenceDrugs) -> None:
         "trials[0].end_date: 2026-12-01 is after the as-of date 2026-11-26",
         "scores[0].measured_on: 2027-01-01 is after the as-of date 2026-11-26",
     ]
+
+
+def test_rems_block_inconsistencies(drugs: ReferenceDrugs) -> None:
+    case = strong_case()
+    case["rems"] = {"enrolled_on": "2026-12-01", "enrollment_pending": ["the submission date"],
+                    "monitored_sessions": 2, "sessions_at_uncertified_setting": 3}
+    assert _errors(case, drugs) == [
+        "rems.enrolled_on: 2026-12-01 is after the as-of date 2026-11-26",
+        "rems.enrollment_pending: an enrolled patient has no pending enrollment steps",
+        "rems.sessions_at_uncertified_setting: is more than the 2 monitored sessions",
+    ]
+    case["rems"] = {"enrollment_confirmation": "ENR-1", "shortest_monitoring_minutes": 130}
+    assert _errors(case, drugs) == [
+        "rems.enrolled_on: a confirmation number needs the enrollment date",
+        "rems.shortest_monitoring_minutes: needs monitored_sessions above 0",
+    ]
+    case["rems"] = {"monitoring_minimum_minutes": -5, "monitored_sessions": "some"}
+    errors = _errors(case, drugs)
+    assert errors[0] == "rems.monitoring_minimum_minutes: Input should be greater than or equal to 0 (got -5)"
+    assert errors[1].startswith("rems.monitored_sessions: Input should be a valid integer")
 
 
 def test_wrong_types_and_unknown_fields(drugs: ReferenceDrugs) -> None:

@@ -409,6 +409,79 @@ def test_rems_previous_approval_attestation(drugs: ReferenceDrugs) -> None:
     assert status({"kind": "attestation"}, strong_case(attestations=["r"]), drugs) == "met"
 
 
+def _rems(**changes: Any) -> dict[str, Any]:
+    """The strong case with its REMS block changed."""
+    base = strong_case()
+    return {**base, "rems": {**base["rems"], **changes}}
+
+
+def test_rems_setting_evidence_names_the_setting(drugs: ReferenceDrugs) -> None:
+    result = check({"kind": "rems_setting"}, strong_case(), drugs).criterion("r")
+    assert result.evidence == ["Setting REMS certified on 2024-01-15 (REMS setting ID RS000417)."]
+
+
+@pytest.mark.parametrize("rems,as_of,expected,evidence,missing", [
+    ({}, AS_OF, "met", "Enrolled in the REMS on 2026-11-18 (confirmation ENR-0042).", []),
+    ({"enrollment_confirmation": None}, AS_OF, "met", "Enrolled in the REMS on 2026-11-18.", []),
+    ({}, date(2026, 11, 10), "not_met", "Enrolled in the REMS only from 2026-11-18.", []),
+    ({"enrolled_on": None, "enrollment_confirmation": None, "enrollment_pending": ["the patient's signature"]},
+     AS_OF, "not_met", "Not enrolled yet: the REMS Patient Enrollment Form lacks the patient's signature.", []),
+    ({"enrolled_on": None, "enrollment_confirmation": None}, AS_OF, "unknown",
+     "No REMS Patient Enrollment Form is on file.",
+     ["the REMS patient enrollment (signatures, submission date, confirmation)"]),
+])
+def test_rems_enrollment(rems: dict[str, Any], as_of: date, expected: str, evidence: str, missing: list[str],
+                         drugs: ReferenceDrugs) -> None:
+    result = check({"kind": "rems_enrollment"}, _rems(**rems), drugs, as_of).criterion("r")
+    assert (result.status, result.evidence, result.missing) == (expected, [evidence], missing)
+
+
+@pytest.mark.parametrize("case,rule,expected,evidence,missing", [
+    (_rems(), {}, "met", ["The session log refuses discharge before 120 min from the first device.",
+                          "No session logged yet.", "Setting REMS certified on 2024-01-15 (REMS setting ID RS000417)."],
+     []),
+    (_rems(monitored_sessions=8, shortest_monitoring_minutes=121, sessions_at_uncertified_setting=0), {}, "met",
+     ["The session log refuses discharge before 120 min from the first device.",
+      "8 sessions logged in a certified setting, each monitored at least 120 min (shortest 121 min).",
+      "Setting REMS certified on 2024-01-15 (REMS setting ID RS000417)."], []),
+    (_rems(monitored_sessions=8, shortest_monitoring_minutes=121, sessions_at_uncertified_setting=0),
+     {"min_minutes": 150}, "not_met",
+     ["The session log allows discharge 120 min after the first device, under the 150 min the policy requires "
+      "(clinic setting DESK_REMS_MIN_MONITORING_MINUTES).", "A logged session was monitored 121 min; 150 required."],
+     []),
+    (_rems(monitoring_minimum_minutes=90), {}, "not_met",
+     ["The session log allows discharge 90 min after the first device, under the 120 min the policy requires "
+      "(clinic setting DESK_REMS_MIN_MONITORING_MINUTES)."], []),
+    (_rems(monitored_sessions=3, shortest_monitoring_minutes=125, sessions_at_uncertified_setting=2), {}, "not_met",
+     ["2 logged sessions were given where no REMS certification was in effect on the day."], []),
+    ({**_rems(), "setting": {"rems_certified_on": "2026-12-01"}}, {}, "not_met",
+     ["Setting certified only from 2026-12-01."], []),
+    ({**_rems(), "setting": {}}, {}, "unknown",
+     ["The setting's REMS certification is not recorded.", "Monitoring before discharge cannot be confirmed yet."],
+     ["the setting's REMS certification"]),
+    ({**strong_case(), "rems": {}}, {}, "unknown",
+     ["Setting REMS certified on 2024-01-15 (REMS setting ID RS000417).",
+      "Monitoring before discharge cannot be confirmed yet."],
+     ["the monitoring time the session log requires before discharge",
+      "the sessions given so far and how long each was monitored"]),
+    (_rems(monitored_sessions=2), {}, "unknown",
+     ["Setting REMS certified on 2024-01-15 (REMS setting ID RS000417).",
+      "Monitoring before discharge cannot be confirmed yet."],
+     ["how long each logged session was monitored",
+      "whether each logged session was given in a certified setting"]),
+], ids=["no-session-yet", "sessions", "policy-wants-more", "minimum-lowered", "uncertified-sessions",
+        "certified-later", "certification-unknown", "nothing-recorded", "sessions-without-times"])
+def test_rems_monitoring(case: dict[str, Any], rule: dict[str, Any], expected: str, evidence: list[str],
+                         missing: list[str], drugs: ReferenceDrugs) -> None:
+    result = check({"kind": "rems_monitoring", **rule}, case, drugs).criterion("r")
+    assert (result.status, result.evidence, result.missing) == (expected, evidence, missing)
+
+
+def test_rems_monitoring_minutes_are_bounded() -> None:
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        policy_with({"id": "r", "kind": "rems_monitoring", "min_minutes": 0})
+
+
 def test_policy_positions(drugs: ReferenceDrugs) -> None:
     data = policy_with({"kind": "age", "id": "a", "min_years": 18}).model_dump()
     data["position"] = {"status": "not_medically_necessary", "note": "Excluded from the formulary."}

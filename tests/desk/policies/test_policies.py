@@ -9,6 +9,7 @@ import pytest
 
 from desk.policies.drugs import ReferenceDrugs
 from desk.policies.loader import PolicyCatalog
+from desk.policies.schema import AttestationRule, walk
 from tests.desk.policies.cases import (
     attestation_ids,
     continuation_case,
@@ -60,6 +61,14 @@ def _screening(case: dict[str, Any], **changes: Any) -> dict[str, Any]:
 def _first_dx(case: dict[str, Any], **changes: Any) -> dict[str, Any]:
     case["diagnoses"] = [{**case["diagnoses"][0], **changes}]
     return case
+
+
+def _rems_block(case: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return {**case, "rems": {**case["rems"], **changes}}
+
+
+def _not_enrolled(case: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+    return _rems_block(case, enrolled_on=None, enrollment_confirmation=None, enrollment_pending=pending)
 
 
 def _worse_scores(case: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +146,37 @@ FAILING: list[tuple[tuple[str, str, str], Mutation, dict[str, str], str]] = [
      {"mdsi-suicidality": "not_met", "mdsi-initial": "not_met"}, "does_not_meet"),
     (("uhc", "trd", "initial"), lambda c: _set_trials(c, end_date=None, start_date="2026-10-15"),
      {"trd-trials": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    # REMS criteria read from the record, not signed.
+    (("highmark", "trd", "initial"), lambda c: _not_enrolled(c, ["the submission date"]),
+     {"trd-rems-enrolled": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("highmark", "trd", "initial"),
+     lambda c: _rems_block(c, monitored_sessions=4, shortest_monitoring_minutes=112, sessions_at_uncertified_setting=0),
+     {"trd-monitoring": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("highmark", "trd", "initial"), lambda c: {**c, "setting": {}},
+     {"trd-rems-setting": "unknown", "trd-monitoring": "unknown", "trd-initial": "unknown"}, "needs_info"),
+    (("carefirst", "trd", "initial"),
+     lambda c: _rems_block(c, monitored_sessions=4, shortest_monitoring_minutes=125, sessions_at_uncertified_setting=1),
+     {"trd-monitoring": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("carefirst", "mdsi", "initial"), lambda c: _rems_block(c, monitoring_minimum_minutes=90),
+     {"mdsi-monitoring": "not_met", "mdsi-initial": "not_met"}, "does_not_meet"),
+    (("generic-commercial", "trd", "initial"), lambda c: {**c, "rems": {}},
+     {"trd-rems-enrolled": "unknown", "trd-monitoring": "unknown", "trd-initial": "unknown"}, "needs_info"),
+    (("generic-commercial", "mdsi", "initial"), lambda c: _not_enrolled(c, ["the prescriber's signature"]),
+     {"mdsi-rems-enrolled": "not_met", "mdsi-initial": "not_met"}, "does_not_meet"),
 ]
+# Criteria that were staff attestations before the desk read the REMS record: (payer, id) -> kind.
+REMS_FACT_CRITERIA = {
+    ("highmark", "trd-rems-enrolled"): "rems_enrollment", ("highmark", "trd-monitoring"): "rems_monitoring",
+    ("carefirst", "trd-monitoring"): "rems_monitoring", ("carefirst", "mdsi-monitoring"): "rems_monitoring",
+    ("generic-commercial", "trd-rems-enrolled"): "rems_enrollment",
+    ("generic-commercial", "mdsi-rems-enrolled"): "rems_enrollment",
+    ("generic-commercial", "trd-monitoring"): "rems_monitoring",
+}
+# What stays a signature: the desk holds no record of it (or the payer asks for an attestation as such).
+REMS_ATTESTATIONS = {
+    ("highmark", "trd-rems-pharmacy"), ("uhc", "mdsi-rems-prescriber"), ("carefirst", "trd-supervision"),
+    ("carefirst", "mdsi-supervision"), ("generic-commercial", "trd-supervision"),
+}
 
 
 def test_every_policy_loads_without_problems(catalog: PolicyCatalog) -> None:
@@ -178,7 +217,8 @@ def test_meeting_case_without_signatures_asks_for_them(
         assert result.decision in ("meets", "needs_attestation")  # met when every attestation sits in a met "any"
 
 
-@pytest.mark.parametrize("variant,mutate,changed,decision", FAILING, ids=[f"{'-'.join(f[0])}" for f in FAILING])
+@pytest.mark.parametrize("variant,mutate,changed,decision", FAILING,
+                         ids=[f"{'-'.join(f[0])}-{'-'.join(sorted(f[2]))}" for f in FAILING])
 def test_failing_case(
     variant: tuple[str, str, str], mutate: Mutation, changed: dict[str, str], decision: str,
     catalog: PolicyCatalog, drugs: ReferenceDrugs,
@@ -192,6 +232,27 @@ def test_failing_case(
     expected = {c.id: "met" for c in result.criteria} | UNUSED_BRANCHES.get(variant, {}) | changed
     assert statuses(result) == expected
     assert result.decision == decision
+
+
+def test_rems_criteria_are_read_from_the_record(catalog: PolicyCatalog) -> None:
+    found: dict[tuple[str, str], str] = {}
+    signed: set[tuple[str, str]] = set()
+    for policy in catalog.policies.values():
+        for variant in policy.variants:
+            assert variant.criteria is not None
+            for rule in walk(variant.criteria):
+                if rule.kind in ("rems_enrollment", "rems_monitoring"):
+                    found[(policy.id, rule.id)] = rule.kind
+                    assert rule.source.split(":")[0] in policy.sources  # each keeps its source
+                elif isinstance(rule, AttestationRule) and any(
+                        word in rule.text.lower() for word in ("rems", "monitor", "supervision", "enrolled")):
+                    signed.add((policy.id, rule.id))
+    assert found == REMS_FACT_CRITERIA
+    assert signed == REMS_ATTESTATIONS
+    highmark = catalog.policies["highmark"].variant("trd", "initial")
+    assert highmark is not None and highmark.criteria is not None
+    sources = {r.id: r.source for r in walk(highmark.criteria) if r.id in ("trd-rems-enrolled", "trd-monitoring")}
+    assert sources == {"trd-rems-enrolled": "hm: TRD initial", "trd-monitoring": "hm: TRD initial"}
 
 
 def test_evidence_explains_uncounted_trials(catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
