@@ -14,11 +14,9 @@ from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel, col, func, select
 
-from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
+from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import (
     BENEFITS,
     CONCURRENT_THERAPIES,
@@ -46,7 +44,7 @@ from desk.models.patients import (
     TRIAL_OUTCOMES,
     TRIAL_ROLES,
 )
-from desk.records import Versioned, load_for_edit
+from desk.records import Versioned, flush_edit, load_for_edit
 from desk.reference import Drug, concomitant_categories, find_drug, is_esketamine
 from desk.validation import (
     DateTextError,
@@ -64,6 +62,7 @@ from desk.validation import (
 
 _MRN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 _PAYER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
+_MRN_TAKEN = FieldError("mrn", "another patient at this site already has this MRN")
 
 # --- input shapes ----------------------------------------------------------------------------------------
 
@@ -308,7 +307,7 @@ def patient_errors(
             )
         ).first()
         if clash is not None:
-            errors.append(FieldError("mrn", "another patient at this site already has this MRN"))
+            errors.append(_MRN_TAKEN)
     if details.prescriber_id is not None and session.get(Prescriber, details.prescriber_id) is None:
         errors.append(FieldError("prescriber_id", "no such prescriber"))
     if patient_id is not None and details.dob is not None:
@@ -328,7 +327,7 @@ def create_patient(session: Session, *, details: PatientDetails, today: date | N
         raise ValidationFailed(errors)
     patient = Patient(**asdict(details))
     session.add(patient)
-    _flush(session, entity="patient", unique_field="mrn", message="another patient at this site already has this MRN")
+    flush_edit(session, entity="patient", unique=_MRN_TAKEN)
     return patient
 
 
@@ -349,8 +348,7 @@ def update_patient(
     for name, value in asdict(details).items():
         setattr(patient, name, value)
     session.add(patient)
-    _flush(session, entity="patient record", unique_field="mrn",
-           message="another patient at this site already has this MRN")
+    flush_edit(session, entity="patient record", unique=_MRN_TAKEN)
     return patient
 
 
@@ -432,7 +430,7 @@ def update_screening(
     for name, value in values.items():
         setattr(patient, name, value)
     session.add(patient)
-    _flush(session, entity="patient record")
+    flush_edit(session, entity="patient record")
     return patient
 
 
@@ -1024,25 +1022,10 @@ def _apply(session: Session, row: _Row, details: Any, entity: str) -> _Row:
     for name, value in asdict(details).items():
         setattr(row, name, value)
     session.add(row)
-    _flush(session, entity=entity)
+    flush_edit(session, entity=entity)
     return row
 
 
 def _delete(session: Session, row: SQLModel, entity: str) -> None:
     session.delete(row)
-    _flush(session, entity=entity)
-
-
-def _flush(session: Session, *, entity: str, unique_field: str = "", message: str = "") -> None:
-    """Flush now so a concurrent save surfaces here as StaleEdit or a field message, not as a crash."""
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        session.rollback()
-        raise StaleEdit(entity) from exc
-    except IntegrityError as exc:
-        if not unique_field:
-            raise
-        # Another user saved the same unique value between our check and this write.
-        session.rollback()
-        raise ValidationFailed([FieldError(unique_field, message)]) from exc
+    flush_edit(session, entity=entity)

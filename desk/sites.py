@@ -7,13 +7,11 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, select
 
-from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
+from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import SPECIALTIES, Prescriber, Site
-from desk.records import check_version
+from desk.records import check_version, flush_edit
 from desk.validation import (
     normalize_phone,
     npi_problem,
@@ -84,6 +82,8 @@ class CertificationWarning:
 
 
 _Details = TypeVar("_Details", "SiteDetails", "PrescriberDetails")
+_SITE_NAME_TAKEN = FieldError("name", "another site already has this name")
+_NPI_TAKEN = FieldError("npi", "another prescriber already has this NPI")
 
 # --- sites -------------------------------------------------------------------------------------------
 
@@ -112,7 +112,7 @@ def _site_errors(session: Session, details: SiteDetails, *, site_id: int | None,
             select(Site.id).where(func.lower(Site.name) == details.name.lower(), Site.id != site_id)
         ).first()
         if clash is not None:
-            errors.append(FieldError("name", "another site already has this name"))
+            errors.append(_SITE_NAME_TAKEN)
     checks: list[tuple[str, str | None]] = [
         ("state", state_problem(details.state)),
         ("zip_code", zip_problem(details.zip_code)),
@@ -139,7 +139,7 @@ def create_site(session: Session, *, details: SiteDetails, today: date | None = 
         raise ValidationFailed(errors)
     site = Site(**asdict(details))
     session.add(site)
-    _flush(session, entity="site", unique_field="name", message="another site already has this name")
+    flush_edit(session, entity="site", unique=_SITE_NAME_TAKEN)
     return site
 
 
@@ -155,7 +155,7 @@ def update_site(
     for name, value in asdict(details).items():
         setattr(site, name, value)
     session.add(site)
-    _flush(session, entity="site", unique_field="name", message="another site already has this name")
+    flush_edit(session, entity="site", unique=_SITE_NAME_TAKEN)
     return site
 
 
@@ -211,7 +211,7 @@ def _prescriber_errors(session: Session, details: PrescriberDetails, *, prescrib
             select(Prescriber.id).where(Prescriber.npi == details.npi, Prescriber.id != prescriber_id)
         ).first()
         if clash is not None:
-            errors.append(FieldError("npi", "another prescriber already has this NPI"))
+            errors.append(_NPI_TAKEN)
     if details.specialty not in SPECIALTIES:
         errors.append(FieldError("specialty", f"expected one of {', '.join(SPECIALTIES)}"))
     for name in ("phone", "fax"):
@@ -233,7 +233,7 @@ def create_prescriber(session: Session, *, details: PrescriberDetails) -> Prescr
         raise ValidationFailed(errors)
     prescriber = Prescriber(**asdict(details))
     session.add(prescriber)
-    _flush(session, entity="prescriber", unique_field="npi", message="another prescriber already has this NPI")
+    flush_edit(session, entity="prescriber", unique=_NPI_TAKEN)
     return prescriber
 
 
@@ -251,7 +251,7 @@ def update_prescriber(
     for name, value in asdict(details).items():
         setattr(prescriber, name, value)
     session.add(prescriber)
-    _flush(session, entity="prescriber", unique_field="npi", message="another prescriber already has this NPI")
+    flush_edit(session, entity="prescriber", unique=_NPI_TAKEN)
     return prescriber
 
 
@@ -272,15 +272,3 @@ def list_prescribers(
         query = query.where(Prescriber.active == True)  # noqa: E712
     return session.exec(query.order_by(col(Prescriber.last_name), col(Prescriber.first_name))).all()
 
-
-def _flush(session: Session, *, entity: str, unique_field: str, message: str) -> None:
-    """Flush now so a concurrent save surfaces here as StaleEdit or a field message, not as a crash."""
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        session.rollback()
-        raise StaleEdit(entity) from exc
-    except IntegrityError as exc:
-        # Another user saved the same unique value between our check and this write.
-        session.rollback()
-        raise ValidationFailed([FieldError(unique_field, message)]) from exc

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
+from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import Coverage, Patient, utcnow
 from desk.models.prior_auth import (
     INDICATIONS,
@@ -19,7 +18,7 @@ from desk.models.prior_auth import (
     PaStatusChange,
     PriorAuthCase,
 )
-from desk.records import check_version
+from desk.records import check_version, flush_edit
 
 ENTITY = "prior-authorization case"
 # A case is open until the payer's decision stands (or the case is closed): a second open case for the
@@ -137,10 +136,7 @@ def load_for_edit(session: Session, *, case_id: int, expected_version: int) -> P
 
 def flush_or_stale(session: Session) -> None:
     """Flush, turning a concurrent commit detected by the version column into StaleEdit."""
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleEdit(ENTITY) from exc
+    flush_edit(session, entity=ENTITY)
 
 
 def cases_for_patient(session: Session, *, patient_id: int) -> Sequence[PriorAuthCase]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
+from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import CLAIM_KINDS, CLAIM_METHODS, SavingsClaim, SavingsDocument, TreatmentSession
-from desk.records import check_version
+from desk.records import check_version, flush_edit
 from desk.savings.eligibility import patient_eligibility
 from desk.savings.enrollment import enrollment_for_service
 from desk.savings.limits import DeviceLimits, devices_allowed_on, new_violations
@@ -357,10 +356,7 @@ def _load(session: Session, claim_id: int, expected_version: int) -> SavingsClai
 
 def _save(session: Session, claim: SavingsClaim) -> SavingsClaim:
     session.add(claim)
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleEdit("claim") from exc
+    flush_edit(session, entity="claim")
     return claim
 
 

@@ -6,12 +6,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
+from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import Patient, SavingsEnrollment
-from desk.records import load_for_edit
+from desk.records import flush_edit, load_for_edit
 from desk.savings.eligibility import patient_eligibility
 
 OPEN_STATUSES = ("pending", "active")
@@ -127,13 +126,6 @@ def _load(session: Session, enrollment_id: int, expected_version: int) -> Saving
     )
 
 
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleEdit("enrollment") from exc
-
-
 def update_enrollment(
     session: Session,
     *,
@@ -160,7 +152,7 @@ def update_enrollment(
     enrollment.rx_group = card.rx_group
     enrollment.card_expires_on = card.card_expires_on
     session.add(enrollment)
-    _flush(session)
+    flush_edit(session, entity="enrollment")
     return enrollment
 
 
@@ -182,7 +174,7 @@ def end_enrollment(
     enrollment.ended_on = ended_on
     enrollment.end_reason = reason.strip()
     session.add(enrollment)
-    _flush(session)
+    flush_edit(session, entity="enrollment")
     return enrollment
 
 
