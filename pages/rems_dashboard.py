@@ -38,7 +38,7 @@ def dashboard() -> None:
     counts[0].metric("Sessions today", len(rows))
     counts[1].metric("Forms overdue", len(overdue))
     counts[2].metric(f"Forms due within {settings.due_soon_days} days", len(due_soon))
-    counts[3].metric("Patients blocked", len(blocked))
+    counts[3].metric("Patients blocked", len({item.patient.id for item in blocked}))
 
     st.subheader("Today's sessions")
     if not rows:

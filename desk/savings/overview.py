@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from desk.errors import NotFound
@@ -53,13 +52,16 @@ def patient_choices(session: Session) -> list[PatientChoice]:
 
 
 def first_patient_with_savings(session: Session) -> int | None:
-    """The first patient in picker order who has a savings enrollment or a claim (None when nobody has)."""
-    return session.exec(
-        select(Patient.id)
-        .where(or_(col(Patient.id).in_(select(SavingsEnrollment.patient_id)),
-                   col(Patient.id).in_(select(SavingsClaim.patient_id))))
-        .order_by(col(Patient.last_name), col(Patient.first_name))
-    ).first()
+    """The patient the savings screen opens on: the first in picker order with a claim, else the first with an
+    enrollment (None when nobody has either)."""
+    for owners in (select(SavingsClaim.patient_id), select(SavingsEnrollment.patient_id)):
+        found = session.exec(
+            select(Patient.id).where(col(Patient.id).in_(owners))
+            .order_by(col(Patient.last_name), col(Patient.first_name))
+        ).first()
+        if found is not None:
+            return found
+    return None
 
 
 def patient_savings(session: Session, *, patient_id: int, year: int, today: date) -> PatientSavings:

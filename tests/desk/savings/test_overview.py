@@ -17,7 +17,7 @@ def test_opens_on_nobody_when_no_patient_has_savings_activity(session: Session) 
     assert first_patient_with_savings(session) is None
 
 
-def test_opens_on_the_first_patient_by_name_with_an_enrollment_or_a_claim(session: Session) -> None:
+def test_opens_on_a_patient_with_claims_else_one_with_an_enrollment(session: Session) -> None:
     make_patient(session, last_name="Abbot", first_name="Ann")
     claimant = make_patient(session, last_name="Mallory", first_name="Ike", state="IL")
     make_coverage(session, patient=claimant)
@@ -25,8 +25,9 @@ def test_opens_on_the_first_patient_by_name_with_an_enrollment_or_a_claim(sessio
     make_coverage(session, patient=enrollee)
     enroll(session, enrollee)
     assert first_patient_with_savings(session) == enrollee.id
-    # Once a patient earlier in the list has savings activity, the screen opens on them instead.
     enroll(session, claimant)
-    record_claim(session, patient_id=claimant.id or 0, service_date=date(2026, 2, 2), kind="drug", devices=3,
+    assert first_patient_with_savings(session) == claimant.id, "both enrolled: the first by name"
+    # A patient with claims comes before patients who are only enrolled, whatever their names.
+    record_claim(session, patient_id=enrollee.id or 0, service_date=date(2026, 2, 2), kind="drug", devices=3,
                  method="rebate_request", amounts=ClaimAmounts(100_000, 50_000, 50_000), today=TODAY)
-    assert first_patient_with_savings(session) == claimant.id
+    assert first_patient_with_savings(session) == enrollee.id
