@@ -21,7 +21,7 @@ AUGMENTERS = ["aripiprazole", "lithium", "quetiapine", "liothyronine"]
 
 
 def synthetic_case(rng: random.Random) -> CaseFacts:
-    """A random but plausible record: 0-6 trials, scores, screening with some facts left unknown."""
+    """A random but plausible record: 0-6 trials, scores, screening and REMS status, some facts left unknown."""
     def day(lo: int, hi: int) -> date:
         return AS_OF - timedelta(days=rng.randint(lo, hi))
 
@@ -58,6 +58,14 @@ def synthetic_case(rng: random.Random) -> CaseFacts:
             "concurrent_therapies": [], "pdmp_checked_on": day(0, 120) if rng.random() < 0.7 else None},
         "prescriber": {"specialty": rng.choice(["psychiatrist", "psychiatric_np", "other"])},
         "setting": {"rems_certified_on": date(2024, 1, 15)},
+        "rems": rng.choice([
+            {},
+            {"enrolled_on": day(0, 60), "enrollment_confirmation": "ENR-1", "monitoring_minimum_minutes": 120,
+             "monitored_sessions": 0},
+            {"enrollment_pending": ["the submission date"], "monitoring_minimum_minutes": 120, "monitored_sessions": 0},
+            {"enrolled_on": day(60, 200), "monitoring_minimum_minutes": 120, "monitored_sessions": 6,
+             "shortest_monitoring_minutes": rng.choice([112, 121, 140]), "sessions_at_uncertified_setting": 0},
+        ]),
     })
 
 
