@@ -17,6 +17,7 @@ from desk.policies.schema import (
     TrialsRule,
     Variant,
 )
+from desk.policies.shortfalls import Shortfall, Shortfalls, shortfalls
 
 STATUS_BADGE = {
     "met": ":green-badge[:material/check: met]",
@@ -156,12 +157,42 @@ def evidence_markdown(criteria: list[CriterionResult]) -> str:
     return "\n".join(lines)
 
 
+_SHORTFALL_GROUPS = (
+    ("not_met", ":red[:material/close:] **Not met**"),
+    ("unknown", ":orange[:material/help:] **Unknown: not on record**"),
+    ("attest", ":blue[:material/edit_note:] **Attestations needed**"),
+)
+
+
+def _shortfall_line(item: Shortfall) -> str:
+    route = f" :small[:gray[(one way to meet: {item.route_of})]]" if item.route_of else ""
+    if item.status == "unknown":
+        return f"- {item.text}{route} — :small[needs {'; '.join(item.reasons)}]"
+    if len(item.reasons) <= 1:
+        why = f" — :small[{item.reasons[0]}]" if item.reasons else ""
+        return f"- {item.text}{route}{why}"
+    return f"- {item.text}{route}" + "".join(f"\n    - :small[{reason}]" for reason in item.reasons)
+
+
+def shortfalls_markdown(summary: Shortfalls) -> str:
+    """What is still missing: criteria not met (why), unknown (what data), attestations, in that order."""
+    blocks = [f"**Still needed** ({len(summary)})"]
+    for status, heading in _SHORTFALL_GROUPS:
+        items: tuple[Shortfall, ...] = getattr(summary, status)
+        if items:
+            blocks.append(heading + "\n" + "\n".join(_shortfall_line(item) for item in items))
+    return "\n\n".join(blocks)
+
+
 def render_evaluation(evaluation: Evaluation, *, key: str) -> None:
     """Decision, missing items, notes and the per-criterion evidence of one evaluation."""
     st.markdown(DECISION_BADGE[evaluation.decision])
     if evaluation.policy_incomplete:
         st.caption(":material/content_cut: This payer's policy file is incomplete; see the notes.")
-    if evaluation.missing:
+    summary = shortfalls(evaluation)
+    if summary:
+        st.markdown(shortfalls_markdown(summary))
+    elif evaluation.missing:
         st.markdown("**Still needed**\n" + "\n".join(f"- {m}" for m in evaluation.missing))
     for note in evaluation.notes:
         st.caption(f":material/info: {note}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from desk.policies.evaluator import CriterionResult, Evaluation
 
 _ALTERNATIVES = ("any", "at_least")
+_COUNTED = "Counted: "  # the evaluator's line for a trial or psychotherapy course that counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,8 @@ def _shortfall(criterion: CriterionResult, route_of: str) -> Shortfall:
         reasons = ("The prescriber attests it." if criterion.needs == "attestation"
                    else "Staff confirm it and attach the document.",)
     else:
-        reasons = tuple(criterion.evidence)
+        # Trials and courses that did count explain nothing about the shortfall; the full tree still lists them.
+        reasons = tuple(line for line in criterion.evidence if not line.startswith(_COUNTED))
     return Shortfall(criterion.id, criterion.text, criterion.status, reasons, criterion.source, route_of)
 
 

@@ -41,15 +41,19 @@ def test_met_policy_lacks_nothing(catalog: PolicyCatalog, drugs: ReferenceDrugs)
 
 
 def test_grouped_in_order_with_reasons(catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
-    case = strong_case(birth_date=None, trials=[trial("sertraline", "2025-07-01", "2025-09-05", 200)])
+    case = strong_case(birth_date=None, trials=[trial("sertraline", "2025-07-01", "2025-09-05", 200),
+                                                trial("fluoxetine", "2025-09-10", "2025-11-15", 10)])
     case["screening"] = {**case["screening"], "pdmp_checked_on": None, "psychosis_history": True}
     result = run(catalog.policies["cigna"], case, "trd", "initial", drugs)
     summary = shortfalls(result)
 
     assert _ids(summary.not_met) == ["trd-trials"]
     trials = summary.not_met[0]
-    assert trials.reasons[0] == "1 qualifying antidepressant trial of 2 required; 1 distinct class of 2."
-    assert trials.reasons[1].startswith("Counted: sertraline")
+    # Why: the count, and each trial that did not count; the one that counted is left to the full tree.
+    assert trials.reasons == ("1 qualifying antidepressant trial of 2 required; 1 distinct class of 2.",
+                              "Not counted: fluoxetine, SSRI, 10 mg/day, from 2025-09-10 to 2025-11-15, non-response; "
+                              "10 mg/day is below the minimum therapeutic dose of 20 mg/day.")
+    assert any(line.startswith("Counted: sertraline") for line in result.criterion("trd-trials").evidence)
     assert (trials.source, trials.route_of) == ("pw: TRD initial", "")
 
     assert [(i.id, i.reasons, i.route_of) for i in summary.unknown] == [
