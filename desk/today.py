@@ -164,9 +164,16 @@ class RemsToday:
     forms_due_soon: tuple[FormToday, ...]
     blocked: tuple[BlockedToday, ...]
 
-    def blocked_count(self, kind: str) -> int:
-        """Distinct patients blocked for `kind` (a patient may be blocked for several reasons)."""
-        return len({b.patient_id for b in self.blocked if b.kind == kind})
+    def blocked_count(self, kind: str | None = None) -> int:
+        """Distinct patients blocked (for `kind`, when given); a patient may be blocked for several reasons."""
+        return len({b.patient_id for b in self.blocked if kind is None or b.kind == kind})
+
+    def blocked_by_patient(self) -> list[tuple[BlockedToday, tuple[str, ...]]]:
+        """Each blocked patient once (first reason's row) with all their reasons, in the order first listed."""
+        grouped: dict[int, tuple[BlockedToday, list[str]]] = {}
+        for item in self.blocked:
+            grouped.setdefault(item.patient_id, (item, []))[1].append(item.reason)
+        return [(first, tuple(reasons)) for first, reasons in grouped.values()]
 
 
 def session_to_open(sessions: Sequence[TreatmentSession]) -> int | None:

@@ -73,7 +73,7 @@ def rems(current: CurrentUser) -> None:
         counts[0].metric("Sessions today", len(summary.sessions))
         counts[1].metric("Forms overdue", len(summary.forms_overdue))
         counts[2].metric(f"Forms due within {rems_settings.due_soon_days} days", len(summary.forms_due_soon))
-        counts[3].metric("Patients blocked", len({b.patient_id for b in summary.blocked}))
+        counts[3].metric("Patients blocked", summary.blocked_count())
 
         st.markdown("**Today's sessions**")
         if not summary.sessions:
@@ -110,9 +110,10 @@ def rems(current: CurrentUser) -> None:
             kinds = st.columns(len(BLOCK_TITLES))
             for column, (kind, title) in zip(kinds, BLOCK_TITLES.items(), strict=True):
                 column.metric(title, summary.blocked_count(kind))
-            for item in summary.blocked[:LIST_LIMIT]:
-                st.markdown(f":material/block: **{item.patient}** · MRN {item.mrn} · {item.reason}")
-            _more(min(len(summary.blocked), LIST_LIMIT), len(summary.blocked), "REMS dashboard")
+            patients = summary.blocked_by_patient()
+            for item, reasons in patients[:LIST_LIMIT]:
+                st.markdown(f":material/block: **{item.patient}** · MRN {item.mrn} · " + " ".join(reasons))
+            _more(min(len(patients), LIST_LIMIT), len(patients), "REMS dashboard")
         links = st.columns(3)
         links[0].page_link("pages/rems_dashboard.py", label="REMS dashboard", icon=":material/monitor_heart:")
         links[1].page_link("pages/rems_sessions.py", label="Session log", icon=":material/timer:")

@@ -105,6 +105,10 @@ def test_rems_day_of_the_demo_clinic(demo: Engine) -> None:
     kinds = {b.kind for b in summary.blocked}
     assert {"enrollment", "no_authorization"} <= kinds <= set(BLOCK_TITLES)
     assert all(b.kind == "no_authorization" for b in summary.blocked if b.reason.startswith("No approved"))
+    grouped = summary.blocked_by_patient()
+    assert [first.patient_id for first, _ in grouped] == list(dict.fromkeys(b.patient_id for b in summary.blocked))
+    assert summary.blocked_count() == len(grouped) < len(summary.blocked), "one demo patient is blocked twice"
+    assert sum(len(reasons) for _, reasons in grouped) == len(summary.blocked)
 
 
 def test_devices_exhausted_is_its_own_kind(session: Session) -> None:
