@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any, TypeVar
 
@@ -44,7 +44,8 @@ from desk.models.patients import (
     TRIAL_OUTCOMES,
     TRIAL_ROLES,
 )
-from desk.records import Versioned, flush_edit, load_for_edit
+from desk.records import Versioned, apply_details, flush_edit, load_for_edit, stripped
+from desk.records import details_of as details_of  # edit forms read a row's details from here
 from desk.reference import Drug, concomitant_categories, find_drug, is_esketamine
 from desk.validation import (
     DateTextError,
@@ -88,7 +89,7 @@ class PatientDetails:
 
     @classmethod
     def of(cls, patient: Patient) -> PatientDetails:
-        return cls(**{name: getattr(patient, name) for name in cls.__dataclass_fields__})
+        return details_of(patient, cls)
 
 
 @dataclass(frozen=True)
@@ -206,19 +207,8 @@ class StayDetails:
     esketamine_started: bool = False
 
 
-_D = TypeVar("_D")
 _Row = TypeVar("_Row", bound=SQLModel)
 _Edited = TypeVar("_Edited", bound=Versioned)
-
-
-def details_of(row: SQLModel, kind: type[_D]) -> _D:
-    """The editable details of a stored row (for pre-filling an edit form)."""
-    return kind(**{f.name: getattr(row, f.name) for f in fields(kind)})  # type: ignore[arg-type]
-
-
-def _strip(details: _D) -> _D:
-    values = {k: v.strip() for k, v in asdict(details).items() if isinstance(v, str)}  # type: ignore[call-overload]
-    return replace(details, **values)  # type: ignore[type-var]
 
 
 def _choice(value: str | None, allowed: Sequence[str], what: str) -> str | None:
@@ -252,7 +242,7 @@ def _collect(checks: Sequence[tuple[str, str | None]]) -> list[FieldError]:
 
 
 def _clean_patient(details: PatientDetails) -> PatientDetails:
-    details = _strip(details)
+    details = stripped(details)
     return replace(
         details,
         state=details.state.upper(),
@@ -345,11 +335,7 @@ def update_patient(
     errors = patient_errors(session, details, patient_id=patient_id, today=today or date.today())
     if errors:
         raise ValidationFailed(errors)
-    for name, value in asdict(details).items():
-        setattr(patient, name, value)
-    session.add(patient)
-    flush_edit(session, entity="patient record", unique=_MRN_TAKEN)
-    return patient
+    return apply_details(session, patient, details, entity="patient record", unique=_MRN_TAKEN)
 
 
 MAX_CONSULTANT_LENGTH = 100
@@ -416,7 +402,7 @@ def update_screening(
 ) -> Patient:
     """Replace the contraindication screening and history answers."""
     patient = _load(session, Patient, patient_id, expected_version, "patient record")
-    details = _strip(details)
+    details = stripped(details)
     errors = screening_errors(details, dob=patient.dob, today=today or date.today())
     if errors:
         raise ValidationFailed(errors)
@@ -475,7 +461,7 @@ def add_coverage(
 ) -> Coverage:
     """Add a coverage; `known_payers` (when given) limits payer ids to those with a policy."""
     patient = get_patient(session, patient_id=patient_id)
-    details = replace(_strip(details), payer_id=details.payer_id.strip().lower())
+    details = replace(stripped(details), payer_id=details.payer_id.strip().lower())
     errors = coverage_errors(details, known_payers=known_payers) + _priority_clash(
         session, patient.id, details, None, today or date.today()
     )
@@ -494,13 +480,13 @@ def update_coverage(
     today: date | None = None,
 ) -> Coverage:
     row = _load(session, Coverage, coverage_id, expected_version, "coverage")
-    details = replace(_strip(details), payer_id=details.payer_id.strip().lower())
+    details = replace(stripped(details), payer_id=details.payer_id.strip().lower())
     errors = coverage_errors(details, known_payers=known_payers) + _priority_clash(
         session, row.patient_id, details, coverage_id, today or date.today()
     )
     if errors:
         raise ValidationFailed(errors)
-    return _apply(session, row, details, "coverage")
+    return apply_details(session, row, details, entity="coverage")
 
 
 def _priority_clash(
@@ -546,7 +532,7 @@ def diagnosis_errors(details: DiagnosisDetails, *, dob: date, today: date) -> li
 
 
 def _clean_diagnosis(details: DiagnosisDetails) -> DiagnosisDetails:
-    details = _strip(details)
+    details = stripped(details)
     return replace(details, icd10=details.icd10.upper())
 
 
@@ -566,7 +552,7 @@ def update_diagnosis(
     row = _load(session, Diagnosis, diagnosis_id, expected_version, "diagnosis")
     details = _clean_diagnosis(details)
     _raise(diagnosis_errors(details, dob=_dob(session, row.patient_id), today=today or date.today()))
-    return _apply(session, row, details, "diagnosis")
+    return apply_details(session, row, details, entity="diagnosis")
 
 
 def remove_diagnosis(session: Session, *, diagnosis_id: int, expected_version: int) -> None:
@@ -611,7 +597,7 @@ def add_trial(
 ) -> MedicationTrial:
     """Add a medication trial; an unknown drug is allowed (the record flags it)."""
     patient = get_patient(session, patient_id=patient_id)
-    details = _strip(details)
+    details = stripped(details)
     _raise(trial_errors(details, dob=patient.dob, today=today or date.today()))
     return _insert(session, MedicationTrial(patient_id=patient_id, **asdict(details)))
 
@@ -620,9 +606,9 @@ def update_trial(
     session: Session, *, trial_id: int, expected_version: int, details: TrialDetails, today: date | None = None
 ) -> MedicationTrial:
     row = _load(session, MedicationTrial, trial_id, expected_version, "medication trial")
-    details = _strip(details)
+    details = stripped(details)
     _raise(trial_errors(details, dob=_dob(session, row.patient_id), today=today or date.today()))
-    return _apply(session, row, details, "medication trial")
+    return apply_details(session, row, details, entity="medication trial")
 
 
 def remove_trial(session: Session, *, trial_id: int, expected_version: int) -> None:
@@ -649,7 +635,7 @@ def add_psychotherapy(
     session: Session, *, patient_id: int, details: PsychotherapyDetails, today: date | None = None
 ) -> PsychotherapyTrial:
     patient = get_patient(session, patient_id=patient_id)
-    details = _strip(details)
+    details = stripped(details)
     _raise(psychotherapy_errors(details, dob=patient.dob, today=today or date.today()))
     return _insert(session, PsychotherapyTrial(patient_id=patient_id, **asdict(details)))
 
@@ -659,9 +645,9 @@ def update_psychotherapy(
     today: date | None = None,
 ) -> PsychotherapyTrial:
     row = _load(session, PsychotherapyTrial, psychotherapy_id, expected_version, "psychotherapy trial")
-    details = _strip(details)
+    details = stripped(details)
     _raise(psychotherapy_errors(details, dob=_dob(session, row.patient_id), today=today or date.today()))
-    return _apply(session, row, details, "psychotherapy trial")
+    return apply_details(session, row, details, entity="psychotherapy trial")
 
 
 def remove_psychotherapy(session: Session, *, psychotherapy_id: int, expected_version: int) -> None:
@@ -691,7 +677,7 @@ def score_errors(details: ScoreDetails, *, dob: date, today: date) -> list[Field
 
 def add_score(session: Session, *, patient_id: int, details: ScoreDetails, today: date | None = None) -> RatingScore:
     patient = get_patient(session, patient_id=patient_id)
-    details = _strip(details)
+    details = stripped(details)
     _raise(score_errors(details, dob=patient.dob, today=today or date.today()))
     return _insert(session, RatingScore(patient_id=patient_id, **asdict(details)))
 
@@ -700,9 +686,9 @@ def update_score(
     session: Session, *, score_id: int, expected_version: int, details: ScoreDetails, today: date | None = None
 ) -> RatingScore:
     row = _load(session, RatingScore, score_id, expected_version, "rating score")
-    details = _strip(details)
+    details = stripped(details)
     _raise(score_errors(details, dob=_dob(session, row.patient_id), today=today or date.today()))
-    return _apply(session, row, details, "rating score")
+    return apply_details(session, row, details, entity="rating score")
 
 
 def remove_score(session: Session, *, score_id: int, expected_version: int) -> None:
@@ -728,7 +714,7 @@ def add_medication(
     session: Session, *, patient_id: int, details: MedicationDetails, today: date | None = None
 ) -> CurrentMedication:
     patient = get_patient(session, patient_id=patient_id)
-    details = _strip(details)
+    details = stripped(details)
     _raise(medication_errors(details, dob=patient.dob, today=today or date.today()))
     return _insert(session, CurrentMedication(patient_id=patient_id, **asdict(details)))
 
@@ -738,9 +724,9 @@ def update_medication(
     today: date | None = None,
 ) -> CurrentMedication:
     row = _load(session, CurrentMedication, medication_id, expected_version, "medication")
-    details = _strip(details)
+    details = stripped(details)
     _raise(medication_errors(details, dob=_dob(session, row.patient_id), today=today or date.today()))
-    return _apply(session, row, details, "medication")
+    return apply_details(session, row, details, entity="medication")
 
 
 def remove_medication(session: Session, *, medication_id: int, expected_version: int) -> None:
@@ -767,7 +753,7 @@ def stay_errors(details: StayDetails, *, dob: date, today: date) -> list[FieldEr
 
 def add_stay(session: Session, *, patient_id: int, details: StayDetails, today: date | None = None) -> InpatientStay:
     patient = get_patient(session, patient_id=patient_id)
-    details = _strip(details)
+    details = stripped(details)
     _raise(stay_errors(details, dob=patient.dob, today=today or date.today()))
     return _insert(session, InpatientStay(patient_id=patient_id, **asdict(details)))
 
@@ -776,9 +762,9 @@ def update_stay(
     session: Session, *, stay_id: int, expected_version: int, details: StayDetails, today: date | None = None
 ) -> InpatientStay:
     row = _load(session, InpatientStay, stay_id, expected_version, "inpatient stay")
-    details = _strip(details)
+    details = stripped(details)
     _raise(stay_errors(details, dob=_dob(session, row.patient_id), today=today or date.today()))
-    return _apply(session, row, details, "inpatient stay")
+    return apply_details(session, row, details, entity="inpatient stay")
 
 
 def remove_stay(session: Session, *, stay_id: int, expected_version: int) -> None:
@@ -1015,14 +1001,6 @@ def _load(session: Session, model: type[_Edited], row_id: int, expected_version:
 def _insert(session: Session, row: _Row) -> _Row:
     session.add(row)
     session.flush()
-    return row
-
-
-def _apply(session: Session, row: _Row, details: Any, entity: str) -> _Row:
-    for name, value in asdict(details).items():
-        setattr(row, name, value)
-    session.add(row)
-    flush_edit(session, entity=entity)
     return row
 
 

@@ -2,18 +2,23 @@
 
 Editable rows carry a `version` column (desk/models/base.py::version_column). An edit names the version the
 user opened; when the stored row has moved on, the edit is refused with StaleEdit rather than overwriting
-someone else's save.
+someone else's save. Edit forms carry a frozen dataclass of the editable fields ("details"): `details_of`
+reads one from a row, `stripped` trims its text, `apply_details` writes it back.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from dataclasses import asdict, fields, replace
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 class Versioned(Protocol):
@@ -23,6 +28,8 @@ class Versioned(Protocol):
 
 
 _Versioned = TypeVar("_Versioned", bound=Versioned)
+_Row = TypeVar("_Row", bound=SQLModel)
+_Details = TypeVar("_Details", bound="DataclassInstance")
 
 
 def check_version(row: _Versioned, *, expected_version: int | None, entity: str) -> _Versioned:
@@ -65,3 +72,25 @@ def flush_edit(session: Session, *, entity: str, unique: FieldError | None = Non
             raise
         session.rollback()
         raise ValidationFailed([unique]) from exc
+
+
+def stripped(details: _Details) -> _Details:
+    """`details` with the surrounding spaces removed from every text field."""
+    values: dict[str, Any] = {k: v.strip() for k, v in asdict(details).items() if isinstance(v, str)}
+    return replace(details, **values)
+
+
+def details_of(row: SQLModel, kind: type[_Details]) -> _Details:
+    """The editable details of a stored row (for pre-filling an edit form)."""
+    return kind(**{f.name: getattr(row, f.name) for f in fields(kind)})
+
+
+def apply_details(
+    session: Session, row: _Row, details: DataclassInstance, *, entity: str, unique: FieldError | None = None
+) -> _Row:
+    """Copy every field of validated `details` onto `row` and flush it (see flush_edit)."""
+    for name, value in asdict(details).items():
+        setattr(row, name, value)
+    session.add(row)
+    flush_edit(session, entity=entity, unique=unique)
+    return row

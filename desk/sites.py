@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date
-from typing import Any, TypeVar
 
 from sqlmodel import Session, col, func, select
 
 from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import SPECIALTIES, Prescriber, Site
-from desk.records import check_version, flush_edit
+from desk.records import apply_details, check_version, details_of, flush_edit, stripped
 from desk.validation import (
     normalize_phone,
     npi_problem,
@@ -42,7 +41,7 @@ class SiteDetails:
 
     @classmethod
     def of(cls, site: Site) -> SiteDetails:
-        return cls(**{name: getattr(site, name) for name in cls.__dataclass_fields__})
+        return details_of(site, cls)
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class PrescriberDetails:
 
     @classmethod
     def of(cls, prescriber: Prescriber) -> PrescriberDetails:
-        return cls(**{name: getattr(prescriber, name) for name in cls.__dataclass_fields__})
+        return details_of(prescriber, cls)
 
 
 @dataclass(frozen=True)
@@ -81,20 +80,14 @@ class CertificationWarning:
         )
 
 
-_Details = TypeVar("_Details", "SiteDetails", "PrescriberDetails")
 _SITE_NAME_TAKEN = FieldError("name", "another site already has this name")
 _NPI_TAKEN = FieldError("npi", "another prescriber already has this NPI")
 
 # --- sites -------------------------------------------------------------------------------------------
 
 
-def _stripped(details: _Details) -> _Details:
-    stripped: dict[str, Any] = {k: v.strip() for k, v in asdict(details).items() if isinstance(v, str)}
-    return replace(details, **stripped)
-
-
 def _clean_site(details: SiteDetails) -> SiteDetails:
-    details = _stripped(details)
+    details = stripped(details)
     return replace(
         details,
         state=details.state.upper(),
@@ -152,11 +145,7 @@ def update_site(
     errors = _site_errors(session, details, site_id=site_id, today=today or date.today())
     if errors:
         raise ValidationFailed(errors)
-    for name, value in asdict(details).items():
-        setattr(site, name, value)
-    session.add(site)
-    flush_edit(session, entity="site", unique=_SITE_NAME_TAKEN)
-    return site
+    return apply_details(session, site, details, entity="site", unique=_SITE_NAME_TAKEN)
 
 
 def get_site(session: Session, *, site_id: int) -> Site:
@@ -189,7 +178,7 @@ def rems_certification_warnings(session: Session) -> list[CertificationWarning]:
 
 
 def _clean_prescriber(details: PrescriberDetails) -> PrescriberDetails:
-    details = _stripped(details)
+    details = stripped(details)
     return replace(
         details,
         email=details.email.lower(),
@@ -248,11 +237,7 @@ def update_prescriber(
     errors = _prescriber_errors(session, details, prescriber_id=prescriber_id)
     if errors:
         raise ValidationFailed(errors)
-    for name, value in asdict(details).items():
-        setattr(prescriber, name, value)
-    session.add(prescriber)
-    flush_edit(session, entity="prescriber", unique=_NPI_TAKEN)
-    return prescriber
+    return apply_details(session, prescriber, details, entity="prescriber", unique=_NPI_TAKEN)
 
 
 def get_prescriber(session: Session, *, prescriber_id: int) -> Prescriber:

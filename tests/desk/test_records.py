@@ -10,7 +10,8 @@ from sqlmodel import Session, func, select
 from desk.database import unit_of_work
 from desk.errors import FieldError, NotFound, StaleEdit, ValidationFailed
 from desk.models import Site
-from desk.records import check_version, flush_edit, load_for_edit
+from desk.records import apply_details, check_version, details_of, flush_edit, load_for_edit, stripped
+from desk.sites import SiteDetails
 from tests.factories import make_site
 
 
@@ -91,3 +92,16 @@ def test_integrity_error_without_a_unique_field_propagates(engine: Engine) -> No
         session.add(Site(name="Hillside"))
         flush_edit(session, entity="site")
     assert _site_count(engine) == before
+
+
+def test_details_round_trip_through_a_row(session: Session) -> None:
+    site = make_site(session, name="Riverside", city="Dayton")
+    details = details_of(site, SiteDetails)
+    assert details.name == "Riverside" and details.city == "Dayton"
+    assert stripped(SiteDetails(name="  Riverside ", city=" Kettering", state="OH")) == SiteDetails(
+        name="Riverside", city="Kettering", state="OH"
+    )
+    version = site.version
+    saved = apply_details(session, site, SiteDetails(name="Riverside", city="Kettering"), entity="site")
+    assert saved is site
+    assert (site.city, site.state, site.version) == ("Kettering", "", version + 1)
