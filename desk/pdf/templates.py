@@ -76,6 +76,13 @@ class Radio:
 Cell = Text | YesNo | Checks | Radio
 
 
+# The look shared by check boxes and radio buttons.
+_BUTTON_STYLE: dict[str, Any] = {
+    "size": 10, "borderWidth": 0.6, "borderColor": INK, "fillColor": colors.white, "textColor": colors.black,
+    "forceBorder": True,
+}
+
+
 class Sheet:
     """A form page under construction; rows flow top-down and new pages start when needed."""
 
@@ -211,45 +218,25 @@ class Sheet:
         cursor = x
         for name, label in boxes:
             self.c.acroForm.checkbox(
-                name=name,
-                tooltip=f"{question}: {label}",
-                x=cursor,
-                y=y,
-                size=10,
-                buttonStyle="check",
-                borderWidth=0.6,
-                borderColor=INK,
-                fillColor=colors.white,
-                textColor=colors.black,
-                forceBorder=True,
+                name=name, tooltip=f"{question}: {label}", x=cursor, y=y, buttonStyle="check", **_BUTTON_STYLE
             )
-            self.c.setFillColor(INK)
-            self.c.setFont("Helvetica", 8.5)
-            self.c.drawString(cursor + 13, y + 2, label)
-            cursor += 13 + self.c.stringWidth(label, "Helvetica", 8.5) + 12
+            cursor = self._option_label(label, cursor, y)
 
     def _radio(self, cell: Radio, x: float, y: float) -> None:
         cursor = x
         for value, label in cell.options:
             self.c.acroForm.radio(
-                name=cell.name,
-                tooltip=cell.tooltip or cell.label,
-                value=value,
-                selected=False,
-                x=cursor,
-                y=y,
-                size=10,
-                buttonStyle="circle",
-                borderWidth=0.6,
-                borderColor=INK,
-                fillColor=colors.white,
-                textColor=colors.black,
-                forceBorder=True,
+                name=cell.name, tooltip=cell.tooltip or cell.label, value=value, selected=False, x=cursor, y=y,
+                buttonStyle="circle", **_BUTTON_STYLE,
             )
-            self.c.setFillColor(INK)
-            self.c.setFont("Helvetica", 8.5)
-            self.c.drawString(cursor + 13, y + 2, label)
-            cursor += 13 + self.c.stringWidth(label, "Helvetica", 8.5) + 12
+            cursor = self._option_label(label, cursor, y)
+
+    def _option_label(self, label: str, cursor: float, y: float) -> float:
+        """Draw the label right of the button at `cursor`; returns where the next button goes."""
+        self.c.setFillColor(INK)
+        self.c.setFont("Helvetica", 8.5)
+        self.c.drawString(cursor + 13, y + 2, label)
+        return cursor + 13 + float(self.c.stringWidth(label, "Helvetica", 8.5)) + 12
 
     def signature_line(self, label: str, date_field: str) -> None:
         self.need(40)
