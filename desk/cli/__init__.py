@@ -11,10 +11,14 @@ import importlib
 import json
 import pkgutil
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from desk.errors import DeskError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -30,6 +34,20 @@ class CommandFailed(DeskError):
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+@contextmanager
+def migrated_work(database_url: str, *, actor: str) -> Iterator[Session]:
+    """A unit of work on `database_url`, brought to the newest schema first; the engine is disposed after."""
+    from desk.database import make_engine, migrate, unit_of_work
+
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine, actor=actor) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def command_group(commands: argparse._SubParsersAction, name: str, *, help: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from desk.audit import record_event
-from desk.cli import CommandFailed, command_group, print_json
-from desk.database import SYSTEM_ACTOR, make_engine, migrate, unit_of_work
+from desk.cli import CommandFailed, command_group, migrated_work, print_json
+from desk.cli.payers import policy_or_fail
+from desk.database import SYSTEM_ACTOR
 from desk.errors import NotFound, ValidationFailed
 from desk.fhir.claim_response import ClaimResponseRejected, apply_claim_response
 from desk.fhir.pas import build_pas_bundle
@@ -39,21 +40,15 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def _export_pas(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with unit_of_work(engine, actor=SYSTEM_ACTOR) as session:
-            try:
-                bundle = build_pas_bundle(session, case_id=args.case)
-            except NotFound as exc:
-                raise CommandFailed(f"--case: {exc}") from None
-            except ValidationFailed as exc:
-                raise CommandFailed(f"case #{args.case} cannot be exported: {exc}") from None
-            record_event(session, action="export", entity="pa_case", entity_id=args.case,
-                         detail="FHIR PAS request bundle" + (" (file)" if args.out else ""))
-    finally:
-        engine.dispose()
+    with migrated_work(load_settings().database_url, actor=SYSTEM_ACTOR) as session:
+        try:
+            bundle = build_pas_bundle(session, case_id=args.case)
+        except NotFound as exc:
+            raise CommandFailed(f"--case: {exc}") from None
+        except ValidationFailed as exc:
+            raise CommandFailed(f"case #{args.case} cannot be exported: {exc}") from None
+        record_event(session, action="export", entity="pa_case", entity_id=args.case,
+                     detail="FHIR PAS request bundle" + (" (file)" if args.out else ""))
     text = json.dumps(bundle, indent=2)
     if args.out is None:
         print(text)
@@ -70,25 +65,14 @@ def _export_pas(args: argparse.Namespace) -> int:
 def _export_questionnaire(args: argparse.Namespace) -> int:
     settings = load_settings()
     catalog = policy_catalog(settings.payers_dir)
-    policy = catalog.get(args.payer)
-    if policy is None:
-        broken = [str(p) for p in catalog.problems if Path(p.file).stem == args.payer]
-        if broken:
-            raise CommandFailed(f"--payer: the policy file for {args.payer!r} is invalid: {broken[0]}")
-        known = ", ".join(sorted(catalog.policies))
-        raise CommandFailed(f"--payer: no policy on file for {args.payer!r}; known: {known}")
+    policy = policy_or_fail(catalog, args.payer)
     try:
         questionnaire = policy_questionnaire(policy, indication=args.indication, phase=args.phase)
     except NoCriteria as exc:
         raise CommandFailed(f"{exc}: no Questionnaire to export") from None
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with unit_of_work(engine, actor=SYSTEM_ACTOR) as session:
-            record_event(session, action="export", entity="payer_policy", entity_id=policy.id,
-                         detail=f"FHIR Questionnaire {args.indication}/{args.phase}")
-    finally:
-        engine.dispose()
+    with migrated_work(settings.database_url, actor=SYSTEM_ACTOR) as session:
+        record_event(session, action="export", entity="payer_policy", entity_id=policy.id,
+                     detail=f"FHIR Questionnaire {args.indication}/{args.phase}")
     print_json(questionnaire)
     return 0
 
@@ -98,18 +82,12 @@ def _import_claim_response(args: argparse.Namespace) -> int:
         payload = args.file.read_bytes()
     except OSError as exc:
         raise CommandFailed(f"cannot read {args.file} ({exc.strerror})") from None
-    settings = load_settings()
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with unit_of_work(engine, actor=SYSTEM_ACTOR) as session:
-            try:
-                result = apply_claim_response(session, case_id=args.case, payload=payload, actor=SYSTEM_ACTOR)
-            except NotFound as exc:
-                raise CommandFailed(f"--case: {exc}") from None
-            except (ClaimResponseRejected, ValidationFailed) as exc:
-                raise CommandFailed(f"{args.file.name}: {exc}") from None
-    finally:
-        engine.dispose()
+    with migrated_work(load_settings().database_url, actor=SYSTEM_ACTOR) as session:
+        try:
+            result = apply_claim_response(session, case_id=args.case, payload=payload, actor=SYSTEM_ACTOR)
+        except NotFound as exc:
+            raise CommandFailed(f"--case: {exc}") from None
+        except (ClaimResponseRejected, ValidationFailed) as exc:
+            raise CommandFailed(f"{args.file.name}: {exc}") from None
     print_json(result.summary())
     return 0

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from desk.cli import CommandFailed, command_group, print_json
-from desk.database import SYSTEM_ACTOR, make_engine, migrate, unit_of_work
+from desk.cli import CommandFailed, command_group, migrated_work, print_json
+from desk.database import SYSTEM_ACTOR
 from desk.imports import ImportFailed, import_patients, known_payer_ids, read_csv_text
 from desk.settings import load_settings
 
@@ -28,20 +28,16 @@ def _import_patients(args: argparse.Namespace) -> int:
         data = args.file.read_bytes()
     except OSError as exc:
         raise CommandFailed(f"cannot read {args.file}: {exc.strerror}") from exc
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        text = read_csv_text(data)
-        with unit_of_work(engine, actor=SYSTEM_ACTOR) as session:
+        with migrated_work(settings.database_url, actor=SYSTEM_ACTOR) as session:
             result = import_patients(
-                session, csv_text=text, known_payers=known_payer_ids(settings.payers_dir), dry_run=args.dry_run
+                session, csv_text=read_csv_text(data), known_payers=known_payer_ids(settings.payers_dir),
+                dry_run=args.dry_run,
             )
     except ImportFailed as failed:
         print(f"error: {failed}", file=sys.stderr)
         for problem in failed.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     print_json(result.summary())
     return 0

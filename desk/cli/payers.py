@@ -12,8 +12,8 @@ from desk.errors import ValidationFailed
 from desk.policies.case import case_json_schema, read_case
 from desk.policies.drugs import default_drugs
 from desk.policies.evaluator import evaluate
-from desk.policies.loader import load_catalog
-from desk.policies.schema import INDICATIONS, PHASES
+from desk.policies.loader import PolicyCatalog, load_catalog
+from desk.policies.schema import INDICATIONS, PHASES, Policy
 from desk.settings import load_settings
 
 
@@ -83,13 +83,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise CommandFailed(f"--as-of: expected YYYY-MM-DD, got {args.as_of!r}") from exc
     drugs = default_drugs()
     catalog = load_catalog([_folder(args.dir)], drugs=drugs)
-    policy = catalog.get(args.payer)
-    if policy is None:
-        broken = [str(p) for p in catalog.problems if Path(p.file).stem == args.payer]
-        if broken:
-            raise CommandFailed(f"--payer: the policy file for {args.payer!r} is invalid: {broken[0]}")
-        known = ", ".join(sorted(catalog.policies))
-        raise CommandFailed(f"--payer: no policy on file for {args.payer!r}; known: {known}")
+    policy = policy_or_fail(catalog, args.payer)
     try:
         text = args.case.read_text(encoding="utf-8")
     except OSError as exc:
@@ -101,3 +95,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     result = evaluate(case, policy, indication=args.indication, phase=args.phase, as_of=as_of, drugs=drugs)
     print(result.to_json())
     return 0
+
+
+def policy_or_fail(catalog: PolicyCatalog, payer_id: str) -> Policy:
+    """The payer's policy, or CommandFailed saying whether its file is invalid or there is none."""
+    policy = catalog.get(payer_id)
+    if policy is None:
+        broken = [str(p) for p in catalog.problems if Path(p.file).stem == payer_id]
+        if broken:
+            raise CommandFailed(f"--payer: the policy file for {payer_id!r} is invalid: {broken[0]}")
+        known = ", ".join(sorted(catalog.policies))
+        raise CommandFailed(f"--payer: no policy on file for {payer_id!r}; known: {known}")
+    return policy

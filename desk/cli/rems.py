@@ -17,8 +17,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from desk.auth import as_current_user
-from desk.cli import CommandFailed, command_group, print_json
-from desk.database import make_engine, migrate, unit_of_work
+from desk.cli import CommandFailed, command_group, migrated_work, print_json
 from desk.errors import PermissionDenied, ValidationFailed
 from desk.models import User
 from desk.rems.pmf_pdf import ready_forms_bundle
@@ -58,24 +57,18 @@ def _forms(args: argparse.Namespace) -> int:
     out: Path = args.out
     if not out.parent.is_dir():
         raise CommandFailed(f"--out: the folder {out.parent} does not exist")
-    settings = load_settings()
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
     username = str(args.user).strip().lower()
-    try:
-        with unit_of_work(engine, actor=username) as session:
-            account = session.exec(select(User).where(func.lower(User.username) == username)).first()
-            if account is None or not account.active:
-                raise CommandFailed("--user: no active account with this username")
-            try:
-                bundle = ready_forms_bundle(session, user=as_current_user(account), start=args.start, end=args.end,
-                                            as_zip=args.zip, on_progress=_progress)
-            except ValidationFailed as exc:
-                raise CommandFailed(str(exc)) from None
-            except PermissionDenied as exc:
-                raise CommandFailed(f"--user: {exc}") from None
-    finally:
-        engine.dispose()
+    with migrated_work(load_settings().database_url, actor=username) as session:
+        account = session.exec(select(User).where(func.lower(User.username) == username)).first()
+        if account is None or not account.active:
+            raise CommandFailed("--user: no active account with this username")
+        try:
+            bundle = ready_forms_bundle(session, user=as_current_user(account), start=args.start, end=args.end,
+                                        as_zip=args.zip, on_progress=_progress)
+        except ValidationFailed as exc:
+            raise CommandFailed(str(exc)) from None
+        except PermissionDenied as exc:
+            raise CommandFailed(f"--user: {exc}") from None
     _write_whole(out, bundle.content)
     print_json({"out": str(out), "forms": len(bundle.session_ids), "bytes": len(bundle.content)})
     return 0
