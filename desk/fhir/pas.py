@@ -20,14 +20,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from desk.errors import FieldError, NotFound, ValidationFailed
+from desk.errors import FieldError, ValidationFailed
 from desk.fhir import codes as c
 from desk.fhir.questionnaire import NoCriteria, evaluation_response
 from desk.fhir.validate import validate_resource
 from desk.models import Coverage, Diagnosis, Patient, Prescriber, Site, utcnow
 from desk.models.prior_auth import PriorAuthCase
 from desk.policies.schema import Policy
-from desk.prior_auth.cases import get_case
+from desk.prior_auth.cases import case_record, get_case
 from desk.prior_auth.checklist import attachments, case_checklist
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.packet import DEFAULT_SESSIONS, NDC_BY_DOSE, request_schedule
@@ -98,12 +98,7 @@ class _Facts:
 
 def _facts(session: Session, case_id: int) -> _Facts:
     case = get_case(session, case_id=case_id)
-    patient = session.get(Patient, case.patient_id)
-    coverage = session.get(Coverage, case.coverage_id)
-    if patient is None or coverage is None:
-        raise NotFound("The case's patient or coverage no longer exists.")
-    site = session.get(Site, patient.site_id)
-    prescriber = session.get(Prescriber, patient.prescriber_id) if patient.prescriber_id else None
+    patient, coverage, site, prescriber = case_record(session, case=case)
     diagnoses = list(session.exec(select(Diagnosis).where(Diagnosis.patient_id == patient.id,
                                                           Diagnosis.is_current == True)  # noqa: E712
                                   .order_by(col(Diagnosis.id))).all())

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
 from desk.errors import FieldError, NotFound, ValidationFailed
-from desk.models import Coverage, Patient, utcnow
+from desk.models import Coverage, Patient, Prescriber, Site, utcnow
 from desk.models.prior_auth import (
     INDICATIONS,
     PHASES,
@@ -137,6 +138,26 @@ def load_for_edit(session: Session, *, case_id: int, expected_version: int) -> P
 def flush_or_stale(session: Session) -> None:
     """Flush, turning a concurrent commit detected by the version column into StaleEdit."""
     flush_edit(session, entity=ENTITY)
+
+
+class CaseRecord(NamedTuple):
+    """What a case draws on from the record: the patient and coverage, the patient's site and prescriber."""
+
+    patient: Patient
+    coverage: Coverage
+    site: Site | None
+    prescriber: Prescriber | None
+
+
+def case_record(session: Session, *, case: PriorAuthCase) -> CaseRecord:
+    """The case's patient, coverage, site and prescriber; NotFound when the patient or coverage is gone."""
+    patient = session.get(Patient, case.patient_id)
+    coverage = session.get(Coverage, case.coverage_id)
+    if patient is None or coverage is None:
+        raise NotFound("The case's patient or coverage no longer exists.")
+    site = session.get(Site, patient.site_id)
+    prescriber = session.get(Prescriber, patient.prescriber_id) if patient.prescriber_id else None
+    return CaseRecord(patient, coverage, site, prescriber)
 
 
 def cases_for_patient(session: Session, *, patient_id: int) -> Sequence[PriorAuthCase]:

@@ -20,14 +20,10 @@ from sqlmodel import Session, col, select
 from desk.audit import record_event
 from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import (
-    Coverage,
     CurrentMedication,
     Diagnosis,
     MedicationTrial,
-    Patient,
-    Prescriber,
     RatingScore,
-    Site,
     User,
     utcnow,
 )
@@ -38,6 +34,7 @@ from desk.pdf.letters import appeal_letter
 from desk.pdf.packet import Document, prior_auth_packet
 from desk.pdf.payer_forms import payer_form_for
 from desk.policies.drugs import default_drugs
+from desk.prior_auth.cases import case_record
 from desk.prior_auth.checklist import CaseChecklist, case_checklist
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.payer_rules import policy_for
@@ -115,12 +112,7 @@ def case_data(session: Session, *, case: PriorAuthCase, checklist: CaseChecklist
               today: date | None = None) -> dict[str, Any]:
     """The PA case data (forms/README.md) for this case, from the record as of today."""
     today = today or local_today(load_settings().timezone)
-    patient = session.get(Patient, case.patient_id)
-    coverage = session.get(Coverage, case.coverage_id)
-    if patient is None or coverage is None:
-        raise NotFound("The case's patient or coverage no longer exists.")
-    site = session.get(Site, patient.site_id)
-    prescriber = session.get(Prescriber, patient.prescriber_id) if patient.prescriber_id else None
+    patient, coverage, site, prescriber = case_record(session, case=case)
     user = session.exec(select(User).where(User.username == actor)).first()
     policy = policy_for(case.payer_id)
     fax_numbers = [c.number for c in policy.submission if c.channel == "fax"] if policy else []
