@@ -14,7 +14,11 @@ must equal the successful saves: a difference is a lost update.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import time
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -167,6 +171,17 @@ def _marks(url: str, kind: str, row_ids: list[int], initial: dict[int, Any]) -> 
         engine.dispose()
 
 
+@contextmanager
+def _neutral_main() -> Iterator[None]:
+    """Spawned workers re-import the parent's __main__; after AppTest that can be a page script."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 def run(url: str, *, kind: str, row_ids: list[int], workers: int, updates: int, timeout_s: float = 1800) -> Outcome:
     """`workers` processes x `updates` saves on the same rows; the counts and the marks left behind."""
     context = multiprocessing.get_context("spawn")
@@ -177,8 +192,9 @@ def run(url: str, *, kind: str, row_ids: list[int], workers: int, updates: int, 
     results = context.Queue()
     processes = [context.Process(target=worker, args=(url, kind, row_ids, updates, n, start, results))
                  for n in range(workers)]
-    for process in processes:
-        process.start()
+    with _neutral_main():
+        for process in processes:
+            process.start()
     start.wait(timeout=120)
     began = time.perf_counter()
     total = Counts()
