@@ -71,6 +71,14 @@ def _open(ts: TreatmentSession | None, *, patient_id: int, site_id: int, values:
     st.session_state.pop(ERRORS, None)
 
 
+def _start_new(patient_id: int, site_id: int) -> None:
+    """Put a blank log for `patient_id` on the screen and empty the picker, which would otherwise reopen the
+    session chosen (or preselected) there over the new one."""
+    first, _, last = user.display_name.partition(" ")
+    _open(None, patient_id=patient_id, site_id=site_id, values=blank_form(hcp_first_name=first, hcp_last_name=last))
+    st.session_state["rems_pick"] = None
+
+
 # ---- which session -------------------------------------------------------------------------------------------
 with work(user.username) as session:
     todays = list(sessions_on(session, day=today))
@@ -86,6 +94,8 @@ if requested and requested.isdigit() and st.session_state.get(OPEN, {}).get("id"
         if ts is not None and ts.id is not None:
             _open(ts, patient_id=ts.patient_id, site_id=ts.site_id,
                   values=form_from_input(session_input(session, session_id=ts.id), zone=zone))
+            # The picker shows the linked session (or nothing), so it does not reopen an earlier choice over it.
+            st.session_state["rems_pick"] = ts.id if ts.id in labels else None
     st.query_params.clear()
 
 if labels and not st.session_state.get(OPEN) and "rems_pick" not in st.session_state:
@@ -120,11 +130,9 @@ if may_record:
                     st.info(f"**What to do:** {blocker.action}", icon=":material/assignment:")
                 st.page_link("pages/rems_patients.py", label="Record the enrollment", icon=":material/how_to_reg:",
                              query_params={"patient": str(new_patient)})
-            elif st.button("Open the log", type="primary", key="rems_start"):
-                first, _, last = user.display_name.partition(" ")
-                _open(None, patient_id=new_patient, site_id=patient.site_id,
-                      values=blank_form(hcp_first_name=first, hcp_last_name=last))
-                st.rerun()
+            else:
+                st.button("Open the log", type="primary", key="rems_start", on_click=_start_new,
+                          args=(new_patient, patient.site_id))
 
 opened = st.session_state.get(OPEN)
 if not opened:

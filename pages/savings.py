@@ -83,9 +83,12 @@ st.caption(
     "SPRAVATO withMe (formerly Janssen CarePath): commercial insurance only, no government program in any "
     "position. Program phone 1-844-479-4846 · enrollment fax 1-844-577-7282."
 )
+# The notice has a fixed slot: were it added only when there is one, the tabs would move down a place on the
+# rerun after a save and the browser would show the old and the new tabs (two of every figure) until it ends.
+notice_slot = st.container()
 notice = st.session_state.pop(NOTICE, None)
 if notice:
-    st.success(notice)
+    notice_slot.success(notice)
 
 patient_tab, billing_tab, terms_tab = st.tabs(["Patient", "Billing worklist", "Program terms"])
 

@@ -67,7 +67,9 @@ def _record_claim(page: Page, *, service_date: date, eob: Path) -> None:
     uploader.locator("input[type=file]").set_input_files(str(eob))
     expect(uploader.get_by_role("button", name=f"Remove {eob.name}")).to_be_visible()
     form.get_by_role("button", name="Record claim").click()
-    expect(page.get_by_text("Claim recorded.")).to_be_visible()
+    # The previous claim's notice stays on screen (greyed, data-stale) until this save's rerun replaces it.
+    fresh = page.locator("[data-testid=stElementContainer][data-stale=false]")
+    expect(fresh.filter(has_text="Claim recorded.")).to_be_visible()
     wait_for_app(page)
 
 

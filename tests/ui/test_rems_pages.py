@@ -283,3 +283,36 @@ def test_session_log_without_sessions_today_asks_to_choose(page_app: AppFactory,
     assert not at.exception
     assert at.selectbox(key="rems_pick").value is None
     assert "Choose one of today's sessions, or start a new one." in [c.value for c in at.caption]
+
+
+def test_new_session_is_not_replaced_by_the_preselected_one(page_app: AppFactory, app_db: Engine,
+                                                            clinic_zone: ZoneInfo) -> None:
+    running_patient, site_id = _seed(app_db)
+    new_patient, _ = _seed(app_db)
+    _record_today(app_db, clinic_zone, running_patient, site_id, complete=False)
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
+    assert at.selectbox(key="rems_pick").value is not None
+    at.selectbox(key="rems_new_patient").select(new_patient).run()
+    at.button(key="rems_start").click().run()
+    at.run()  # and it stays on the next run (any widget change)
+    assert not at.exception
+    assert at.selectbox(key="rems_pick").value is None
+    assert at.session_state["rems_open"]["id"] is None
+    assert at.session_state["rems_open"]["patient_id"] == new_patient
+    assert any("not saved yet" in c.value for c in at.caption)
+
+
+def test_linked_session_is_not_replaced_by_an_earlier_choice(page_app: AppFactory, app_db: Engine,
+                                                             clinic_zone: ZoneInfo) -> None:
+    patient_id, site_id = _seed(app_db)
+    other_id, _ = _seed(app_db)
+    running = _record_today(app_db, clinic_zone, patient_id, site_id, complete=False)
+    linked = _record_today(app_db, clinic_zone, other_id, site_id)
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
+    assert at.selectbox(key="rems_pick").value == running
+    at.query_params["session"] = str(linked)
+    at.run()
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="rems_pick").value == linked
+    assert at.session_state["rems_open"]["id"] == linked
