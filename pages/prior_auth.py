@@ -140,19 +140,22 @@ st.caption(
 )
 if st.button("Back to the worklist", icon=":material/arrow_back:", type="tertiary"):
     st.switch_page("pages/worklist.py")
+# Notices and warnings have fixed slots: were they added only when there is one, the tabs would move a place up or
+# down on the rerun after an action and the browser would show the old and the new tabs until that run ends.
+alerts = st.container()
 if opened != case.version:
-    st.error("This case was changed by someone else since you opened it. Your changes were not saved; "
-             "reload to see the latest version and apply them again.", icon=":material/sync_problem:")
-    if st.button("Reload the latest version", icon=":material/refresh:"):
+    alerts.error("This case was changed by someone else since you opened it. Your changes were not saved; "
+                 "reload to see the latest version and apply them again.", icon=":material/sync_problem:")
+    if alerts.button("Reload the latest version", icon=":material/refresh:"):
         forget_version("pa_case", case_id)
         st.session_state.pop(ERRORS, None)
         st.rerun()
 notice = st.session_state.pop(NOTICE, None)
 if notice:
-    (st.warning if notice.startswith("Probable duplicate") else st.success)(notice)
+    (alerts.warning if notice.startswith("Probable duplicate") else alerts.success)(notice)
 if overview.open_duplicates:
-    st.warning("Probable duplicate: this patient has other open cases for the same payer and indication: "
-               + ", ".join(f"#{i}" for i in overview.open_duplicates) + ".")
+    alerts.warning("Probable duplicate: this patient has other open cases for the same payer and indication: "
+                   + ", ".join(f"#{i}" for i in overview.open_duplicates) + ".")
 
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Status", STATUS_LABELS[case.status])
@@ -177,9 +180,11 @@ else:
     m3.metric("Checklist", "complete" if checklist.ready else f"{len(checklist.missing)} missing")
     m4.metric("Policy", checklist.policy_id or "none")
 
+clock_note = st.container()
 if clock is None and case.status in OPEN_WITHOUT_DECISION:
-    st.warning(f"Decision clock: {NO_CLOCK} (`decision_clocks` → `{case.plan_type}` in {case.payer_id}.yaml). "
-               "No decision due time is computed until then.", icon=":material/timer_off:")
+    clock_note.warning(f"Decision clock: {NO_CLOCK} (`decision_clocks` → `{case.plan_type}` in "
+                       f"{case.payer_id}.yaml). No decision due time is computed until then.",
+                       icon=":material/timer_off:")
 
 tab_checklist, tab_packet, tab_status, tab_devices, tab_history = st.tabs(
     ["Checklist", "Request & packet", "Status & decisions", "Devices", "History"])

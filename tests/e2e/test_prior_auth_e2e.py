@@ -31,12 +31,26 @@ def _choose(page: Page, label: str, option: str) -> None:
     wait_for_app(page)
 
 
+def _fresh(page: Page) -> Locator:
+    """Elements drawn by the current script run; the previous run's stay on screen (greyed, data-stale) until
+    this run ends."""
+    return page.locator("[data-testid=stElementContainer][data-stale=false]")
+
+
+def _notice(page: Page, text: str) -> None:
+    """Wait for the notice `text` drawn by the run that an action started (not a copy left from an earlier run)."""
+    expect(_fresh(page).filter(has_text=text)).to_be_visible()
+    wait_for_app(page)
+
+
 def _tab(page: Page, name: str) -> None:
     """Open a tab once the script run has settled; a rerun started by a callback (the audited download)
-    can land just after the click and show the first tab again, so check and click again then."""
+    can land just after the click and show the first tab again, so check and click again then. Only the tab
+    strip holding this run's elements counts: a stale copy can stay in the page while a run is under way."""
     for _ in range(5):
         wait_for_app(page)
-        tab = page.get_by_role("tab", name=name)
+        tabs = page.locator("[data-testid=stTabs]").filter(has=_fresh(page))
+        tab = tabs.get_by_role("tab", name=name)
         tab.click()
         page.wait_for_timeout(300)
         wait_for_app(page)
@@ -116,16 +130,14 @@ def test_billing_user_takes_a_pa_from_checklist_to_approval(live_server: LiveSer
         page.get_by_label("Note (attestation) or reason (exception) or document title").fill(
             "Confirmed by the prescriber; documentation on file")
         page.get_by_role("button", name="Save", exact=True).click()
-        expect(page.get_by_text("Attestation recorded.")).to_be_visible()
-        wait_for_app(page)
+        _notice(page, "Attestation recorded.")
     expect(page.get_by_text("Every required item is met")).to_be_visible()
     screenshot(page, "pa-case-checklist")
 
     # Generate and download the packet.
     _tab(page, "Request & packet")
     page.get_by_role("button", name="Generate packet").click()
-    expect(page.get_by_text("Packet generated and kept.")).to_be_visible()
-    wait_for_app(page)
+    _notice(page, "Packet generated and kept.")
     _tab(page, "Request & packet")
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download").first.click()
@@ -140,15 +152,13 @@ def test_billing_user_takes_a_pa_from_checklist_to_approval(live_server: LiveSer
     # Ready, submitted, approved.
     _tab(page, "Status & decisions")
     page.get_by_role("button", name="Record: Ready to submit").click()
-    expect(page.get_by_text("Recorded: Ready to submit.")).to_be_visible()
-    wait_for_app(page)
+    _notice(page, "Recorded: Ready to submit.")
     _tab(page, "Status & decisions")
     _choose(page, "Next step", "Submitted")
     _tab(page, "Status & decisions")
     page.get_by_label("Reference / confirmation number").fill("FAX-20261126-01")
     page.get_by_role("button", name="Record: Submitted").click()
-    expect(page.get_by_text("Recorded: Submitted.")).to_be_visible()
-    wait_for_app(page)
+    _notice(page, "Recorded: Submitted.")
     expect(page.locator("[data-testid=stMetric]").filter(has_text="Decision due")).to_be_visible()
 
     _tab(page, "Status & decisions")
@@ -159,8 +169,7 @@ def test_billing_user_takes_a_pa_from_checklist_to_approval(live_server: LiveSer
     _set_date(form, "End date", date.today() + timedelta(days=180))
     form.get_by_label("Approved devices").fill("24")
     form.get_by_role("button", name="Record: Approved").click()
-    expect(page.get_by_text("Recorded: Approved.")).to_be_visible()
-    wait_for_app(page)
+    _notice(page, "Recorded: Approved.")
     remaining = page.locator("[data-testid=stMetric]").filter(has_text="Devices remaining")
     expect(remaining).to_contain_text("24")
     screenshot(page, "pa-case-approved")
