@@ -57,6 +57,7 @@ def _visible(page: Page, label: str) -> Locator:
 
 def _type_time(field: Locator, moment: datetime) -> None:
     field.click()
+    field.press("Control+a")  # replace the whole value: a click on a filled field lands on the minutes
     field.page.keyboard.type(f"{moment:%H:%M}")
     field.page.keyboard.press("Tab")
 
@@ -105,6 +106,8 @@ def test_nurse_records_a_full_session_and_downloads_the_form(live_server: LiveSe
 
     _pick_patient(page, ENROLLED_MRN)
     page.get_by_role("button", name="Open the log").click()
+    # Act only once the new, unsaved log is drawn by the current run (the preselected session is on screen before).
+    page.locator("[data-testid=stElementContainer][data-stale=false]").filter(has_text="not saved yet").first.wait_for()
     wait_for_app(page)
     page.keyboard.press("Escape")
 
