@@ -10,6 +10,7 @@ from desk.navigation import pages_for
 from ui.context import get_engine
 from ui.guard import SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_user
 from ui.sign_in import sign_in_view
+from ui.text import esc
 
 st.set_page_config(page_title="SPRAVATO Paperwork Desk", page_icon=":material/description:", layout="wide")
 get_engine()
@@ -35,8 +36,8 @@ else:
         )
     navigation = st.navigation(sections, expanded=True)
     with st.sidebar:
-        st.markdown(f"**{user.display_name}**")
-        st.caption(" · ".join(user.roles))
+        st.markdown(f"**{esc(user.display_name)}**")
+        st.caption(esc(" · ".join(user.roles)))
         if st.button("Sign out", icon=":material/logout:", width="stretch"):
             sign_out()
             st.rerun()

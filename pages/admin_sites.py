@@ -33,6 +33,7 @@ from ui.editing import (  # noqa: E402
     opened_version,
     show_notice,
 )
+from ui.text import esc  # noqa: E402
 
 SPECIALTY_LABELS = {
     "psychiatrist": "Psychiatrist",
@@ -44,7 +45,7 @@ st.title("Sites & prescribers")
 show_notice()
 stale = st.session_state.pop("desk_stale_message", None)
 if stale:
-    st.error(stale)
+    st.error(esc(stale))
 
 with work(user.username) as session:
     sites = list(list_sites(session))
@@ -52,7 +53,7 @@ with work(user.username) as session:
     warnings = rems_certification_warnings(session)
 
 for warning in warnings:
-    st.warning(warning.message, icon=":material/verified_user:")
+    st.warning(esc(warning.message), icon=":material/verified_user:")
 
 
 def _save(form: str, kind: str, record_id: int | None, message: str, change: Callable[[Session], object]) -> None:

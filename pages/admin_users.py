@@ -31,6 +31,7 @@ from ui.editing import (  # noqa: E402
     opened_version,
     show_notice,
 )
+from ui.text import esc  # noqa: E402
 
 st.title("Users")
 show_notice()
@@ -128,11 +129,11 @@ with manage_tab:
 
         stale = st.session_state.pop("desk_stale_message", None)
         if stale:
-            st.error(stale)
+            st.error(esc(stale))
         form = f"manage_{chosen.id}"
         locked = is_locked(chosen, now=now)
         status = "active" if chosen.active else "inactive"
-        st.caption(f"Status: {status}" + (" · locked after failed sign-ins" if locked else ""))
+        st.caption(f"Status: {esc(status)}" + (" · locked after failed sign-ins" if locked else ""))
         field_error(form, "active")
 
         with st.form(f"details_{chosen.id}"):

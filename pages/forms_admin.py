@@ -19,6 +19,7 @@ from desk.pdf.render import render_page_png  # noqa: E402
 from desk.pdf.sample_data import sample_pa_case  # noqa: E402
 from desk.pdf.suggest import suggested_map_text  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
+from ui.text import esc  # noqa: E402
 
 PDF_KEY = "forms_admin_pdf"
 MAP_KEY = "forms_admin_map"
@@ -33,7 +34,7 @@ limits = limits_from_settings(get_settings())
 add_tab, stored_tab = st.tabs(["Add a payer form", "Stored forms"])
 
 with add_tab:
-    upload = st.file_uploader("Payer's fillable PDF", type=["pdf"], help=f"Up to {get_settings().upload_max_mb} MB")
+    upload = st.file_uploader("Payer's fillable PDF", type=["pdf"], help=f"Up to {get_settings().upload_max_mb:d} MB")
     if upload is not None:
         st.session_state[PDF_KEY] = upload.getvalue()
     pdf_bytes: bytes | None = st.session_state.get(PDF_KEY)
@@ -43,7 +44,7 @@ with add_tab:
     try:
         summary = check_pdf(pdf_bytes, limits=limits)
     except PdfRejected as exc:
-        st.error(f"This PDF was refused: {exc}")
+        st.error(f"This PDF was refused: {esc(exc)}")
         st.stop()
     if not summary.has_form:
         st.error("This PDF has no fillable fields. Ask the payer for the fillable version of the form.")
@@ -52,7 +53,7 @@ with add_tab:
     if st.session_state.get(SHA_KEY) != sha:
         st.session_state[MAP_KEY] = suggested_map_text(summary.fields)
         st.session_state[SHA_KEY] = sha
-    st.subheader(f"Fields ({len(summary.fields)} on {summary.pages} page{'s' if summary.pages != 1 else ''})")
+    st.subheader(f"Fields ({len(summary.fields)} on {summary.pages:d} page{'s' if summary.pages != 1 else ''})")
     if summary.has_xfa:
         st.warning("This form also carries XFA data; the desk fills its AcroForm fields and drops the XFA part.")
     st.dataframe(
@@ -87,13 +88,14 @@ with add_tab:
             validate_payer_form(pdf=pdf_bytes, field_map_yaml=st.session_state[MAP_KEY], limits=limits)
             st.success("The map fits this PDF and the PA case data.")
         except ValidationFailed as exc:
-            st.error("The map has problems:\n\n" + "\n".join(f"- **{e.field}**: {e.message}" for e in exc.errors))
+            st.error("The map has problems:\n\n"
+                     + "\n".join(f"- **{esc(e.field)}**: {esc(e.message)}" for e in exc.errors))
     if preview_col.button("Preview with demo case", icon=":material/preview:"):
         try:
             field_map = parse_field_map(st.session_state[MAP_KEY], source="field map")
             preview = fill_form(template=pdf_bytes, field_map=field_map, data=sample_pa_case(), flatten=True)
         except ValidationFailed as exc:
-            st.error("Cannot preview:\n\n" + "\n".join(f"- **{e.field}**: {e.message}" for e in exc.errors))
+            st.error("Cannot preview:\n\n" + "\n".join(f"- **{esc(e.field)}**: {esc(e.message)}" for e in exc.errors))
         else:
             png = render_page_png(preview, page=1, dpi=80)
             if png is not None:
@@ -111,9 +113,9 @@ with add_tab:
                 )
                 saved = (row.payer_id, row.revision)
         except ValidationFailed as exc:
-            st.error("Not saved:\n\n" + "\n".join(f"- **{e.field}**: {e.message}" for e in exc.errors))
+            st.error("Not saved:\n\n" + "\n".join(f"- **{esc(e.field)}**: {esc(e.message)}" for e in exc.errors))
         else:
-            st.success(f"Saved revision {saved[1]} of the form for payer {saved[0]}.")
+            st.success(f"Saved revision {esc(saved[1])} of the form for payer {esc(saved[0])}.")
 
 with stored_tab:
     with work(user.username) as session:

@@ -17,6 +17,7 @@ from desk.rems.config import load_rems_settings  # noqa: E402
 from desk.savings.money import format_cents  # noqa: E402
 from desk.today import BLOCK_TITLES, admin_today, prior_auth_today, rems_today, savings_today  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
+from ui.text import esc  # noqa: E402
 
 ROLE_LABELS = {"admin": "Administrator", "billing": "Billing", "nurse": "Nurse"}
 MONEY_ROLES = ("admin", "billing")
@@ -29,7 +30,7 @@ today = local_today(settings.timezone, now=now)
 
 def _more(shown: int, total: int, where: str) -> None:
     if total > shown:
-        st.caption(f"… and {total - shown} more on the {where}.")
+        st.caption(f"… and {total - shown:d} more on the {esc(where)}.")
 
 
 def prior_auth(current: CurrentUser) -> None:
@@ -41,7 +42,7 @@ def prior_auth(current: CurrentUser) -> None:
         st.subheader("Prior authorizations", anchor=False)
         columns = st.columns(len(summary.actions))
         for column, action in zip(columns, summary.actions, strict=True):
-            column.metric(action.title, action.total)
+            column.metric(esc(action.title), action.total)
         if summary.total == 0:
             st.caption("No case needs action today.")
         st.page_link("pages/worklist.py", label="Open the PA worklist", icon=":material/checklist:")
@@ -55,9 +56,9 @@ def savings(current: CurrentUser) -> None:
         st.subheader("Savings program", anchor=False)
         columns = st.columns(len(summary.lines))
         for column, line in zip(columns, summary.lines, strict=True):
-            column.metric(line.title, line.count)
+            column.metric(esc(line.title), line.count)
             if show_money and line.amount_cents:
-                column.caption(f"{format_cents(line.amount_cents)} of savings at stake")
+                column.caption(f"{esc(format_cents(line.amount_cents))} of savings at stake")
         if summary.total == 0:
             st.caption("Nothing waiting in the savings program.")
         st.page_link("pages/savings.py", label="Open the savings program", icon=":material/savings:")
@@ -72,7 +73,7 @@ def rems(current: CurrentUser) -> None:
         counts = st.columns(4)
         counts[0].metric("Sessions today", len(summary.sessions))
         counts[1].metric("Forms overdue", len(summary.forms_overdue))
-        counts[2].metric(f"Forms due within {rems_settings.due_soon_days} days", len(summary.forms_due_soon))
+        counts[2].metric(f"Forms due within {rems_settings.due_soon_days:d} days", len(summary.forms_due_soon))
         counts[3].metric("Patients blocked", summary.blocked_count())
 
         st.markdown("**Today's sessions**")
@@ -80,26 +81,26 @@ def rems(current: CurrentUser) -> None:
             st.caption("No session logged today yet.")
         for item in summary.sessions:
             line, link = st.columns([5, 1], vertical_alignment="center")
-            icon = {"under way": ":material/timer:", "discharged": ":material/check_circle:"}.get(
+            icon_md = {"under way": ":material/timer:", "discharged": ":material/check_circle:"}.get(
                 item.stage, ":material/schedule:")
-            line.markdown(f"{icon} **{item.patient}** · MRN {item.mrn} · {item.dose_mg} mg · {item.status} · "
-                          f"form {item.form_status}")
+            line.markdown(f"{icon_md} **{esc(item.patient)}** · MRN {esc(item.mrn)} · {esc(item.dose_mg)} mg · "
+                          f"{esc(item.status)} · form {esc(item.form_status)}")
             link.page_link("pages/rems_sessions.py", label="Open", icon=":material/open_in_new:",
                            query_params={"session": str(item.session_id)})
 
         overdue_col, due_col = st.columns(2)
-        for column, title, forms, alert in (
+        for column, title, forms, colour_md in (
             (overdue_col, "Monitoring forms overdue", summary.forms_overdue, "red"),
             (due_col, "Monitoring forms due soon", summary.forms_due_soon, "orange"),
         ):
             with column:
-                st.markdown(f"**{title}**")
+                st.markdown(f"**{esc(title)}**")
                 if not forms:
                     st.caption("None.")
                 for form in forms[:LIST_LIMIT]:
                     st.page_link("pages/rems_sessions.py", icon=":material/description:",
-                                 label=f"{form.patient} · session {form.session_date:%m/%d/%Y} · "
-                                       f":{alert}[{form.due_text}] · {form.form_status}",
+                                 label=f"{esc(form.patient)} · session {form.session_date:%m/%d/%Y} · "
+                                       f":{colour_md}[{esc(form.due_text)}] · {esc(form.form_status)}",
                                  query_params={"session": str(form.session_id)})
                 _more(min(len(forms), LIST_LIMIT), len(forms), "REMS dashboard")
 
@@ -109,10 +110,11 @@ def rems(current: CurrentUser) -> None:
         else:
             kinds = st.columns(len(BLOCK_TITLES))
             for column, (kind, title) in zip(kinds, BLOCK_TITLES.items(), strict=True):
-                column.metric(title, summary.blocked_count(kind))
+                column.metric(esc(title), summary.blocked_count(kind))
             patients = summary.blocked_by_patient()
             for item, reasons in patients[:LIST_LIMIT]:
-                st.markdown(f":material/block: **{item.patient}** · MRN {item.mrn} · " + " ".join(reasons))
+                st.markdown(f":material/block: **{esc(item.patient)}** · MRN {esc(item.mrn)} · "
+                            + " ".join(esc(reason) for reason in reasons))
             _more(min(len(patients), LIST_LIMIT), len(patients), "REMS dashboard")
         links = st.columns(3)
         links[0].page_link("pages/rems_dashboard.py", label="REMS dashboard", icon=":material/monitor_heart:")
@@ -128,11 +130,12 @@ def administration(current: CurrentUser) -> None:
         if not summary.certification_warnings and not summary.locked_accounts:
             st.caption("Every site's REMS certification is on file and no account is locked.")
         for message in summary.certification_warnings:
-            st.warning(message, icon=":material/verified_user:")
+            st.warning(esc(message), icon=":material/verified_user:")
         if summary.certification_warnings:
             st.page_link("pages/admin_sites.py", label="Record the certification", icon=":material/local_hospital:")
         for account in summary.locked_accounts:
-            st.warning(f"Account **{account.username}** ({account.display_name}) is locked after failed sign-ins "
+            st.warning(f"Account **{esc(account.username)}** ({esc(account.display_name)}) is locked after failed "
+                       "sign-ins "
                        f"until {account.locked_until.astimezone(ZoneInfo(settings.timezone)):%m/%d/%Y %H:%M}.",
                        icon=":material/lock:")
         if summary.locked_accounts:
@@ -145,7 +148,7 @@ def quick_links(current: CurrentUser) -> None:
     columns = st.columns(3)
     for index, spec in enumerate(links):
         with columns[index % 3]:
-            st.page_link(spec.path, label=spec.title, icon=spec.icon)
+            st.page_link(spec.path, label=esc(spec.title), icon=spec.icon)
 
 
 # Each section: the roles that see it, and the function that draws it (in page order).
@@ -159,8 +162,8 @@ SECTIONS: list[tuple[tuple[str, ...], Callable[[CurrentUser], None]]] = [
 
 st.title("Today")
 st.write(
-    f"Signed in as **{user.display_name}** · "
-    + ", ".join(ROLE_LABELS.get(role, role) for role in user.roles)
+    f"Signed in as **{esc(user.display_name)}** · "
+    + ", ".join(esc(ROLE_LABELS.get(role, role)) for role in user.roles)
     + f" · {today:%A, %m/%d/%Y}"
 )
 for roles, section in SECTIONS:

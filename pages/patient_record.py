@@ -19,6 +19,7 @@ from ui.editing import show_notice  # noqa: E402
 from ui.eligibility import eligibility_tab  # noqa: E402
 from ui.patient_record import RECORD_TABS, RecordContext, add_record_tab  # noqa: E402
 from ui.spec_form import show_stale  # noqa: E402
+from ui.text import esc  # noqa: E402
 
 PATIENT_KEY = "patient_id"
 
@@ -44,16 +45,16 @@ except NotFound:
         st.switch_page("pages/patients.py")
     st.stop()
 except ReferenceDataError as exc:
-    st.error(f"The drug reference file is broken, so trials cannot be checked: {exc}")
+    st.error(f"The drug reference file is broken, so trials cannot be checked: {esc(exc)}")
     st.stop()
 
 patient = record.patient
 age = today.year - patient.dob.year - ((today.month, today.day) < (patient.dob.month, patient.dob.day))
-st.title(f"{patient.last_name}, {patient.first_name}")
+st.title(f"{esc(patient.last_name)}, {esc(patient.first_name)}")
 st.caption(
-    f"MRN {patient.mrn} · born {patient.dob.strftime('%m/%d/%Y')} (age {age}) · {record.site.name}"
-    + (f" · prescriber {record.prescriber.display_name}" if record.prescriber else " · no prescriber")
-    + " · payers: " + (", ".join(c.payer_id for c in record.coverages) or "none")
+    f"MRN {esc(patient.mrn)} · born {patient.dob:%m/%d/%Y} (age {age:d}) · {esc(record.site.name)}"
+    + (f" · prescriber {esc(record.prescriber.display_name)}" if record.prescriber else " · no prescriber")
+    + " · payers: " + (", ".join(esc(c.payer_id) for c in record.coverages) or "none")
 )
 if st.button("Back to the patient list", icon=":material/arrow_back:", type="tertiary"):
     st.switch_page("pages/patients.py")
@@ -62,7 +63,7 @@ show_stale()
 if record.concomitant:
     labels = category_labels()
     st.info("On the REMS monitoring form's medication list: "
-            + ", ".join(labels.get(c, c) for c in record.concomitant), icon=":material/medication:")
+            + ", ".join(esc(labels.get(c, c)) for c in record.concomitant), icon=":material/medication:")
 
 context = RecordContext(
     user=user, record=record, sites=sites, prescribers=prescribers,
@@ -70,6 +71,6 @@ context = RecordContext(
 )
 add_record_tab("Payer criteria", eligibility_tab)
 add_record_tab("Authorizations", authorizations_tab)
-for tab, (_title, render) in zip(st.tabs([title for title, _ in RECORD_TABS]), RECORD_TABS, strict=True):
+for tab, (_title, render) in zip(st.tabs([esc(title) for title, _ in RECORD_TABS]), RECORD_TABS, strict=True):
     with tab:
         render(context)

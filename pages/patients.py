@@ -15,6 +15,7 @@ from ui.context import get_settings, work  # noqa: E402
 from ui.editing import notify, show_notice  # noqa: E402
 from ui.patient_record import SEX_LABELS  # noqa: E402
 from ui.spec_form import Field, save, spec_form  # noqa: E402
+from ui.text import esc  # noqa: E402
 
 PAGE_SIZE = 50
 IMPORTERS = ("admin", "billing")
@@ -55,7 +56,7 @@ with work(user.username) as session:
     found = search_patients(session, text=text, site_id=site_id, payer_id=payer_id, limit=PAGE_SIZE,
                             offset=(page_number - 1) * PAGE_SIZE)
 
-st.caption(f"{found.total} patient(s)" + (f" · page {page_number} of {pages}" if pages > 1 else ""))
+st.caption(f"{found.total:d} patient(s)" + (f" · page {page_number:d} of {pages:d}" if pages > 1 else ""))
 if found.rows:
     table = st.dataframe(
         [{"name": r.display_name, "MRN": r.mrn, "date of birth": r.dob.strftime("%m/%d/%Y"), "site": r.site_name,
@@ -115,19 +116,19 @@ if user.has_any(*IMPORTERS):
         if upload is not None and (check or run):
             data = upload.getvalue()
             if len(data) > settings.upload_max_mb * 1024 * 1024:
-                st.error(f"The file is larger than {settings.upload_max_mb} MB.")
+                st.error(f"The file is larger than {settings.upload_max_mb:d} MB.")
             else:
                 try:
                     with work(user.username) as session:
                         result = import_patients(session, csv_text=read_csv_text(data), known_payers=payers,
                                                  dry_run=not run)
                 except ImportFailed as failed:
-                    st.error(f"{failed}. Fix these and try again:")
+                    st.error(f"{esc(failed)}. Fix these and try again:")
                     st.dataframe([{"row": p.row, "column": p.column, "problem": p.message}
                                   for p in failed.problems], hide_index=True, width="stretch")
                 else:
                     if run:
                         notify(f"Imported {result.patients} patients and {result.coverages} coverages.")
                         st.rerun()
-                    st.success(f"The file is fine: {result.patients} patients and {result.coverages} coverages "
+                    st.success(f"The file is fine: {result.patients:d} patients and {result.coverages:d} coverages "
                                "would be imported.")

@@ -9,6 +9,7 @@ import streamlit as st  # noqa: E402
 from desk.settings import load_settings  # noqa: E402
 from ui.policies import policy_catalog  # noqa: E402
 from ui.policy_view import render_policy  # noqa: E402
+from ui.text import esc  # noqa: E402
 
 st.title("Payer policies")
 settings = load_settings()
@@ -16,7 +17,7 @@ catalog = policy_catalog()
 policies = sorted(catalog.policies.values(), key=lambda p: p.payer.lower())
 incomplete = [p for p in policies if p.incomplete]
 st.caption(
-    f"{len(policies)} policies from `{settings.payers_dir}` · {len(incomplete)} incomplete · "
+    f"{len(policies)} policies from {esc(settings.payers_dir)} · {len(incomplete)} incomplete · "
     "criteria are paraphrased; check each against its source before relying on it. "
     "To add a payer, see payers/README.md."
 )
@@ -28,7 +29,7 @@ if catalog.problems:
             icon=":material/error:",
         )
         for file_name in catalog.broken_files:
-            st.markdown(f"**{file_name}**")
+            st.markdown(f"**{esc(file_name)}**")
             st.code("\n".join(f"{p.path or '(file)'}: {p.message}" for p in catalog.problems if p.file == file_name),
                     language=None, wrap_lines=True)
 
@@ -38,6 +39,6 @@ chosen = st.multiselect("Show", options=list(names), format_func=names.__getitem
 for policy in policies:
     if chosen and policy.id not in chosen:
         continue
-    flag = " · :orange-badge[:material/content_cut: incomplete]" if policy.incomplete else ""
-    with st.expander(f"**{policy.payer}** — {policy.title}{flag}", expanded=len(chosen) == 1):
+    flag_md = " · :orange-badge[:material/content_cut: incomplete]" if policy.incomplete else ""
+    with st.expander(f"**{esc(policy.payer)}** — {esc(policy.title)}{flag_md}", expanded=len(chosen) == 1):
         render_policy(policy, catalog.files.get(policy.id, ""), default_lead_days=settings.renewal_lead_days)

@@ -45,6 +45,7 @@ from desk.prior_auth.payer_rules import decision_clock_for, renewal_lead_days_fo
 from ui.context import get_settings, work  # noqa: E402
 from ui.editing import forget_version, opened_version  # noqa: E402
 from ui.fhir import render_fhir_panel  # noqa: E402
+from ui.text import esc, link_md  # noqa: E402
 
 CASE_KEY = "pa_case_id"
 NOTICE = "pa_notice"
@@ -93,7 +94,7 @@ try:
 except NotFound as exc:
     st.session_state.pop(CASE_KEY, None)
     st.title("Prior authorization case")
-    st.error(str(exc))
+    st.error(esc(exc))
     st.stop()
 
 
@@ -121,7 +122,7 @@ def show_errors(form: str) -> None:
     stored = st.session_state.get(ERRORS)
     if stored and stored[0] == form:
         for field, message in stored[1]:
-            st.error(f"{field.replace('_', ' ')}: {message}" if field else message)
+            st.error(f"{esc(field.replace('_', ' '))}: {esc(message)}" if field else esc(message))
 
 
 def local_time(moment: datetime | None) -> str:
@@ -132,11 +133,12 @@ def local_time(moment: datetime | None) -> str:
 opened = opened_version("pa_case", case_id, case.version)
 
 # ---------------------------------------------------------------- header
-st.title(f"PA #{case.id} · {overview.patient_name}")
+st.title(f"PA #{case.id:d} · {esc(overview.patient_name)}")
 st.caption(
-    f"MRN {overview.mrn} · {case.payer_id} ({case.plan_type.replace('_', ' ')}, {overview.coverage_priority}) · "
-    f"member {overview.member_id} · {case.indication} {case.phase} · {case.urgency} review · "
-    f"opened {local_time(case.created_at)} by {case.created_by}"
+    f"MRN {esc(overview.mrn)} · {esc(case.payer_id)} ({esc(case.plan_type.replace('_', ' '))}, "
+    f"{esc(overview.coverage_priority)}) · member {esc(overview.member_id)} · {esc(case.indication)} "
+    f"{esc(case.phase)} · {esc(case.urgency)} review · opened {esc(local_time(case.created_at))} by "
+    f"{esc(case.created_by)}"
 )
 if st.button("Back to the worklist", icon=":material/arrow_back:", type="tertiary"):
     st.switch_page("pages/worklist.py")
@@ -155,7 +157,7 @@ if notice:
     (alerts.warning if notice.startswith("Probable duplicate") else alerts.success)(notice)
 if overview.open_duplicates:
     alerts.warning("Probable duplicate: this patient has other open cases for the same payer and indication: "
-                   + ", ".join(f"#{i}" for i in overview.open_duplicates) + ".")
+                   + ", ".join(f"#{i:d}" for i in overview.open_duplicates) + ".")
 
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Status", STATUS_LABELS[case.status])
@@ -182,8 +184,8 @@ else:
 
 clock_note = st.container()
 if clock is None and case.status in OPEN_WITHOUT_DECISION:
-    clock_note.warning(f"Decision clock: {NO_CLOCK} (`decision_clocks` → `{case.plan_type}` in "
-                       f"{case.payer_id}.yaml). No decision due time is computed until then.",
+    clock_note.warning(f"Decision clock: {esc(NO_CLOCK)} (decision\\_clocks → {esc(case.plan_type)} in "
+                       f"{esc(case.payer_id)}.yaml). No decision due time is computed until then.",
                        icon=":material/timer_off:")
 
 tab_checklist, tab_packet, tab_status, tab_devices, tab_history = st.tabs(
@@ -192,19 +194,20 @@ tab_checklist, tab_packet, tab_status, tab_devices, tab_history = st.tabs(
 # ---------------------------------------------------------------- checklist
 with tab_checklist:
     for note in checklist.notes:
-        st.info(note)
+        st.info(esc(note))
     if checklist.ready and case.status in ("draft", "ready"):
         st.success("Every required item is met, attested or excepted: the case can be marked ready to submit.")
     elif checklist.missing and case.status in ("draft", "ready"):
-        st.error("Missing before the case can be submitted:\n" + "\n".join(f"- {m}" for m in checklist.missing))
+        st.error("Missing before the case can be submitted:\n" + "\n".join(f"- {esc(m)}" for m in checklist.missing))
     for item in checklist.items:
-        indent = "&nbsp;" * 6 * item.depth
-        icon = STATUS_ICONS.get(item.effective, "•")
+        # Em spaces indent without markup: HTML and markdown collapse or reinterpret ASCII spaces.
+        indent_md = "\u2003\u2003" * item.depth
+        icon_md = STATUS_ICONS.get(item.effective, "•")
         label = EFFECTIVE_WORDS.get(item.effective, item.effective)
-        head = f"{indent}{icon} **{item.text}** — _{label}_"
+        head_md = f"{indent_md}{icon_md} **{esc(item.text)}** — _{esc(label)}_"
         if item.source:
-            head += f" · [{item.source}]({item.source_url})" if item.source_url else f" · {item.source}"
-        st.markdown(head)
+            head_md += f" · {link_md(item.source, item.source_url)}"
+        st.markdown(head_md)
         details = [*item.evidence] if not item.is_group and item.effective != "attested" else []
         if item.attestation:
             details.append(f"Attested by {item.attestation.by} on {local_time(item.attestation.at)}: "
@@ -214,7 +217,7 @@ with tab_checklist:
                            f"{item.exception.note}")
         details += [f"📎 {a.title} ({a.size_bytes // 1024 + 1} KB, {a.uploaded_by})" for a in item.attachments]
         if details:
-            st.caption(indent + " · ".join(details), unsafe_allow_html=True)
+            st.caption(indent_md + " · ".join(esc(detail) for detail in details))
 
     leaves = [i for i in checklist.items if not i.is_group]
     if leaves and case.status in ("draft", "ready"):
@@ -335,8 +338,8 @@ with tab_packet:
 
     for kept in files[:5]:
         f1, f2 = st.columns([3, 1])
-        f1.write(f"**{kept.kind.replace('_', ' ')}** · {local_time(kept.created_at)} · {kept.created_by} · "
-                 f"{kept.size_bytes // 1024 + 1} KB · sha256 `{kept.sha256[:16]}…`")
+        f1.write(f"**{esc(kept.kind.replace('_', ' '))}** · {esc(local_time(kept.created_at))} · "
+                 f"{esc(kept.created_by)} · {kept.size_bytes // 1024 + 1:d} KB · sha256 {esc(kept.sha256[:16])}…")
         with work(user.username) as session:
             row = session.get(PaGeneratedFile, kept.id)
             content = row.content if row else b""
@@ -348,10 +351,11 @@ with tab_status:
     # Expiry is not a manual step: the case expires by itself once the authorization's end date passes.
     nexts = [s for s in lc.allowed_next(case.status) if s != "expired"]
     if case.status in ("approved", "overturned"):
-        st.info(f"Authorization {case.auth_number} runs to {case.auth_end_on}; the case expires by itself after "
+        st.info(f"Authorization {esc(case.auth_number)} runs to {esc(case.auth_end_on)}; the case expires by itself "
+                "after "
                 "that date. Start a continuation case from the worklist to renew.")
     elif not nexts:
-        st.info(f"The case is {STATUS_LABELS[case.status].lower()}; nothing more can happen to it.")
+        st.info(f"The case is {esc(STATUS_LABELS[case.status].lower())}; nothing more can happen to it.")
     else:
         step = st.selectbox("Next step", nexts, format_func=STATUS_LABELS.__getitem__, key="next_step")
         expected = opened
@@ -444,12 +448,13 @@ with tab_status:
                 run_action(call, f"Recorded: {STATUS_LABELS[step]}.", "step")
                 st.rerun()
     if case.submitted_at:
-        st.caption(f"Submitted {local_time(case.submitted_at)}; payer clock {clock.describe() if clock else NO_CLOCK};"
-                   f" decision due {local_time(case.decision_due_at)}.")
+        st.caption(f"Submitted {esc(local_time(case.submitted_at))}; payer clock "
+                   f"{esc(clock.describe() if clock else NO_CLOCK)}; decision due "
+                   f"{esc(local_time(case.decision_due_at))}.")
     if case.info_due_on:
-        st.caption(f"Information requested, due {case.info_due_on.isoformat()}.")
+        st.caption(f"Information requested, due {case.info_due_on:%m/%d/%Y}.")
     if case.denial_reason:
-        st.caption(f"Denied {case.denied_on}: {case.denial_reason}")
+        st.caption(f"Denied {esc(case.denied_on)}: {esc(case.denial_reason)}")
     render_fhir_panel(case_id, user)
 
 # ---------------------------------------------------------------- devices
@@ -458,8 +463,8 @@ with tab_devices:
         st.info("Devices are counted once the payer approves the request.")
     else:
         a = account.authorization
-        st.markdown(f"Authorization **{a.auth_number}** · {a.start_on} to {a.end_on} · codes "
-                    f"{a.approved_codes or '—'}")
+        st.markdown(f"Authorization **{esc(a.auth_number)}** · {esc(a.start_on)} to {esc(a.end_on)} · codes "
+                    f"{esc(a.approved_codes or '—')}")
         d1, d2, d3 = st.columns(3)
         d1.metric("Authorized", "—" if account.authorized_devices is None else account.authorized_devices)
         d2.metric("Used", account.used_devices)
@@ -468,7 +473,7 @@ with tab_devices:
             need = two_week_need(session, patient_id=case.patient_id, indication=case.indication, today=today)
         reminder = renewal_reminder(end_on=a.end_on, lead_days=lead_days, today=today,
                                     remaining_devices=account.remaining_devices, devices_needed_two_weeks=need)
-        st.caption(f"Renewal reminder from {reminder.remind_on.isoformat()} ({reminder.reason}).")
+        st.caption(f"Renewal reminder from {reminder.remind_on:%m/%d/%Y} ({esc(reminder.reason)}).")
     st.markdown("**Enter a session given outside the REMS log**")
     st.caption("Sessions logged on the REMS screens count automatically. Each session is checked against the "
                "authorization covering its date before it is recorded.")

@@ -15,6 +15,7 @@ from desk.rems.pmf import forms_due_soon, forms_overdue  # noqa: E402
 from desk.rems.pmf_pdf import ready_forms_bundle  # noqa: E402
 from desk.today import due_in_words  # noqa: E402
 from ui.context import work  # noqa: E402
+from ui.text import esc  # noqa: E402
 
 settings = load_rems_settings()
 zone = settings.zone
@@ -37,7 +38,7 @@ def dashboard() -> None:
     counts = st.columns(4)
     counts[0].metric("Sessions today", len(rows))
     counts[1].metric("Forms overdue", len(overdue))
-    counts[2].metric(f"Forms due within {settings.due_soon_days} days", len(due_soon))
+    counts[2].metric(f"Forms due within {settings.due_soon_days:d} days", len(due_soon))
     counts[3].metric("Patients blocked", len({item.patient.id for item in blocked}))
 
     st.subheader("Today's sessions")
@@ -46,17 +47,18 @@ def dashboard() -> None:
     for row in rows:
         with st.container(border=True):
             name, timer, link = st.columns([3, 4, 1], vertical_alignment="center")
-            name.markdown(f"**{row.patient.display_name}** · MRN {row.patient.mrn}  \n"
-                          f"{row.session.dose_mg} mg · form {row.session.pmf_status}")
+            name.markdown(f"**{esc(row.patient.display_name)}** · MRN {esc(row.patient.mrn)}  \n"
+                          f"{row.session.dose_mg:d} mg · form {esc(row.session.pmf_status)}")
             clock = row.clock
             if clock.discharged:
                 timer.success(f"Discharged at {row.session.discharged_at.astimezone(zone):%H:%M} after "
-                              f"{clock.minutes_since_first_device} min" if row.session.discharged_at else "Discharged")
+                              f"{clock.minutes_since_first_device:d} min"
+                              if row.session.discharged_at else "Discharged")
             elif clock.minutes_since_first_device is None:
                 timer.info("Not dosed yet.")
             else:
-                timer.markdown(f"**{clock.minutes_since_first_device} min** since the first device  \n"
-                               + "  \n".join(clock.reminders))
+                timer.markdown(f"**{clock.minutes_since_first_device:d} min** since the first device  \n"
+                               + "  \n".join(esc(reminder) for reminder in clock.reminders))
             link.page_link("pages/rems_sessions.py", label="Open", icon=":material/open_in_new:",
                            query_params={"session": str(row.session.id)})
 
@@ -67,8 +69,8 @@ def dashboard() -> None:
             st.caption("None.")
         for form in overdue:
             patient = patients.get(form.patient_id)
-            st.error(f"{patient.display_name if patient else 'Patient'} · session {form.session_date:%m/%d/%Y} · "
-                     f"due {form.due_date:%m/%d/%Y} · {due_in_words(form.days_left)} · {form.status}")
+            st.error(f"{esc(patient.display_name if patient else 'Patient')} · session {form.session_date:%m/%d/%Y} · "
+                     f"due {form.due_date:%m/%d/%Y} · {esc(due_in_words(form.days_left))} · {esc(form.status)}")
             st.page_link("pages/rems_sessions.py", label="Open the session",
                          query_params={"session": str(form.session_id)})
     with due_col:
@@ -77,8 +79,9 @@ def dashboard() -> None:
             st.caption("None.")
         for form in due_soon:
             patient = patients.get(form.patient_id)
-            st.warning(f"{patient.display_name if patient else 'Patient'} · session {form.session_date:%m/%d/%Y} · "
-                       f"due {form.due_date:%m/%d/%Y} ({due_in_words(form.days_left)}) · {form.status}")
+            st.warning(f"{esc(patient.display_name if patient else 'Patient')} · "
+                       f"session {form.session_date:%m/%d/%Y} · "
+                       f"due {form.due_date:%m/%d/%Y} ({esc(due_in_words(form.days_left))}) · {esc(form.status)}")
             st.page_link("pages/rems_sessions.py", label="Open the session",
                          query_params={"session": str(form.session_id)})
 
@@ -88,7 +91,8 @@ def dashboard() -> None:
     if not blocked:
         st.caption("No patient in treatment is blocked.")
     for item in blocked:
-        st.error(f"**{item.patient.display_name}** · {item.reason}  \n{item.action}", icon=":material/block:")
+        st.error(f"**{esc(item.patient.display_name)}** · {esc(item.reason)}  \n{esc(item.action)}",
+                 icon=":material/block:")
 
 
 dashboard()
@@ -107,7 +111,7 @@ if prepare:
             bundle = ready_forms_bundle(session, user=user, start=start, end=end, as_zip=packaging != "merged PDF")
     except ValidationFailed as exc:
         for error in exc.errors:
-            st.error(error.message)
+            st.error(esc(error.message))
     else:
         st.download_button(f"Download {len(bundle.session_ids)} form(s)", data=bundle.content, mime=bundle.mime,
                            file_name=bundle.file_name, on_click="ignore", icon=":material/download:",

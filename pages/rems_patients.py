@@ -19,6 +19,7 @@ from desk.rems.sessions import sessions_for_patient  # noqa: E402
 from desk.sites import list_prescribers  # noqa: E402
 from ui.context import work  # noqa: E402
 from ui.editing import notify, show_notice  # noqa: E402
+from ui.text import esc  # noqa: E402
 
 ENROLLMENT_STATES = {"not_enrolled": "not enrolled", "enrollment_incomplete": "form incomplete"}
 
@@ -61,17 +62,17 @@ with work(user.username) as session:
 
 blocker = enrollment_blocker(enrollment)
 if blocker:
-    st.error(f"{blocker.reason}  \n**What to do:** {blocker.action}", icon=":material/block:")
+    st.error(f"{esc(blocker.reason)}  \n**What to do:** {esc(blocker.action)}", icon=":material/block:")
 else:
     assert enrollment is not None and enrollment.submitted_on is not None
     st.success(f"Enrolled in the SPRAVATO REMS · submitted {enrollment.submitted_on:%m/%d/%Y}"
-               + (f" · confirmation {enrollment.confirmation_number}" if enrollment.confirmation_number else ""),
+               + (f" · confirmation {esc(enrollment.confirmation_number)}" if enrollment.confirmation_number else ""),
                icon=":material/verified:")
 
 
 def _show(exc: ValidationFailed) -> None:
     for error in exc.errors:
-        st.error(f"{field_label(error.field).replace('_', ' ')}: {error.message}")
+        st.error(f"{esc(field_label(error.field).replace('_', ' '))}: {esc(error.message)}")
 
 
 enroll_tab, course_tab = st.tabs(["Patient enrollment form", "Course plan"])
@@ -101,7 +102,7 @@ with enroll_tab, st.form("rems_enrollment"):
         except ValidationFailed as exc:
             _show(exc)
         except StaleEdit as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
         else:
             notify("Enrollment saved.")
             st.rerun()
@@ -127,7 +128,7 @@ with course_tab:
             except ValidationFailed as exc:
                 _show(exc)
             except StaleEdit as exc:
-                st.error(str(exc))
+                st.error(esc(exc))
             else:
                 notify("Course saved.")
                 st.rerun()
@@ -140,7 +141,7 @@ with course_tab:
                                     maintenance_interval_days=course.maintenance_interval_days)
         done_count = sum(1 for p in plan if p.done_on)
         upcoming = [p for p in plan if p.done_on is None][:8]
-        st.markdown(f"**{done_count}** session(s) done · **{planned_so_far}** planned by the label schedule "
+        st.markdown(f"**{done_count:d}** session(s) done · **{planned_so_far:d}** planned by the label schedule "
                     "up to today.")
         with work(user.username) as session:
             coverage = plan_coverage(session, patient_id=patient_id, dates=[p.planned_on for p in upcoming],

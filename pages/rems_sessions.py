@@ -37,6 +37,7 @@ from desk.sites import list_sites  # noqa: E402
 from desk.today import due_in_words, session_to_open  # noqa: E402
 from ui.context import work  # noqa: E402
 from ui.editing import notify, show_notice  # noqa: E402
+from ui.text import esc  # noqa: E402
 
 PREFIX = "rems_f_"
 OPEN = "rems_open"  # {"id": session id or None, "patient_id", "site_id", "date", "version"}
@@ -123,11 +124,11 @@ if may_record:
             enrollment_problems = [b for b in blockers if b.code != "site_not_certified"]
             for blocker in blockers:
                 if blocker.code == "site_not_certified":
-                    st.warning(blocker.reason, icon=":material/verified_user:")
+                    st.warning(esc(blocker.reason), icon=":material/verified_user:")
             if enrollment_problems:
                 for blocker in enrollment_problems:
-                    st.error(f"**Cannot start.** {blocker.reason}", icon=":material/block:")
-                    st.info(f"**What to do:** {blocker.action}", icon=":material/assignment:")
+                    st.error(f"**Cannot start.** {esc(blocker.reason)}", icon=":material/block:")
+                    st.info(f"**What to do:** {esc(blocker.action)}", icon=":material/assignment:")
                 st.page_link("pages/rems_patients.py", label="Record the enrollment", icon=":material/how_to_reg:",
                              query_params={"patient": str(new_patient)})
             else:
@@ -157,18 +158,19 @@ with work(user.username) as session:
 
 header = st.container(border=True)
 name_col, info_col = header.columns([3, 2])
-name_col.subheader(f"{patient.display_name}  ·  MRN {patient.mrn}")
-name_col.caption(f"{site.name} · session of {session_date:%m/%d/%Y}"
-                 + (f" · monitoring form **{stored.pmf_status}**" if stored else " · not saved yet"))
+name_col.subheader(f"{esc(patient.display_name)}  ·  MRN {esc(patient.mrn)}")
+name_col.caption(f"{esc(site.name)} · session of {session_date:%m/%d/%Y}"
+                 + (f" · monitoring form **{esc(stored.pmf_status)}**" if stored else " · not saved yet"))
 if concomitant:
-    info_col.warning("Concomitant medications: " + "; ".join(f"{category.replace('_', ' ')}: {', '.join(names)}"
+    info_col.warning("Concomitant medications: " + "; ".join(f"{esc(category.replace('_', ' '))}: "
+                                                              f"{esc(', '.join(names))}"
                                                               for category, names in concomitant.items()),
                      icon=":material/medication:")
 else:
     info_col.caption("No benzodiazepine, hypnotic, psychostimulant, MAOI or opioid on the medication list.")
 certification = site_certification_problem(site)
 if certification:
-    st.warning(certification, icon=":material/verified_user:")
+    st.warning(esc(certification), icon=":material/verified_user:")
 
 
 def _value(key: str) -> Any:
@@ -191,44 +193,44 @@ def running_clock() -> None:
     elapsed, reading, discharge = box.columns(3)
     elapsed.metric("Since first device", "—" if clock.minutes_since_first_device is None
                    else f"{clock.minutes_since_first_device} min")
-    reading.metric(f"~{settings.post_dose_reading_minutes}-min BP", "taken" if clock.post_dose_reading_done
+    reading.metric(f"~{settings.post_dose_reading_minutes:d}-min BP", "taken" if clock.post_dose_reading_done
                    else _local(clock.post_dose_reading_due_at))
     discharge.metric("Earliest discharge", _local(clock.discharge_allowed_at))
     for reminder in clock.reminders:
         if "due now" in reminder or "was reached" in reminder:
-            box.warning(reminder, icon=":material/alarm:")
+            box.warning(esc(reminder), icon=":material/alarm:")
         else:
-            box.info(reminder, icon=":material/schedule:")
+            box.info(esc(reminder), icon=":material/schedule:")
 
 
 running_clock()
 
 errors: dict[str, str] = st.session_state.get(ERRORS, {})
 if errors:
-    st.error("Nothing was saved. Please correct:\n\n" + "\n".join(f"- **{field_label(k)}**: {m}"
+    st.error("Nothing was saved. Please correct:\n\n" + "\n".join(f"- **{esc(field_label(k))}**: {esc(m)}"
                                                                   for k, m in errors.items()))
 locked = not may_record or (submitted and not st.session_state.get("rems_amending"))
 
 
 def _error(key: str) -> None:
     if key in errors:
-        st.markdown(f":red[{errors[key]}]")
+        st.markdown(f":red[{esc(errors[key])}]")
 
 
 def _now_button(key: str, label: str = ":material/schedule:") -> None:
     def stamp() -> None:
         st.session_state[PREFIX + key] = utcnow().astimezone(zone).time().replace(second=0, microsecond=0)
 
-    st.button(label, key=f"now_{key}", on_click=stamp, disabled=locked, use_container_width=True,
+    st.button(esc(label), key=f"now_{key}", on_click=stamp, disabled=locked, use_container_width=True,
               help="Set to the current time")
 
 
 def _time(label: str, key: str, container: Any = st) -> None:
-    container.time_input(label, key=PREFIX + key, step=60, disabled=locked)
+    container.time_input(esc(label), key=PREFIX + key, step=60, disabled=locked)
 
 
 def _number(label: str, key: str, container: Any = st) -> None:
-    container.number_input(label, key=PREFIX + key, step=1, min_value=None, disabled=locked, placeholder="—")
+    container.number_input(esc(label), key=PREFIX + key, step=1, min_value=None, disabled=locked, placeholder="—")
 
 
 def _reading(slot: str) -> None:
@@ -255,7 +257,7 @@ with before:
         ("nasal_medication_ok", "No nasal steroid/decongestant within 1 h"),
         ("ride_home_confirmed", "Ride home confirmed"),
     ), strict=True):
-        col.toggle(label, key=PREFIX + key, disabled=locked)
+        col.toggle(esc(label), key=PREFIX + key, disabled=locked)
         with col:
             _error(key)
     _reading("pre")
@@ -263,8 +265,8 @@ with before:
     if pre_systolic and pre_diastolic and bp_above_limit(
         ReadingInput("pre", now, int(pre_systolic), int(pre_diastolic)), settings
     ):
-        st.warning(f"Blood pressure {pre_systolic}/{pre_diastolic} is above {settings.bp_systolic_limit}/"
-                   f"{settings.bp_diastolic_limit}: dosing needs a prescriber's acknowledgement (risk vs benefit).",
+        st.warning(f"Blood pressure {esc(pre_systolic)}/{esc(pre_diastolic)} is above {settings.bp_systolic_limit:d}/"
+                   f"{settings.bp_diastolic_limit:d}: dosing needs a prescriber's acknowledgement (risk vs benefit).",
                    icon=":material/warning:")
         ack_name, ack_time = st.columns([3, 2])
         ack_name.text_input("Prescriber who acknowledged", key=PREFIX + "high_bp_acknowledged_by", disabled=locked)
@@ -278,14 +280,14 @@ with before:
 with dosing:
     dose_col, indication_col, lot_col = st.columns(3)
     dose_col.radio("Dose", options=[56, 84, 28], horizontal=True, key=PREFIX + "dose_mg", disabled=locked,
-                   format_func=lambda mg: f"{mg} mg ({mg // 28} device{'s' if mg > 28 else ''})")
+                   format_func=lambda mg: f"{mg:d} mg ({mg // 28:d} device{'s' if mg > 28 else ''})")
     indication_col.radio("Indication", options=["TRD", "MDSI"], horizontal=True, key=PREFIX + "indication",
                          disabled=locked)
     lot_col.text_input("Lot number", key=PREFIX + "lot_number", disabled=locked)
     for key in ("dose_mg", "lot_number", "device_times"):
         _error(key)
     devices_needed = int(_value("dose_mg") or 56) // 28
-    st.caption(f"{devices_needed} devices, at least {settings.device_spacing_minutes} minutes apart; the patient "
+    st.caption(f"{devices_needed:d} devices, at least {settings.device_spacing_minutes:d} minutes apart; the patient "
                "self-administers under direct supervision.")
     device_cols = st.columns(MAX_DEVICES)
     for n in range(1, MAX_DEVICES + 1):
@@ -303,7 +305,7 @@ with monitoring:
     obs_cols = st.columns(3)
     for col, name in zip(obs_cols, OBSERVATIONS, strict=True):
         with col:
-            st.toggle(name.replace("_", " ").capitalize(), key=PREFIX + name, disabled=locked)
+            st.toggle(esc(name.replace("_", " ").capitalize()), key=PREFIX + name, disabled=locked)
             if _value(name):
                 _time("Resolved at", f"{name}_resolved_at")
             _error(f"{name}_resolved_at")
@@ -327,7 +329,7 @@ with discharge_tab:
                                        ("monitoring_hcp_last_name", "HCP last name"),
                                        ("monitoring_hcp_phone", "HCP phone"),
                                        ("monitoring_hcp_email", "HCP e-mail")), strict=True):
-        col.text_input(label, key=PREFIX + key, disabled=locked)
+        col.text_input(esc(label), key=PREFIX + key, disabled=locked)
         with col:
             _error(key)
     discharge_time, discharge_now = st.columns([3, 1], vertical_alignment="bottom")
@@ -390,14 +392,14 @@ with form_tab:
     else:
         due = pmf_due_date(stored.session_date, settings=settings)
         days_left = (due - today).days
-        status_line = f"Status **{stored.pmf_status}** · due {due:%m/%d/%Y}"
+        status_md = f"Status **{esc(stored.pmf_status)}** · due {due:%m/%d/%Y}"
         if stored.pmf_status == "submitted":
-            st.success(f"Submitted {stored.pmf_submitted_on:%m/%d/%Y} by {stored.pmf_channel}"
-                       + (f" · confirmation {stored.pmf_confirmation}" if stored.pmf_confirmation else ""))
+            st.success(f"Submitted {stored.pmf_submitted_on:%m/%d/%Y} by {esc(stored.pmf_channel)}"
+                       + (f" · confirmation {esc(stored.pmf_confirmation)}" if stored.pmf_confirmation else ""))
         elif days_left < 0:
-            st.error(f"{status_line} · **{due_in_words(days_left)}**")
+            st.error(f"{status_md} · **{esc(due_in_words(days_left))}**")
         else:
-            st.info(f"{status_line} · {due_in_words(days_left)}")
+            st.info(f"{status_md} · {esc(due_in_words(days_left))}")
         if stored.pmf_status in ("ready", "submitted"):
             with work(user.username) as session:
                 pdf = download_pmf(session, user=user, session_id=stored.id)
@@ -418,9 +420,9 @@ with form_tab:
                                            channel=channel, confirmation_number=confirmation, today=today)
                     except ValidationFailed as exc:
                         for error in exc.errors:
-                            st.error(f"{field_label(error.field)}: {error.message}")
+                            st.error(f"{esc(field_label(error.field))}: {esc(error.message)}")
                     except StaleEdit as exc:
-                        st.error(str(exc))
+                        st.error(esc(exc))
                     else:
                         opened["version"] = None
                         with work(user.username) as session:

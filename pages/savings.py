@@ -40,6 +40,7 @@ from desk.savings.worklist import (  # noqa: E402
     expiring_enrollments,
 )
 from ui.context import get_settings, work  # noqa: E402
+from ui.text import esc  # noqa: E402
 
 NOTICE = "savings_notice"
 METHOD_LABELS = {"card_secondary": "Card billed as secondary insurance", "rebate_request": "Rebate request"}
@@ -58,9 +59,10 @@ def show_problem(exc: DeskError) -> None:
     if isinstance(exc, ValidationFailed):
         for error in exc.errors:
             label = error.field.replace("_", " ")
-            st.error(error.message if error.field == "accept_warnings" else f"{label.capitalize()}: {error.message}")
+            st.error(esc(error.message) if error.field == "accept_warnings"
+                     else f"{esc(label.capitalize())}: {esc(error.message)}")
     else:
-        st.error(str(exc))
+        st.error(esc(exc))
 
 
 def attempt(action: Callable[[], Any]) -> bool:
@@ -74,7 +76,8 @@ def attempt(action: Callable[[], Any]) -> bool:
 
 
 def money_input(label: str, *, key: str, value: float = 0.0, help: str | None = None) -> int:
-    amount = st.number_input(label, min_value=0.0, value=value, step=1.0, format="%.2f", key=key, help=help)
+    amount = st.number_input(esc(label), min_value=0.0, value=value, step=1.0, format="%.2f", key=key,
+                             help=esc(help) if help else None)
     return to_cents(amount)
 
 
@@ -88,7 +91,7 @@ st.caption(
 notice_slot = st.container()
 notice = st.session_state.pop(NOTICE, None)
 if notice:
-    notice_slot.success(notice)
+    notice_slot.success(esc(notice))
 
 patient_tab, billing_tab, terms_tab = st.tabs(["Patient", "Billing worklist", "Program terms"])
 
@@ -121,7 +124,7 @@ with patient_tab:
         if enrollment is None:
             if picture.history:
                 last = picture.history[0]
-                st.caption(f"Last enrollment ended on {last.ended_on}: {last.end_reason}")
+                st.caption(f"Last enrollment ended on {last.ended_on:%m/%d/%Y}: {esc(last.end_reason)}")
             with st.form("enroll", clear_on_submit=False):
                 st.markdown("**Enroll this patient**")
                 c1, c2, c3 = st.columns(3)
@@ -146,14 +149,14 @@ with patient_tab:
             assert e.id is not None
             expiry = e.card_expires_on.isoformat() if e.card_expires_on else "not recorded"
             st.markdown(
-                f"**{e.status.capitalize()}** since {e.enrolled_on.isoformat()} · member ID `{e.member_id or '—'}` · "
-                f"BIN `{e.rx_bin or '—'}` · PCN `{e.rx_pcn or '—'}` · group `{e.rx_group or '—'}` · "
-                f"card expires {expiry}"
+                f"**{esc(e.status.capitalize())}** since {e.enrolled_on:%m/%d/%Y} · member ID "
+                f"{esc(e.member_id or '—')} · BIN {esc(e.rx_bin or '—')} · PCN {esc(e.rx_pcn or '—')} · "
+                f"group {esc(e.rx_group or '—')} · card expires {esc(expiry)}"
             )
             if e.card_expires_on and e.card_expires_on < today:
-                st.error(f"The program card expired on {expiry}: renew it before the next claim.")
+                st.error(f"The program card expired on {esc(expiry)}: renew it before the next claim.")
             elif e.card_expires_on and e.card_expires_on <= today + timedelta(days=30):
-                st.warning(f"The program card expires on {expiry}.")
+                st.warning(f"The program card expires on {esc(expiry)}.")
             opened_key = f"enrollment_version_{e.id}"
             opened = st.session_state.setdefault(opened_key, e.version)
             with st.expander("Change card details or status"), st.form("edit_enrollment"):
@@ -184,35 +187,36 @@ with patient_tab:
                         st.session_state.pop(opened_key, None)
                         done("Enrollment ended.")
 
-        st.subheader(f"Benefits used in {year}")
+        st.subheader(f"Benefits used in {year:d}")
         totals = picture.totals
         terms = totals.terms
         m1, m2, m3 = st.columns(3)
         m1.metric("Drug benefit remaining", format_cents(totals.drug.remaining_cents))
-        m1.caption(f"Used {format_cents(totals.drug.used_cents)} of {format_cents(totals.drug.maximum_cents)}"
+        m1.caption(f"Used {esc(format_cents(totals.drug.used_cents))} of {esc(format_cents(totals.drug.maximum_cents))}"
                    + (" · maximum unconfirmed" if terms.is_unconfirmed("drug_benefit_max_cents") else ""))
         if totals.observation.maximum_cents is None:
             m2.metric("Observation rebate used", format_cents(totals.observation.used_cents))
             m2.caption("Yearly maximum not set (unconfirmed): enter it under Program terms.")
         else:
             m2.metric("Observation rebate remaining", format_cents(totals.observation.remaining_cents))
-            m2.caption(f"Used {format_cents(totals.observation.used_cents)} of "
-                       f"{format_cents(totals.observation.maximum_cents)}"
+            m2.caption(f"Used {esc(format_cents(totals.observation.used_cents))} of "
+                       f"{esc(format_cents(totals.observation.maximum_cents))}"
                        + (" · maximum unconfirmed" if terms.is_unconfirmed("observation_rebate_max_cents") else ""))
         m3.metric("Devices claimed", totals.devices_used)
-        m3.caption(f"Limits: {terms.max_devices_per_day} a day, {terms.initial_window_devices} in the first "
-                   f"{terms.initial_window_days} days, {terms.later_window_devices} per {terms.later_window_days} "
+        m3.caption(f"Limits: {terms.max_devices_per_day:d} a day, {terms.initial_window_devices:d} in the first "
+                   f"{terms.initial_window_days:d} days, {terms.later_window_devices:d} per "
+                   f"{terms.later_window_days:d} "
                    "days after" + (" (unconfirmed)" if terms.is_unconfirmed("later_window_devices") else ""))
         if enrollment is not None:
             next_day = st.date_input("Check a treatment date", value=today, key="savings_next_day")
             with work(user.username) as session:
                 allowed = devices_allowed(session, patient_id=patient_id, on=next_day)
             if allowed == 0:
-                st.error(f"No devices can be claimed on {next_day.isoformat()} without exceeding a device limit.")
+                st.error(f"No devices can be claimed on {next_day:%m/%d/%Y} without exceeding a device limit.")
             elif allowed < terms.max_devices_per_day:
-                st.warning(f"Only {allowed} device(s) can be claimed on {next_day.isoformat()} within the limits.")
+                st.warning(f"Only {allowed:d} device(s) can be claimed on {next_day:%m/%d/%Y} within the limits.")
             else:
-                st.caption(f"Up to {allowed} devices can be claimed on {next_day.isoformat()} within the limits.")
+                st.caption(f"Up to {allowed:d} devices can be claimed on {next_day:%m/%d/%Y} within the limits.")
 
         st.subheader("Claims and rebates")
         if picture.claims:
@@ -239,7 +243,7 @@ with patient_tab:
                 use_container_width=True,
             )
         else:
-            st.caption(f"No claims for {year}.")
+            st.caption(f"No claims for {year:d}.")
 
         if enrollment is not None or picture.history:
             form_round = st.session_state.setdefault("claim_form", 0)
@@ -291,7 +295,7 @@ with patient_tab:
                         record()
                     except LimitsNotAcknowledged as exc:
                         for error in exc.errors:
-                            st.warning(error.message)
+                            st.warning(esc(error.message))
                         st.error("Nothing was recorded. Tick the box above to record the claim anyway.")
                     except DeskError as exc:
                         show_problem(exc)
@@ -317,15 +321,15 @@ with patient_tab:
             if line.missing:
                 st.warning("Still needs: " + ", ".join(DOCUMENT_LABELS[m] for m in line.missing))
             if claim.denial_reason:
-                st.error(f"Denied: {claim.denial_reason}")
+                st.error(f"Denied: {esc(claim.denial_reason)}")
             for document in line.documents:
                 def fetch(document_id: int = document.id or 0) -> bytes:
                     with work(user.username) as session:
                         return download_document(session, document_id=document_id).content
 
                 st.download_button(
-                    f"Download {DOCUMENT_LABELS[document.kind]} ({document.filename}, "
-                    f"{document.size_bytes // 1024 + 1} KB)",
+                    f"Download {esc(DOCUMENT_LABELS[document.kind])} ({esc(document.filename)}, "
+                    f"{document.size_bytes // 1024 + 1:d} KB)",
                     data=fetch, file_name=document.filename, mime=document.content_type,
                     key=f"doc_{document.id}", on_click="ignore",
                 )
@@ -397,7 +401,7 @@ with billing_tab:
             "Denied claims and rebates": denied_claims(session),
         }
     for title, items in sections.items():
-        st.markdown(f"**{title}** ({len(items)})")
+        st.markdown(f"**{esc(title)}** ({len(items)})")
         if items:
             st.dataframe(
                 [
@@ -428,7 +432,7 @@ with billing_tab:
 
         stem = f"savings-worklist-{today.isoformat()}" if report == "worklist" else f"savings-claims-{export_year}"
         column.download_button(
-            label, data=build, file_name=f"{stem}.{fmt}",
+            esc(label), data=build, file_name=f"{stem}.{fmt}",
             mime="text/csv" if fmt == "csv" else
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"export_{report}_{fmt}", on_click="ignore", icon=":material/download:",
@@ -442,7 +446,8 @@ with terms_tab:
         history = terms_history(session, year=terms_year)
     if not terms.stored:
         source = f"carried forward from {terms.carried_from}" if terms.carried_from else "the shipped defaults"
-        st.info(f"No terms saved for {terms_year}: showing {source}. An administrator can save them for this year.")
+        st.info(f"No terms saved for {terms_year:d}: showing {esc(source)}. An administrator can save them for "
+                "this year.")
     if terms.unconfirmed:
         st.warning("Figures marked unconfirmed could not be checked against the current program terms. "
                    "Confirm them with the program (1-844-479-4846) and update them here.")
@@ -465,14 +470,15 @@ with terms_tab:
                 c1, c2 = st.columns([3, 1])
                 current = getattr(terms, f.name)
                 if f.kind in ("money", "optional_money"):
-                    dollars = c1.number_input(f"{f.label} ($)", min_value=0.0, step=1.0, format="%.2f",
+                    dollars = c1.number_input(f"{esc(f.label)} ($)", min_value=0.0, step=1.0, format="%.2f",
                                               value=None if current is None else current / 100,
                                               key=f"term_{f.name}")
                     entered[f.name] = None if dollars is None else to_cents(dollars)
                 elif f.kind == "states":
-                    entered[f.name] = c1.text_input(f.label, value=", ".join(sorted(current)), key=f"term_{f.name}")
+                    entered[f.name] = c1.text_input(esc(f.label), value=", ".join(sorted(current)),
+                                                    key=f"term_{f.name}")
                 else:
-                    entered[f.name] = int(c1.number_input(f.label, min_value=1, max_value=366, value=int(current),
+                    entered[f.name] = int(c1.number_input(esc(f.label), min_value=1, max_value=366, value=int(current),
                                                           step=1, key=f"term_{f.name}"))
                 if c2.checkbox("Unconfirmed", value=terms.is_unconfirmed(f.name), key=f"unconfirmed_{f.name}"):
                     still_unconfirmed.append(f.name)

@@ -31,6 +31,7 @@ from desk.prior_auth.worklist import (  # noqa: E402
     todays_actions,
 )
 from ui.context import get_settings, work  # noqa: E402
+from ui.text import esc  # noqa: E402
 
 CASE_KEY = "pa_case_id"
 NEW_CASE_OPEN = "pa_new_case_open"
@@ -92,7 +93,7 @@ def new_case_dialog() -> None:
                 warning = opened.warning
         except ValidationFailed as exc:
             for error in exc.errors:
-                st.error(f"{error.field.replace('_', ' ')}: {error.message}")
+                st.error(f"{esc(error.field.replace('_', ' '))}: {esc(error.message)}")
             return
         if warning:
             st.session_state["pa_notice"] = warning
@@ -115,7 +116,8 @@ def export_buttons(name: str, rows: list[dict[str, Any]] | None, columns: tuple[
             prepared = (fmt, data)
     if prepared:
         fmt, data = prepared
-        st.download_button(f"Download {name}.{fmt}", data=data, file_name=f"{name}.{fmt}", mime=EXPORT_MIME[fmt],
+        st.download_button(f"Download {esc(name)}.{esc(fmt)}", data=data, file_name=f"{name}.{fmt}",
+                           mime=EXPORT_MIME[fmt],
                            on_click="ignore", key=f"dl_{key}", type="primary")
 
 
@@ -131,7 +133,7 @@ if st.session_state.get(NEW_CASE_OPEN):
     new_case_dialog()
 notice = st.session_state.pop("pa_notice", None)
 if notice:
-    st.warning(notice)
+    st.warning(esc(notice))
 
 with work("system") as session:
     expire_lapsed(session, today=today)
@@ -147,7 +149,7 @@ for column, status in zip(metric_columns, OPEN_METRICS, strict=True):
     column.metric(STATUS_LABELS[status], counts[status])
 
 st.subheader("Today's actions")
-action_tabs = st.tabs([f"{a.title} ({a.total})" for a in actions.values()])
+action_tabs = st.tabs([f"{esc(a.title)} ({a.total:d})" for a in actions.values()])
 for tab, (key, action) in zip(action_tabs, actions.items(), strict=True):
     with tab:
         if not action.items:
@@ -157,7 +159,7 @@ for tab, (key, action) in zip(action_tabs, actions.items(), strict=True):
         picked = st.dataframe(pd.DataFrame(rows), hide_index=True, on_select="rerun", selection_mode="single-row",
                               key=f"action_{key}", width="stretch")
         if action.total > len(rows):
-            st.caption(f"Showing the first {len(rows)} of {action.total}.")
+            st.caption(f"Showing the first {len(rows)} of {action.total:d}.")
         selection = picked.selection.rows if picked else []  # type: ignore[union-attr]
         if selection:
             open_case_page(int(rows[selection[0]]["case"]))
@@ -201,7 +203,7 @@ with chart_col:
         st.caption("No open cases.")
 with table_col:
     top_left, top_right = st.columns([2, 1])
-    top_left.markdown(f"**{page.total} cases** · page {page.page} of {page.pages}")
+    top_left.markdown(f"**{page.total:d} cases** · page {page.page:d} of {page.pages:d}")
     top_right.selectbox("Sort by", ["updated", "created", "decision_due", "auth_end", "case"], key="wl_sort",
                         format_func=lambda s: s.replace("_", " "), label_visibility="collapsed")
     if page.rows:

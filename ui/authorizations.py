@@ -9,6 +9,7 @@ import streamlit as st
 from desk.prior_auth.patient_summary import CaseAuthorization, patient_authorizations
 from ui.context import work
 from ui.patient_record import RecordContext
+from ui.text import esc
 
 CASE_ROLES = ("admin", "billing")
 
@@ -47,8 +48,8 @@ def authorizations_tab(ctx: RecordContext) -> None:
     current = [c for c in cases if c.in_force_on(ctx.today)]
     for case in current:
         with st.container(border=True):
-            st.markdown(f"**In force:** authorization **{case.auth_number}** · {case.payer_id} · "
-                        f"{_date(case.start_on)} to {_date(case.end_on)}")
+            st.markdown(f"**In force:** authorization **{esc(case.auth_number)}** · {esc(case.payer_id)} · "
+                        f"{esc(_date(case.start_on))} to {esc(_date(case.end_on))}")
             authorized, used, remaining = st.columns(3)
             authorized.metric("Devices authorized", _count(case.authorized_devices))
             used.metric("Devices used", _count(case.used_devices))
@@ -63,5 +64,6 @@ def authorizations_tab(ctx: RecordContext) -> None:
     if may_open:
         st.markdown("**Open a case**")
         for case in cases:
-            st.page_link("pages/prior_auth.py", label=f"Case #{case.case_id} · {case.payer_id} · {case.status_label}",
+            st.page_link("pages/prior_auth.py",
+                         label=f"Case #{case.case_id:d} · {esc(case.payer_id)} · {esc(case.status_label)}",
                          icon=":material/assignment:", query_params={"case": str(case.case_id)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from desk.errors import ValidationFailed
+from ui.text import esc
 
 _ERRORS = "desk_form_errors"
 _OPENED = "desk_opened_versions"
@@ -24,7 +25,7 @@ def field_error(form: str, field: str) -> None:
     """Show the remembered message for `field` of `form`, if any (call right after the input)."""
     message = st.session_state.get(_ERRORS, {}).get(form, {}).get(field)
     if message:
-        st.markdown(f":red[{message}]")
+        st.markdown(f":red[{esc(message)}]")
 
 
 def form_has_errors(form: str) -> bool:
@@ -49,4 +50,4 @@ def notify(message: str) -> None:
 def show_notice() -> None:
     message = st.session_state.pop(_NOTICE, None)
     if message:
-        st.success(message)
+        st.success(esc(message))

@@ -15,6 +15,7 @@ from ui.context import work
 from ui.patient_record import RecordContext
 from ui.policies import policy_catalog
 from ui.policy_view import DECISION_BADGE, render_evaluation
+from ui.text import esc
 
 _DECISION_TEXT = {
     "meets": "meets", "does_not_meet": "does not meet", "needs_info": "needs information",
@@ -29,7 +30,7 @@ def render_eligibility(patient_id: int, user: CurrentUser) -> None:
     drugs = default_drugs()
     c1, c2, c3 = st.columns([2, 2, 2])
     indication = c1.segmented_control(
-        "Indication", INDICATIONS, default="trd", format_func=lambda i: i.upper(), key=f"{key}-ind"
+        "Indication", INDICATIONS, default="trd", format_func=lambda i: esc(i.upper()), key=f"{key}-ind"
     ) or "trd"
     phase = c2.segmented_control(
         "Phase", PHASES, default="initial", format_func=str.capitalize, key=f"{key}-phase"
@@ -54,13 +55,15 @@ def render_eligibility(patient_id: int, user: CurrentUser) -> None:
         st.info("This patient has no coverage on file. Add a coverage, or compare every payer below.")
     for item in results:
         with st.container(border=True):
-            st.markdown(f"#### {item.priority.capitalize()} coverage · `{item.payer_id}` · {item.plan_type}")
+            st.markdown(f"#### {esc(item.priority.capitalize())} coverage · {esc(item.payer_id)} · "
+                        f"{esc(item.plan_type)}")
             if item.evaluation is not None:
                 number = f" — policy {item.evaluation.policy_number}" if item.evaluation.policy_number else ""
-                st.markdown(f"**{item.evaluation.payer_name}**{number} (file reviewed {item.evaluation.reviewed_on})")
+                st.markdown(f"**{esc(item.evaluation.payer_name)}**{esc(number)} "
+                            f"(file reviewed {esc(item.evaluation.reviewed_on)})")
                 render_evaluation(item.evaluation, key=f"{key}-{item.coverage_id}")
             else:
-                st.warning(item.no_policy_message, icon=":material/policy:")
+                st.warning(esc(item.no_policy_message), icon=":material/policy:")
                 if item.reference is not None:
                     with st.expander("Generic commercial checklist (reference only)"):
                         render_evaluation(item.reference, key=f"{key}-{item.coverage_id}-ref")
@@ -80,7 +83,7 @@ def render_eligibility(patient_id: int, user: CurrentUser) -> None:
         ])
         st.dataframe(table, hide_index=True, use_container_width=True, key=f"{key}-compare")
         for evaluation in side_by_side:
-            with st.expander(f"{evaluation.payer_name} — {DECISION_BADGE[evaluation.decision]}"):
+            with st.expander(f"{esc(evaluation.payer_name)} — {DECISION_BADGE[evaluation.decision]}"):
                 render_evaluation(evaluation, key=f"{key}-cmp-{evaluation.payer}")
 
 

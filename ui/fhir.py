@@ -14,6 +14,7 @@ from desk.fhir.claim_response import apply_claim_response
 from desk.fhir.pas import build_pas_bundle
 from ui.context import work
 from ui.editing import forget_version
+from ui.text import esc
 
 _BUNDLE = "fhir_pas_bundle"
 _MESSAGE = "fhir_message"
@@ -46,10 +47,10 @@ def render_fhir_panel(case_id: int, user: CurrentUser) -> None:
             except ValidationFailed as exc:
                 st.session_state.pop(_BUNDLE, None)
                 st.error("The bundle cannot be built yet: " + "; ".join(
-                    f"{e.field.replace('_', ' ')}: {e.message}" for e in exc.errors))
+                    f"{esc(e.field.replace('_', ' '))}: {esc(e.message)}" for e in exc.errors))
             except DeskError as exc:
                 st.session_state.pop(_BUNDLE, None)
-                st.error(str(exc))
+                st.error(esc(exc))
             else:
                 data = json.dumps(bundle, indent=2).encode("utf-8")
                 st.session_state[_BUNDLE] = (case_id, data)
@@ -60,7 +61,7 @@ def render_fhir_panel(case_id: int, user: CurrentUser) -> None:
             st.download_button("Download PAS bundle (JSON)", data=data, file_name=bundle_file_name(case_id), mime=MIME,
                                key=f"fhir_download_{case_id}", type="primary", icon=":material/download:",
                                on_click=_audit_download, args=(case_id, user.username, digest))
-            st.caption(f"{len(data) // 1024 + 1} KB · sha256 `{digest[:16]}…`")
+            st.caption(f"{len(data) // 1024 + 1:d} KB · sha256 {esc(digest[:16])}…")
         upload = st.file_uploader("Payer's PAS ClaimResponse (JSON)", type=["json"], key=f"fhir_upload_{case_id}")
         if st.button("Apply ClaimResponse", key=f"fhir_apply_{case_id}", disabled=upload is None,
                      icon=":material/upload_file:"):

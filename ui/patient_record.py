@@ -70,6 +70,7 @@ from desk.reference import category_labels, reference
 from desk.validation import SCALE_RANGES
 from ui.editing import opened_version
 from ui.spec_form import Field, save, spec_form
+from ui.text import esc
 
 COVERAGE_EDITORS = ("admin", "billing")
 PLAN_LABELS = {
@@ -130,12 +131,12 @@ def _section(
     if rows:
         st.dataframe([table(row) for row in rows], hide_index=True, width="stretch")
     else:
-        st.caption(f"No {title} recorded.")
+        st.caption(f"No {esc(title)} recorded.")
     if not editable:
         st.caption("Your role may view but not change this section.")
         return
     actor = ctx.user.username
-    with st.expander(f"Add {kind}", expanded=not rows):
+    with st.expander(f"Add {esc(kind)}", expanded=not rows):
         form = f"add_{kind.replace(' ', '_')}_{ctx.patient_id}"
         submitted = spec_form(form, fields, blank, submit_label=f"Add {kind}", today=ctx.today)
         if submitted:
@@ -145,8 +146,8 @@ def _section(
     if not rows:
         return
     by_id = {row.id: row for row in rows}
-    with st.expander(f"Edit or remove {kind}"):
-        chosen = st.selectbox(f"Which {kind}", list(by_id), format_func=lambda i: label_of(by_id[i]),
+    with st.expander(f"Edit or remove {esc(kind)}"):
+        chosen = st.selectbox(f"Which {esc(kind)}", list(by_id), format_func=lambda i: label_of(by_id[i]),
                               key=f"pick_{kind}_{ctx.patient_id}")
         row = by_id[chosen]
         version = opened_version(kind, row.id, row.version)
@@ -370,7 +371,8 @@ def medications_tab(ctx: RecordContext) -> None:
     if ctx.record.concomitant:
         st.warning(
             "REMS monitoring form: " + "; ".join(
-                f"{labels.get(cat, cat)} ({', '.join(names)})" for cat, names in ctx.record.concomitant.items()
+                f"{esc(labels.get(cat, cat))} ({esc(', '.join(names))})"
+                for cat, names in ctx.record.concomitant.items()
             ),
             icon=":material/medication:",
         )

@@ -18,6 +18,7 @@ from desk.policies.schema import (
     Variant,
 )
 from desk.policies.shortfalls import Shortfall, Shortfalls, shortfalls
+from ui.text import esc, link_md
 
 STATUS_BADGE = {
     "met": ":green-badge[:material/check: met]",
@@ -40,34 +41,37 @@ _POSITION_WORDS = {
 _GROUP_WORDS = {"all": "All of", "any": "Any of", "at_least": "At least {n} of"}
 
 
-def _source_link(policy: Policy, source: str) -> str:
+def _source_link_md(policy: Policy, source: str) -> str:
     key = source.split(":", 1)[0].strip()
     ref = policy.sources.get(key)
     if ref is None:
-        return source
+        return esc(source)
     label = ref.title + (f" ({ref.kind})" if ref.kind else "")
     where = source.split(":", 1)[1].strip() if ":" in source else ""
-    text = f"{label}{' — ' + where if where else ''}"
-    return f"[{text}]({ref.url})" if ref.url else text
+    return link_md(f"{label}{' — ' + where if where else ''}", ref.url)
 
 
-def criteria_markdown(policy: Policy, rule: Rule, depth: int = 0) -> str:
+def criteria_md(policy: Policy, rule: Rule, depth: int = 0) -> str:
     """The criteria tree as a nested markdown list."""
-    indent = "    " * depth
+    indent_md = "    " * depth
     if isinstance(rule, AllOf | AnyOf | AtLeast):
         words = _GROUP_WORDS[rule.kind].format(n=getattr(rule, "n", ""))
-        line = f"{indent}- **{words}:** {rule.text if rule.text != 'All of the following' else ''}".rstrip()
-        children = "\n".join(criteria_markdown(policy, child, depth + 1) for child in rule.rules)
-        return f"{line}\n{children}"
+        text = rule.text if rule.text != "All of the following" else ""
+        children_md = "\n".join(criteria_md(policy, child, depth + 1) for child in rule.rules)
+        return f"{indent_md}- **{esc(words)}:** {esc(text)}\n{children_md}"
     needs = {"documentation": "documentation", "attestation": "prescriber attestation", "none": ""}[rule.needs]
-    badge = f" :gray-badge[{needs}]" if needs else ""
-    line = (
-        f"{indent}- {rule.text}{badge}  \n{indent}  :small[`{rule.kind}` · `{rule.id}` · "
-        f"{_source_link(policy, rule.source)}]"
+    badge_md = f" :gray-badge[{esc(needs)}]" if needs else ""
+    line_md = (
+        f"{indent_md}- {esc(rule.text)}{badge_md}  \n{indent_md}  :small[{esc(rule.kind)} · {esc(rule.id)} · "
+        f"{_source_link_md(policy, rule.source)}]"
     )
     if isinstance(rule, TrialsRule):
-        line += "".join(f"\n{indent}    - :small[{_definition_words(d)}]" for d in rule.definitions)
-    return line
+        line_md += "".join(f"\n{indent_md}    - :small[{_definition_md(d)}]" for d in rule.definitions)
+    return line_md
+
+
+def _definition_md(d: TrialDefinition) -> str:
+    return esc(_definition_words(d))
 
 
 def _definition_words(d: TrialDefinition) -> str:
@@ -85,76 +89,76 @@ def _definition_words(d: TrialDefinition) -> str:
     return parts[0] + ("; " + ", ".join(parts[1:]) if parts[1:] else "")
 
 
-def clock_lines(policy: Policy) -> list[str]:
+def clock_lines_md(policy: Policy) -> list[str]:
     """One line per plan type: the decision clock that applies and where it comes from, or that none is known."""
-    lines = []
+    lines_md = []
     for plan_type, clock in policy.clocks_by_plan_type():
-        label = f"**Decision clock, {plan_type.replace('_', ' ')}:**"
+        label_md = f"**Decision clock, {esc(plan_type.replace('_', ' '))}:**"
         if clock is None:
-            lines.append(f"{label} :orange[{NO_CLOCK}]")
+            lines_md.append(f"{label_md} :orange[{esc(NO_CLOCK)}]")
             continue
         origin = "payer file" if plan_type in policy.decision_clocks else "documented default"
-        lines.append(f"{label} {clock.describe()} :small[({origin}: {clock.source})]")
-    return lines
+        lines_md.append(f"{label_md} {esc(clock.describe())} :small[({esc(origin)}: {esc(clock.source)})]")
+    return lines_md
 
 
-def renewal_line(policy: Policy, *, default_lead_days: int) -> str:
+def renewal_line_md(policy: Policy, *, default_lead_days: int) -> str:
     """The renewal lead time that applies to this payer and where it comes from."""
     if policy.renewal_lead_days is not None:
-        return f"**Renewal reminder:** {policy.renewal_lead_days} days before an authorization ends (payer file)"
-    return (f"**Renewal reminder:** {default_lead_days} days before an authorization ends "
+        return f"**Renewal reminder:** {policy.renewal_lead_days:d} days before an authorization ends (payer file)"
+    return (f"**Renewal reminder:** {default_lead_days:d} days before an authorization ends "
             "(clinic setting DESK_RENEWAL_LEAD_DAYS)")
 
 
 def render_variant(policy: Policy, variant: Variant) -> None:
     approval = variant.approval
-    facts = []
+    facts_md = []
     if approval.length:
-        facts.append(f"**Approval:** {approval.length.describe()}")
+        facts_md.append(f"**Approval:** {esc(approval.length.describe())}")
     if approval.length_note:
-        facts.append(approval.length_note if approval.length else f"**Approval:** {approval.length_note}")
+        facts_md.append(esc(approval.length_note) if approval.length else f"**Approval:** {esc(approval.length_note)}")
     for cap in approval.quantity_caps:
         note = f" ({cap.note})" if cap.note else ""
-        facts.append(f"**Quantity:** {cap.devices} devices per {cap.per_days} days{note}")
+        facts_md.append(f"**Quantity:** {esc(f'{cap.devices} devices per {cap.per_days} days{note}')}")
     for dose in approval.dose_caps:
-        text = f"**Dose:** up to {dose.max_mg_per_session} mg per session"
+        text = f"up to {dose.max_mg_per_session} mg per session"
         if dose.max_sessions_per_week:
             text += f", {dose.max_sessions_per_week} sessions a week"
         if dose.weeks:
             text += f" for {dose.weeks} weeks"
-        facts.append(text + (f" ({dose.note})" if dose.note else ""))
-    if facts:
-        st.markdown("  \n".join(facts))
+        facts_md.append(f"**Dose:** {esc(text + (f' ({dose.note})' if dose.note else ''))}")
+    if facts_md:
+        st.markdown("  \n".join(facts_md))
     if variant.incomplete:
-        st.warning(f"Incomplete: {variant.incomplete}", icon=":material/content_cut:")
+        st.warning(f"Incomplete: {esc(variant.incomplete)}", icon=":material/content_cut:")
     if variant.position != "covered_with_pa":
-        st.error(f"Not covered for {INDICATION_NAMES[variant.indication]} ({variant.phase}).")
+        st.error(f"Not covered for {esc(INDICATION_NAMES[variant.indication])} ({esc(variant.phase)}).")
     for note in variant.notes:
-        st.info(note, icon=":material/info:")
+        st.info(esc(note), icon=":material/info:")
     if variant.required_documents:
-        st.markdown("**Required documents**\n" + "\n".join(f"- {d}" for d in variant.required_documents))
+        st.markdown("**Required documents**\n" + "\n".join(f"- {esc(d)}" for d in variant.required_documents))
     if variant.criteria is not None:
         st.markdown("**Criteria**")
-        st.markdown(criteria_markdown(policy, variant.criteria))
+        st.markdown(criteria_md(policy, variant.criteria))
 
 
-def evidence_markdown(criteria: list[CriterionResult]) -> str:
+def evidence_md(criteria: list[CriterionResult]) -> str:
     """The evaluated criteria as a nested list: status badge, requirement, evidence sentences beneath."""
-    lines = []
+    lines_md = []
     for c in criteria:
-        indent = "    " * c.depth
+        indent_md = "    " * c.depth
         if c.is_group:
             words = {"all": "All of", "any": "Any of", "at_least": "At least"}[c.kind]
             text = "" if c.text.startswith("All of the following") else f" — {c.text}"
-            lines.append(f"{indent}- {STATUS_BADGE[c.status]} **{words}**{text} :small[({c.evidence[0]})]")
+            lines_md.append(f"{indent_md}- {STATUS_BADGE[c.status]} **{esc(words)}**{esc(text)} "
+                            f":small[({esc(c.evidence[0])})]")
             continue
-        lines.append(f"{indent}- {STATUS_BADGE[c.status]} {c.text}")
+        lines_md.append(f"{indent_md}- {STATUS_BADGE[c.status]} {esc(c.text)}")
         for sentence in c.evidence:
-            lines.append(f"{indent}    - :small[{sentence}]")
+            lines_md.append(f"{indent_md}    - :small[{esc(sentence)}]")
         if c.source:
-            link = f"[{c.source}]({c.source_url})" if c.source_url else c.source
-            lines.append(f"{indent}    - :small[:gray[source: {link}]]")
-    return "\n".join(lines)
+            lines_md.append(f"{indent_md}    - :small[:gray[source: {link_md(c.source, c.source_url)}]]")
+    return "\n".join(lines_md)
 
 
 _SHORTFALL_GROUPS = (
@@ -164,24 +168,24 @@ _SHORTFALL_GROUPS = (
 )
 
 
-def _shortfall_line(item: Shortfall) -> str:
-    route = f" :small[:gray[(one way to meet: {item.route_of})]]" if item.route_of else ""
+def _shortfall_line_md(item: Shortfall) -> str:
+    route_md = f" :small[:gray[(one way to meet: {esc(item.route_of)})]]" if item.route_of else ""
     if item.status == "unknown":
-        return f"- {item.text}{route} — :small[needs {'; '.join(item.reasons)}]"
+        return f"- {esc(item.text)}{route_md} — :small[needs {esc('; '.join(item.reasons))}]"
     if len(item.reasons) <= 1:
-        why = f" — :small[{item.reasons[0]}]" if item.reasons else ""
-        return f"- {item.text}{route}{why}"
-    return f"- {item.text}{route}" + "".join(f"\n    - :small[{reason}]" for reason in item.reasons)
+        why_md = f" — :small[{esc(item.reasons[0])}]" if item.reasons else ""
+        return f"- {esc(item.text)}{route_md}{why_md}"
+    return f"- {esc(item.text)}{route_md}" + "".join(f"\n    - :small[{esc(reason)}]" for reason in item.reasons)
 
 
-def shortfalls_markdown(summary: Shortfalls) -> str:
+def shortfalls_md(summary: Shortfalls) -> str:
     """What is still missing: criteria not met (why), unknown (what data), attestations, in that order."""
-    blocks = [f"**Still needed** ({len(summary)})"]
+    blocks_md = [f"**Still needed** ({len(summary)})"]
     for status, heading in _SHORTFALL_GROUPS:
         items: tuple[Shortfall, ...] = getattr(summary, status)
         if items:
-            blocks.append(heading + "\n" + "\n".join(_shortfall_line(item) for item in items))
-    return "\n\n".join(blocks)
+            blocks_md.append(heading + "\n" + "\n".join(_shortfall_line_md(item) for item in items))
+    return "\n\n".join(blocks_md)
 
 
 def render_evaluation(evaluation: Evaluation, *, key: str) -> None:
@@ -191,61 +195,63 @@ def render_evaluation(evaluation: Evaluation, *, key: str) -> None:
         st.caption(":material/content_cut: This payer's policy file is incomplete; see the notes.")
     summary = shortfalls(evaluation)
     if summary:
-        st.markdown(shortfalls_markdown(summary))
+        st.markdown(shortfalls_md(summary))
     elif evaluation.missing:
-        st.markdown("**Still needed**\n" + "\n".join(f"- {m}" for m in evaluation.missing))
+        st.markdown("**Still needed**\n" + "\n".join(f"- {esc(m)}" for m in evaluation.missing))
     for note in evaluation.notes:
-        st.caption(f":material/info: {note}")
+        st.caption(f":material/info: {esc(note)}")
     if evaluation.criteria:
-        st.markdown(evidence_markdown(evaluation.criteria))
+        st.markdown(evidence_md(evaluation.criteria))
     if evaluation.approval is not None:
         terms = evaluation.approval
         parts = [f"Approval: {terms.length}" if terms.length else terms.length_note]
         parts += terms.quantity_caps + terms.dose_caps
-        st.caption(" · ".join(p for p in parts if p))
+        st.caption(esc(" · ".join(p for p in parts if p)))
 
 
 def render_policy(policy: Policy, file_name: str, *, default_lead_days: int) -> None:
     """One policy: identification, submission, clocks, codes, gaps, sources and a tab per variant."""
     left, right = st.columns([3, 2])
     with left:
-        lines = [
-            f"**File:** `{file_name}` · **id:** `{policy.id}`",
-            f"**Policy:** {policy.policy_number or '—'} · **version:** {policy.version or '—'} · "
-            f"**effective:** {policy.effective_date or 'not stated'}",
-            f"**Plan types:** {', '.join(policy.plan_types)} · **benefit:** {policy.benefit}",
-            f"**Reviewed:** {policy.reviewed_on}",
-            f"**Source:** {policy.source_url or 'no public address on file'}",
+        lines_md = [
+            f"**File:** {esc(file_name)} · **id:** {esc(policy.id)}",
+            f"**Policy:** {esc(policy.policy_number or '—')} · **version:** {esc(policy.version or '—')} · "
+            f"**effective:** {esc(policy.effective_date or 'not stated')}",
+            f"**Plan types:** {esc(', '.join(policy.plan_types))} · **benefit:** {esc(policy.benefit)}",
+            f"**Reviewed:** {esc(policy.reviewed_on)}",
+            "**Source:** " + (link_md(policy.source_url, policy.source_url) if policy.source_url
+                              else esc("no public address on file")),
         ]
         if policy.benefit_note:
-            lines.append(f":small[{policy.benefit_note}]")
-        st.markdown("  \n".join(lines))
+            lines_md.append(f":small[{esc(policy.benefit_note)}]")
+        st.markdown("  \n".join(lines_md))
     with right:
         submission = "; ".join(
             f"{c.channel} {c.number or c.url}".strip() + (f" ({c.note})" if c.note else "") for c in policy.submission
         )
+        codes = ", ".join(
+            c.code + (f" from {c.accepted_from}" if c.accepted_from else "")
+            + (f" until {c.accepted_until}" if c.accepted_until else "") for c in policy.billing_codes
+        )
         st.markdown("  \n".join([
-            f"**Position:** {_POSITION_WORDS[policy.position.status]} {policy.position.note}".strip(),
-            f"**Submit by:** {submission or 'not on file'}",
-            f"**Form:** `{policy.form_template}`",
-            *clock_lines(policy),
-            renewal_line(policy, default_lead_days=default_lead_days),
-            "**Billing codes:** " + (", ".join(
-                c.code + (f" from {c.accepted_from}" if c.accepted_from else "")
-                + (f" until {c.accepted_until}" if c.accepted_until else "") for c in policy.billing_codes
-            ) or "not on file"),
+            f"**Position:** {esc(f'{_POSITION_WORDS[policy.position.status]} {policy.position.note}'.strip())}",
+            f"**Submit by:** {esc(submission or 'not on file')}",
+            f"**Form:** {esc(policy.form_template)}",
+            *clock_lines_md(policy),
+            renewal_line_md(policy, default_lead_days=default_lead_days),
+            f"**Billing codes:** {esc(codes or 'not on file')}",
         ]))
     if policy.incomplete:
-        st.warning("Incomplete — not on file:\n" + "\n".join(f"- {m}" for m in policy.completeness.missing),
+        st.warning("Incomplete — not on file:\n" + "\n".join(f"- {esc(m)}" for m in policy.completeness.missing),
                    icon=":material/content_cut:")
     st.markdown("**Sources:** " + " · ".join(
-        (f"[{ref.title}]({ref.url})" if ref.url else ref.title) + f" ({ref.kind})" for ref in policy.sources.values()
+        link_md(ref.title, ref.url) + f" ({esc(ref.kind)})" for ref in policy.sources.values()
     ))
     if not policy.variants:
         st.info("No criteria: see the position above.")
         return
-    tabs = st.tabs([f"{v.indication.upper()} · {v.phase}" for v in policy.variants])
+    tabs = st.tabs([f"{esc(v.indication.upper())} · {esc(v.phase)}" for v in policy.variants])
     for tab, variant in zip(tabs, policy.variants, strict=True):
         with tab:
-            st.caption(INDICATION_NAMES[variant.indication])
+            st.caption(esc(INDICATION_NAMES[variant.indication]))
             render_variant(policy, variant)

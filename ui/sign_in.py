@@ -10,6 +10,7 @@ from desk.errors import SignInFailed
 from desk.users import demo_sign_ins
 from ui.context import get_engine, get_settings
 from ui.guard import SIGNED_OUT_REASON_KEY, oidc_signed_in, sign_in
+from ui.text import esc
 
 DEMO_PASSWORD_HINT = "spravato-demo"
 
@@ -28,7 +29,7 @@ def sign_in_view() -> None:
     st.caption("Prior authorizations · REMS monitoring · savings program")
     reason = st.session_state.pop(SIGNED_OUT_REASON_KEY, None)
     if reason == "idle":
-        st.warning(f"You were signed out after {settings.idle_minutes} minutes without activity.")
+        st.warning(f"You were signed out after {settings.idle_minutes:d} minutes without activity.")
     elif reason == "inactive":
         st.warning("Your account is no longer active. Ask an administrator.")
 
@@ -49,7 +50,7 @@ def sign_in_view() -> None:
                 lockout_minutes=settings.lockout_minutes,
             )
         except SignInFailed as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
         else:
             sign_in(user)
             st.rerun()
@@ -63,7 +64,7 @@ def _organisation_sign_in() -> None:
         try:
             user = sign_in_with_email(get_engine(), email=str(st.user.get("email") or ""))
         except SignInFailed as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
             st.button("Sign out of the organisation account", on_click=st.logout)
         else:
             sign_in(user)

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from desk.errors import NotFound, StaleEdit, ValidationFailed
 from ui.context import work
 from ui.editing import clear_errors, field_error, forget_version, keep_errors, notify
+from ui.text import esc
 
 EARLIEST = date(1900, 1, 1)
 STALE_KEY = "desk_stale_message"
@@ -33,6 +34,14 @@ class Field:
     help: str | None = None
     optional: bool = False
 
+    @property
+    def label_md(self) -> str:
+        return esc(self.label)
+
+    @property
+    def help_md(self) -> str | None:
+        return esc(self.help) if self.help else None
+
     def label_of(self, value: Any) -> str:
         if self.labels and value in self.labels:
             return self.labels[value]
@@ -41,35 +50,35 @@ class Field:
 
 def _input(spec: Field, value: Any, key: str, today: date) -> Any:
     if spec.kind == "textarea":
-        return st.text_area(spec.label, value=value or "", key=key, help=spec.help, height=80)
+        return st.text_area(spec.label_md, value=value or "", key=key, help=spec.help_md, height=80)
     if spec.kind in ("date", "past_date"):
         return st.date_input(
-            spec.label, value=value, key=key, help=spec.help, format="MM/DD/YYYY", min_value=EARLIEST,
+            spec.label_md, value=value, key=key, help=spec.help_md, format="MM/DD/YYYY", min_value=EARLIEST,
             max_value=today if spec.kind == "past_date" else date(today.year + 10, 12, 31),
         )
     if spec.kind == "int":
-        return st.number_input(spec.label, value=value, step=1, key=key, help=spec.help)
+        return st.number_input(spec.label_md, value=value, step=1, key=key, help=spec.help_md)
     if spec.kind in ("float", "opt_float"):
-        return st.number_input(spec.label, value=None if value is None else float(value), step=1.0, key=key,
-                               help=spec.help, placeholder="not recorded" if spec.kind == "opt_float" else None)
+        return st.number_input(spec.label_md, value=None if value is None else float(value), step=1.0, key=key,
+                               help=spec.help_md, placeholder="not recorded" if spec.kind == "opt_float" else None)
     if spec.kind in ("select", "new_select"):
         options = list(spec.options)
         if value is not None and value not in options:
             options.append(value)
         return st.selectbox(
-            spec.label, options, index=options.index(value) if value in options else None, key=key,
-            format_func=spec.label_of, help=spec.help, accept_new_options=spec.kind == "new_select",
+            spec.label_md, options, index=options.index(value) if value in options else None, key=key,
+            format_func=spec.label_of, help=spec.help_md, accept_new_options=spec.kind == "new_select",
             placeholder="Choose or type a name" if spec.kind == "new_select" else "Choose an option",
         )
     if spec.kind == "bool":
-        return st.checkbox(spec.label, value=bool(value), key=key, help=spec.help)
+        return st.checkbox(spec.label_md, value=bool(value), key=key, help=spec.help_md)
     if spec.kind == "tri":
-        return st.selectbox(spec.label, _TRI, index=_TRI.index(value), key=key, help=spec.help,
+        return st.selectbox(spec.label_md, _TRI, index=_TRI.index(value), key=key, help=spec.help_md,
                             format_func=_TRI_LABELS.__getitem__)
     if spec.kind == "multi":
-        return st.multiselect(spec.label, list(spec.options), default=list(value or ()), key=key, help=spec.help,
+        return st.multiselect(spec.label_md, list(spec.options), default=list(value or ()), key=key, help=spec.help_md,
                               format_func=spec.label_of)
-    return st.text_input(spec.label, value=value or "", key=key, help=spec.help)
+    return st.text_input(spec.label_md, value=value or "", key=key, help=spec.help_md)
 
 
 def spec_form(
@@ -95,7 +104,7 @@ def spec_form(
                     field_error(form, spec.name)
         buttons = st.columns([1, 1, 4]) if removable else [st.container()]
         with buttons[0]:
-            saved = st.form_submit_button(submit_label, type="primary", disabled=disabled)
+            saved = st.form_submit_button(esc(submit_label), type="primary", disabled=disabled)
         removed = False
         if removable:
             with buttons[1]:
@@ -133,4 +142,4 @@ def show_stale() -> None:
     """The stale-edit (or vanished record) notice from the previous run, if any."""
     message = st.session_state.pop(STALE_KEY, None)
     if message:
-        st.error(message, icon=":material/sync_problem:")
+        st.error(esc(message), icon=":material/sync_problem:")

@@ -12,6 +12,7 @@ from desk.database import unit_of_work
 from desk.models import AuditEvent, Prescriber, Site, User, utcnow
 from tests.factories import VALID_NPI, make_site
 from tests.ui.conftest import AppFactory
+from tests.ui.screen import shown
 
 USERS = "pages/admin_users.py"
 SITES = "pages/admin_sites.py"
@@ -22,7 +23,7 @@ def _text_input(at: AppTest, label: str, form_prefix: str):  # type: ignore[no-u
 
 
 def _markdown(at: AppTest) -> str:
-    return "\n".join(m.value for m in at.markdown)
+    return "\n".join(shown(m.value) for m in at.markdown)
 
 
 def _user(engine: Engine, username: str) -> User | None:
@@ -33,7 +34,7 @@ def _user(engine: Engine, username: str) -> User | None:
 def test_users_page_lists_accounts(page_app: AppFactory) -> None:
     at = page_app(USERS, roles=("admin",)).run()
     assert not at.exception
-    assert at.title[0].value == "Users"
+    assert shown(at.title[0].value) == "Users"
     frame = at.dataframe[0].value
     assert list(frame["username"]) == ["tester"]
     assert list(frame["roles"]) == ["admin"]
@@ -49,7 +50,7 @@ def test_create_account_with_several_roles(page_app: AppFactory, app_db: Engine)
     next(b for b in at.button if b.label == "Create account").click()
     at.run()
     assert not at.exception
-    assert at.success[0].value == "Account robin created."
+    assert shown(at.success[0].value) == "Account robin created."
     robin = _user(app_db, "robin")
     assert robin is not None and robin.role_list == ["billing", "nurse"]
     with Session(app_db) as session:
@@ -80,28 +81,28 @@ def test_change_roles_deactivate_unlock_and_reset(page_app: AppFactory, app_db: 
                          locked_until=utcnow() + timedelta(minutes=10), password_hash=fast_hasher.hash("x")))
     at = page_app(USERS, roles=("admin",)).run()
     assert at.selectbox[0].value == _user(app_db, "aaron").id  # type: ignore[union-attr]
-    assert "locked after failed sign-ins" in at.caption[0].value
+    assert "locked after failed sign-ins" in shown(at.caption[0].value)
 
     next(m for m in at.multiselect if m.label == "Roles" and m.value == ["nurse"]).set_value(["nurse", "billing"])
     next(b for b in at.button if b.label == "Save details and roles").click()
     at.run()
-    assert at.success[0].value == "Details and roles saved for aaron."
+    assert shown(at.success[0].value) == "Details and roles saved for aaron."
     assert _user(app_db, "aaron").role_list == ["billing", "nurse"]  # type: ignore[union-attr]
 
     next(b for b in at.button if b.label == "Unlock").click()
     at.run()
-    assert at.success[0].value == "Unlocked for aaron."
+    assert shown(at.success[0].value) == "Unlocked for aaron."
     assert _user(app_db, "aaron").locked_until is None  # type: ignore[union-attr]
 
     next(w for w in at.text_input if w.label == "New password").input("a fresh long passphrase")
     next(b for b in at.button if b.label == "Set new password").click()
     at.run()
-    assert at.success[0].value == "Password reset for aaron."
+    assert shown(at.success[0].value) == "Password reset for aaron."
     assert fast_hasher.verify(_user(app_db, "aaron").password_hash, "a fresh long passphrase")  # type: ignore[union-attr]
 
     next(b for b in at.button if b.label == "Deactivate").click()
     at.run()
-    assert at.success[0].value == "Deactivated for aaron."
+    assert shown(at.success[0].value) == "Deactivated for aaron."
     assert _user(app_db, "aaron").active is False  # type: ignore[union-attr]
 
 
@@ -113,11 +114,11 @@ def test_stale_account_edit_is_refused(page_app: AppFactory, app_db: Engine) -> 
         other = session.exec(select(User).where(User.username == "aaron")).one()
         other.display_name = "Aaron B."
     at.run()
-    assert "Someone else changed this account" in at.warning[0].value
+    assert "Someone else changed this account" in shown(at.warning[0].value)
     _text_input(at, "Full name", "details_").input("Aaron C.")
     next(b for b in at.button if b.label == "Save details and roles").click()
     at.run()
-    assert "changed by someone else" in at.error[0].value
+    assert "changed by someone else" in shown(at.error[0].value)
     assert _user(app_db, "aaron").display_name == "Aaron B."  # type: ignore[union-attr]
 
 
@@ -139,8 +140,8 @@ def test_add_site_and_see_the_rems_warning(page_app: AppFactory, app_db: Engine)
     next(b for b in at.button if b.label == "Add site").click()
     at.run()
     assert not at.exception
-    assert at.success[0].value == "Site Riverside added."
-    assert "Riverside: REMS outpatient-setting certification id and date not recorded" in at.warning[0].value
+    assert shown(at.success[0].value) == "Site Riverside added."
+    assert "Riverside: REMS outpatient-setting certification id and date not recorded" in shown(at.warning[0].value)
     with Session(app_db) as session:
         site = session.exec(select(Site)).one()
     assert (site.name, site.state, site.phone) == ("Riverside", "OR", "503-555-0100")
@@ -168,13 +169,13 @@ def test_edit_site_and_stale_edit(page_app: AppFactory, app_db: Engine) -> None:
     _text_input(at, "City", "site_").input("Salem")
     next(b for b in at.button if b.label == "Save site").click()
     at.run()
-    assert at.success[0].value == "Site saved."
+    assert shown(at.success[0].value) == "Site saved."
     with unit_of_work(app_db, actor="someone") as session:
         session.exec(select(Site)).one().city = "Bend"
     _text_input(at, "City", "site_").input("Eugene")
     next(b for b in at.button if b.label == "Save site").click()
     at.run()
-    assert "changed by someone else" in at.error[0].value
+    assert "changed by someone else" in shown(at.error[0].value)
     with Session(app_db) as session:
         assert session.exec(select(Site)).one().city == "Bend"
 
@@ -189,7 +190,7 @@ def test_add_prescriber(page_app: AppFactory, app_db: Engine) -> None:
     site_picker.select_index(1)
     next(b for b in at.button if b.label == "Add prescriber").click()
     at.run()
-    assert at.success[0].value == "Prescriber added."
+    assert shown(at.success[0].value) == "Prescriber added."
     with Session(app_db) as session:
         prescriber = session.exec(select(Prescriber)).one()
         site = session.exec(select(Site)).one()

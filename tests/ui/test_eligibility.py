@@ -19,6 +19,7 @@ from tests.factories import (
     make_trial,
 )
 from tests.ui.conftest import AppFactory
+from tests.ui.screen import shown
 
 
 def _patient(engine: Engine) -> int:
@@ -50,9 +51,9 @@ def test_payer_criteria_tab(page_app: AppFactory, app_db: Engine) -> None:
     at = _open(page_app, _patient(app_db))
     assert not at.exception
     assert "Payer criteria" in [t.label for t in at.tabs]
-    markdown = "\n".join(m.value for m in at.markdown)
-    assert "Primary coverage · `cigna` · commercial" in markdown
-    assert "Secondary coverage · `medicaid` · medicaid_ffs" in markdown
+    markdown = "\n".join(shown(m.value) for m in at.markdown)
+    assert "Primary coverage · cigna · commercial" in markdown
+    assert "Secondary coverage · medicaid · medicaid_ffs" in markdown
     assert "Needs attestation" in markdown or "Meets criteria" in markdown or "Does not meet" in markdown
     warning = "\n".join(w.value for w in at.warning)
     assert "No policy on file for this payer (medicaid)" in warning
@@ -83,7 +84,7 @@ def _highmark_patient(engine: Engine) -> int:
 def test_still_needed_lists_not_met_unknown_and_attestations(page_app: AppFactory, app_db: Engine) -> None:
     at = _open(page_app, _highmark_patient(app_db))
     assert not at.exception
-    summary = next(m.value for m in at.markdown if m.value.startswith("**Still needed**"))
+    summary = next(shown(m.value) for m in at.markdown if shown(m.value).startswith("**Still needed**"))
     not_met, unknown, attest = (summary.index(h) for h in ("**Not met**", "**Unknown: not on record**",
                                                            "**Attestations needed**"))
     assert not_met < unknown < attest  # grouped, in that order
@@ -102,6 +103,6 @@ def test_still_needed_lists_not_met_unknown_and_attestations(page_app: AppFactor
     # REMS enrollment and monitoring come from the record now: met, so not asked for.
     assert "enrolled in the SPRAVATO REMS" not in summary
     assert "monitored for at least 2 hours" not in summary
-    tree = "\n".join(m.value for m in at.markdown)
+    tree = "\n".join(shown(m.value) for m in at.markdown)
     assert "Enrolled in the REMS on 2026-01-06 (confirmation ENR-0099)." in tree
     assert "The session log refuses discharge before 120 min from the first device." in tree

@@ -14,6 +14,7 @@ from desk.demo import load_demo
 from desk.models import utcnow
 from tests.factories import make_site, make_user
 from tests.ui.conftest import AppFactory
+from tests.ui.screen import shown
 
 PAGE = "pages/home.py"
 
@@ -36,13 +37,14 @@ def _links(at: AppTest) -> dict[str, str]:
 
 
 def _text(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning]
-    parts += [f"{m.label} {m.value}" for m in at.metric] + list(_links(at))
+    parts = [shown(m.value) for m in at.markdown] + [shown(c.value) for c in at.caption]
+    parts += [shown(w.value) for w in at.warning]
+    parts += [f"{m.label} {shown(m.value)}" for m in at.metric] + list(_links(at))
     return "\n".join(parts)
 
 
 def _sections(at: AppTest) -> list[str]:
-    return [s.value for s in at.subheader]
+    return [shown(s.value) for s in at.subheader]
 
 
 def test_billing_sees_prior_authorizations_and_savings_with_amounts(page_app: AppFactory, demo_db: Engine) -> None:
@@ -54,7 +56,7 @@ def test_billing_sees_prior_authorizations_and_savings_with_amounts(page_app: Ap
             "Claims waiting for an EOB", "Denied claims and rebates"} <= set(metrics)
     assert any(label.startswith("Drafts idle") for label in metrics)
     assert sum(metrics.values()) > 0
-    assert any(c.value.startswith("$") and "of savings at stake" in c.value for c in at.caption)
+    assert any(shown(c.value).startswith("$") and "of savings at stake" in shown(c.value) for c in at.caption)
     links = _links(at)
     assert links["Open the PA worklist"] == "worklist"
     assert links["Open the savings program"] == "savings"
@@ -95,19 +97,19 @@ def test_admin_sees_everything_with_certification_gaps_and_locked_accounts(
     at = _today(page_app, ("admin",))
     assert not at.exception
     assert _sections(at) == ["Administration", "Prior authorizations", "Savings program", "REMS", "Your pages"]
-    warnings = [w.value for w in at.warning]
+    warnings = [shown(w.value) for w in at.warning]
     assert any(w.startswith("Annex Clinic: REMS outpatient-setting certification id and date") for w in warnings)
     assert any("**locked1** (Locked Person) is locked" in w for w in warnings)
     links = _links(at)
     assert links["Record the certification"] == "admin_sites"
     assert links["Unlock on the Users page"] == "admin_users"
-    assert any(c.value.startswith("$") for c in at.caption), "administrators see the amounts"
+    assert any(shown(c.value).startswith("$") for c in at.caption), "administrators see the amounts"
 
 
 def test_an_empty_clinic_says_there_is_nothing_to_do(page_app: AppFactory, app_db: Engine) -> None:
     at = _today(page_app, ("admin",))
     assert not at.exception
-    captions = [c.value for c in at.caption]
+    captions = [shown(c.value) for c in at.caption]
     assert "No case needs action today." in captions
     assert "Nothing waiting in the savings program." in captions
     assert "No session logged today yet." in captions

@@ -10,6 +10,7 @@ from streamlit.testing.v1.element_tree import Block
 
 from desk.navigation import ALL_ROLES, PAGES, PageSpec
 from tests.ui.conftest import ROOT, AppFactory
+from tests.ui.screen import shown
 from ui.guard import REFUSAL, SIGN_IN_PROMPT
 
 PAGE_IDS = [spec.url_path for spec in PAGES]
@@ -55,7 +56,7 @@ def test_guard_is_the_first_statement(spec: PageSpec) -> None:
 def test_signed_out_visitor_sees_only_the_sign_in_prompt(page_app: AppFactory, spec: PageSpec) -> None:
     at = page_app(spec.path).run()
     assert not at.exception
-    assert [e.value for e in at.info] == [f"{SIGN_IN_PROMPT} [Go to sign-in](/)"]
+    assert [shown(e.value) for e in at.info] == [f"{SIGN_IN_PROMPT} [Go to sign-in](/)"]
     assert len(_rendered(at.main)) == 1, "nothing but the prompt may render"
     assert _rendered(at.sidebar) == []
 
@@ -64,7 +65,7 @@ def test_signed_out_visitor_sees_only_the_sign_in_prompt(page_app: AppFactory, s
 def test_role_not_allowed_sees_only_the_refusal(page_app: AppFactory, spec: PageSpec, role: str) -> None:
     at = page_app(spec.path, roles=(role,)).run()
     assert not at.exception
-    assert [e.value for e in at.error] == [REFUSAL]
+    assert [shown(e.value) for e in at.error] == [REFUSAL]
     assert len(_rendered(at.main)) == 1, "nothing but the refusal may render"
     assert _rendered(at.sidebar) == []
 

@@ -13,6 +13,7 @@ from desk.database import unit_of_work
 from desk.models import AuditEvent, Coverage, MedicationTrial, Patient, RatingScore
 from tests.factories import make_coverage, make_diagnosis, make_patient, make_trial
 from tests.ui.conftest import AppFactory
+from tests.ui.screen import shown
 from ui.guard import SIGN_IN_PROMPT
 
 PAGE = "pages/patient_record.py"
@@ -56,33 +57,33 @@ def test_signed_out_sees_only_the_prompt(page_app: AppFactory, patient_id: int) 
     at.session_state["patient_id"] = patient_id
     at.run()
     assert not at.exception
-    assert SIGN_IN_PROMPT in at.info[0].value
+    assert SIGN_IN_PROMPT in shown(at.info[0].value)
     assert not at.title and not at.tabs
 
 
 def test_without_a_chosen_patient(page_app: AppFactory) -> None:
     at = page_app(PAGE, roles=("nurse",)).run()
     assert not at.exception
-    assert "Open a patient from the patient list" in at.info[0].value
+    assert "Open a patient from the patient list" in shown(at.info[0].value)
 
 
 def test_unknown_patient(page_app: AppFactory) -> None:
     at = _open(page_app, 424242, ("nurse",))
     assert not at.exception
-    assert "no longer exists" in at.error[0].value
+    assert "no longer exists" in shown(at.error[0].value)
 
 
 def test_record_shows_every_tab_and_flags(page_app: AppFactory, patient_id: int) -> None:
     at = _open(page_app, patient_id, ("billing",))
     assert not at.exception
-    assert at.title[0].value == "Quintrell, Ada"
-    assert "MRN N-1" in at.caption[0].value and "payers: cigna" in at.caption[0].value
-    assert [t.label for t in at.tabs] == TABS
-    assert "Benzodiazepines" in at.info[0].value
+    assert shown(at.title[0].value) == "Quintrell, Ada"
+    assert "MRN N-1" in shown(at.caption[0].value) and "payers: cigna" in shown(at.caption[0].value)
+    assert [shown(t.label) for t in at.tabs] == TABS
+    assert "Benzodiazepines" in shown(at.info[0].value)
     trials = next(df.value for df in at.dataframe if "drug" in df.value.columns and "flags" in df.value.columns)
     flags = dict(zip(trials["drug"], trials["flags"], strict=True))
     assert flags["zuranolone"].startswith("unknown drug") and flags["sertraline"] == ""
-    assert any("need a look" in w.value for w in at.warning)
+    assert any("need a look" in shown(w.value) for w in at.warning)
 
 
 def test_edit_demographics_is_saved_and_audited(page_app: AppFactory, patient_id: int, app_db: Engine) -> None:
@@ -90,7 +91,7 @@ def test_edit_demographics_is_saved_and_audited(page_app: AppFactory, patient_id
     at.text_input(key=f"demographics_{patient_id}_0_city").input("Salem")
     _button(at, "Save demographics").click().run()
     assert not at.exception
-    assert at.success[0].value == "Demographics saved."
+    assert shown(at.success[0].value) == "Demographics saved."
     with Session(app_db) as session:
         patient = session.get(Patient, patient_id)
         assert patient is not None and patient.city == "Salem" and patient.version == 2
@@ -128,7 +129,7 @@ def test_nurse_adds_a_score(page_app: AppFactory, patient_id: int, app_db: Engin
     at.number_input(key=f"{form}_score").set_value(33)
     _button(at, "Add rating score").click().run()
     assert not at.exception
-    assert at.success[0].value == "Rating score added."
+    assert shown(at.success[0].value) == "Rating score added."
     with Session(app_db) as session:
         score = session.exec(select(RatingScore)).one()
     assert (score.instrument, score.score, score.measured_on) == ("MADRS", 33, date.today())
@@ -144,14 +145,14 @@ def test_stale_edit_is_refused_with_a_message(page_app: AppFactory, patient_id: 
     at.text_input(key=f"demographics_{patient_id}_0_city").input("Salem")
     _button(at, "Save demographics").click().run()
     assert not at.exception
-    assert "changed by someone else" in at.error[0].value
+    assert "changed by someone else" in shown(at.error[0].value)
     with Session(app_db) as session:
         assert session.get(Patient, patient_id).city == "Elsewhere"  # type: ignore[union-attr]
 
 
 def test_nurse_may_not_change_coverage(page_app: AppFactory, patient_id: int) -> None:
     at = _open(page_app, patient_id, ("nurse",))
-    assert "Your role may view but not change this section." in [c.value for c in at.caption]
+    assert "Your role may view but not change this section." in [shown(c.value) for c in at.caption]
     labels = [b.label for b in at.button]
     assert "Add coverage" not in labels
     assert "Add diagnosis" in labels
@@ -164,7 +165,7 @@ def test_billing_removes_a_coverage(page_app: AppFactory, patient_id: int, app_d
     assert len(coverage_forms) == 1
     coverage_forms[0].click().run()
     assert not at.exception
-    assert at.success[0].value == "Coverage removed."
+    assert shown(at.success[0].value) == "Coverage removed."
     with Session(app_db) as session:
         assert session.exec(select(func.count()).select_from(Coverage)).one() == 0
 
@@ -184,7 +185,7 @@ def test_screening_records_consultation_and_therapy_screening(page_app: AppFacto
     at.date_input(key=f"{form}_esketamine_started_on").set_value(date(2026, 2, 2))
     _button(at, "Save screening").click().run()
     assert not at.exception
-    assert at.success[0].value == "Screening saved."
+    assert shown(at.success[0].value) == "Screening saved."
     with Session(app_db) as session:
         patient = session.get(Patient, patient_id)
     assert patient is not None
@@ -234,7 +235,7 @@ def test_billing_sees_devices_and_opens_the_case(page_app: AppFactory, authorize
     at = _open(page_app, authorized_patient_id, ("billing",))
     assert not at.exception
     tab = _authorizations(at)
-    metrics = {m.label: m.value for m in tab.metric}
+    metrics = {m.label: shown(m.value) for m in tab.metric}
     assert metrics == {"Devices authorized": "24", "Devices used": "3", "Devices remaining": "21"}
     assert "In force:" in tab.markdown[0].value
     table = tab.dataframe[0].value
@@ -248,6 +249,6 @@ def test_nurse_sees_status_and_devices_without_case_links(page_app: AppFactory, 
     at = _open(page_app, authorized_patient_id, ("nurse",))
     assert not at.exception
     tab = _authorizations(at)
-    assert {m.label: m.value for m in tab.metric}["Devices remaining"] == "21"
+    assert {m.label: shown(m.value) for m in tab.metric}["Devices remaining"] == "21"
     assert list(tab.dataframe[0].value["status"]) == ["Denied", "Approved"]
     assert not _case_links(at)

@@ -13,6 +13,7 @@ from desk.database import unit_of_work
 from desk.models import Patient
 from tests.factories import make_coverage, make_patient, make_site
 from tests.ui.conftest import AppFactory
+from tests.ui.screen import shown
 from ui.guard import SIGN_IN_PROMPT
 
 PAGE = "pages/patients.py"
@@ -40,14 +41,14 @@ def _names(at: AppTest) -> list[str]:
 def test_signed_out_sees_only_the_prompt(page_app: AppFactory) -> None:
     at = page_app(PAGE).run()
     assert not at.exception
-    assert SIGN_IN_PROMPT in at.info[0].value
+    assert SIGN_IN_PROMPT in shown(at.info[0].value)
     assert not at.title and not at.dataframe
 
 
 def test_lists_and_searches(page_app: AppFactory, roster: dict[str, int]) -> None:
     at = page_app(PAGE, roles=("nurse",)).run()
     assert not at.exception
-    assert at.title[0].value == "Patients"
+    assert shown(at.title[0].value) == "Patients"
     assert _names(at) == ["Ashworth, Cleo", "Quintrell, Ada", "Quintrell, Bram"]
     at.text_input(key="patients_search").input("quintrell ada").run()
     assert _names(at) == ["Quintrell, Ada"]
@@ -56,7 +57,7 @@ def test_lists_and_searches(page_app: AppFactory, roster: dict[str, int]) -> Non
     at.text_input(key="patients_search").input("1970-02-03").run()
     assert _names(at) == ["Quintrell, Ada"]
     at.text_input(key="patients_search").input("nobody-here").run()
-    assert not at.dataframe and "No patient matches" in at.info[0].value
+    assert not at.dataframe and "No patient matches" in shown(at.info[0].value)
 
 
 def test_site_and_payer_filters(page_app: AppFactory, roster: dict[str, int]) -> None:
@@ -76,7 +77,7 @@ def test_open_record_switches_to_the_record_page(page_app: AppFactory, roster: d
     next(b for b in at.button if b.label == "Open record").click().run()
     assert not at.exception
     assert at.session_state["patient_id"] == roster["cleo"]
-    assert at.title[0].value == "Ashworth, Cleo"
+    assert shown(at.title[0].value) == "Ashworth, Cleo"
 
 
 def _fill_new_patient(at: AppTest, *, mrn: str) -> None:
@@ -92,7 +93,7 @@ def test_add_patient(page_app: AppFactory, roster: dict[str, int], app_db: Engin
     at = page_app(PAGE, roles=("billing",)).run()
     _fill_new_patient(at, mrn="N-9")
     assert not at.exception
-    assert at.success[0].value == "Patient added."
+    assert shown(at.success[0].value) == "Patient added."
     with Session(app_db) as session:
         wren = session.exec(select(Patient).where(Patient.mrn == "N-9")).one()
     assert wren.last_name == "Examplefield" and wren.site_id == roster["north"]
@@ -103,7 +104,7 @@ def test_duplicate_mrn_shows_message_and_saves_nothing(page_app: AppFactory, ros
     at = page_app(PAGE, roles=("billing",)).run()
     _fill_new_patient(at, mrn="N-1")
     assert not at.exception
-    assert any("another patient at this site already has this MRN" in m.value for m in at.markdown)
+    assert any("another patient at this site already has this MRN" in shown(m.value) for m in at.markdown)
     with Session(app_db) as session:
         assert session.exec(select(func.count()).select_from(Patient)).one() == 3
 

@@ -18,6 +18,7 @@ from desk.prior_auth.clocks import local_today
 from tests.desk.prior_auth.conftest import TEST_POLICY
 from tests.factories import make_coverage, make_diagnosis, make_patient, make_prescriber
 from tests.ui.conftest import AppFactory
+from tests.ui.screen import shown
 
 PAGE = "pages/prior_auth.py"
 
@@ -65,36 +66,36 @@ def _submit(at: AppTest, label_start: str) -> AppTest:
 
 def test_nurse_is_refused(page_app: AppFactory, case_id: int) -> None:
     at = _open(page_app, case_id, roles=("nurse",))
-    assert at.error[0].value == "Your role does not allow this page." and not at.title
+    assert shown(at.error[0].value) == "Your role does not allow this page." and not at.title
 
 
 def test_signed_out_sees_only_the_prompt(page_app: AppFactory) -> None:
     at = page_app(PAGE).run()
-    assert "Please sign in" in at.info[0].value and not at.title
+    assert "Please sign in" in shown(at.info[0].value) and not at.title
 
 
 def test_without_a_case_points_to_the_worklist(page_app: AppFactory, app_db: Engine) -> None:
     at = page_app(PAGE, roles=("admin",)).run()
-    assert not at.exception and "Open a case from the worklist" in at.info[0].value
+    assert not at.exception and "Open a case from the worklist" in shown(at.info[0].value)
 
 
 def test_unknown_case_says_so(page_app: AppFactory, app_db: Engine) -> None:
     at = _open(page_app, 424242)
-    assert not at.exception and "No prior-authorization case #424242" in at.error[0].value
+    assert not at.exception and "No prior-authorization case #424242" in shown(at.error[0].value)
 
 
 def test_checklist_attest_then_lifecycle_to_approval(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
     at = _open(page_app, case_id)
     assert not at.exception
-    assert at.title[0].value.startswith(f"PA #{case_id}")
-    assert any("attestation: The setting is REMS certified" in e.value for e in at.error)
+    assert shown(at.title[0].value).startswith(f"PA #{case_id}")
+    assert any("attestation: The setting is REMS certified" in shown(e.value) for e in at.error)
     # Attest the REMS criterion: the checklist re-evaluates at once.
     at.selectbox(key="mark_criterion").set_value("trd-rems")
     at.radio(key="mark_kind").set_value("Attestation")
     at.text_area(key="mark_text").input("REMS certificate on file")
     _submit(at, "Save")
     assert not at.exception
-    assert any("Every required item is met" in s.value for s in at.success)
+    assert any("Every required item is met" in shown(s.value) for s in at.success)
     # Ready, then submitted by fax.
     _step(at, "ready")
     _submit(at, "Record: Ready to submit")
@@ -107,7 +108,7 @@ def test_checklist_attest_then_lifecycle_to_approval(page_app: AppFactory, app_d
     # Approval with missing details is refused with a message naming the field.
     _step(at, "approved")
     _submit(at, "Record: Approved")
-    assert any("auth number: required" in e.value for e in at.error)
+    assert any("auth number: required" in shown(e.value) for e in at.error)
     assert _case(app_db, case_id).status == "submitted"
     today = local_today("America/New_York")
     at.text_input(key="st_auth_number").input("AUTH-77")
@@ -116,7 +117,7 @@ def test_checklist_attest_then_lifecycle_to_approval(page_app: AppFactory, app_d
     _submit(at, "Record: Approved")
     assert not at.exception
     assert _case(app_db, case_id).status == "approved"
-    metrics = {m.label: m.value for m in at.metric}
+    metrics = {m.label: shown(m.value) for m in at.metric}
     assert metrics["Devices remaining"] == "24"
 
 
@@ -124,7 +125,7 @@ def test_decision_clock_shown_from_the_payer_file(page_app: AppFactory, case_id:
     at = _open(page_app, case_id)
     assert not at.exception
     assert next(m.value for m in at.metric if m.label == "Decision clock") == "72 hours"
-    assert not any("no decision clock known" in w.value for w in at.warning)
+    assert not any("no decision clock known" in shown(w.value) for w in at.warning)
 
 
 def test_plan_type_without_a_clock_says_so(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
@@ -136,9 +137,9 @@ def test_plan_type_without_a_clock_says_so(page_app: AppFactory, app_db: Engine,
     at = _open(page_app, case_id)
     assert not at.exception
     assert next(m.value for m in at.metric if m.label == "Decision clock") == "none known"
-    warning = next(w.value for w in at.warning if "Decision clock" in w.value)
+    warning = next(w.value for w in at.warning if "Decision clock" in shown(w.value))
     assert "no decision clock known — set one in the payer file" in warning
-    assert "`medicare_advantage` in test-payer.yaml" in warning
+    assert "medicare_advantage in test-payer.yaml" in shown(warning)
 
 
 def test_stale_save_is_refused_and_nothing_lost(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
@@ -150,7 +151,7 @@ def test_stale_save_is_refused_and_nothing_lost(page_app: AppFactory, app_db: En
     _step(at, "cancelled")
     at.text_input(key="st_note").input("duplicate")
     _submit(at, "Record: Cancelled")
-    assert any("changed by someone else" in e.value for e in at.error)
+    assert any("changed by someone else" in shown(e.value) for e in at.error)
     kept = _case(app_db, case_id)
     assert (kept.status, kept.notes) == ("draft", "called the payer")
 
@@ -165,10 +166,10 @@ def test_packet_generation_is_kept_and_listed(page_app: AppFactory, app_db: Engi
     assert kept.created_by == "billing" and kept.content.startswith(b"%PDF")
     assert [e.action for e in created] == ["create"]
     assert any(s.value == "Packet generated and kept." for s in at.success)
-    assert any(kept.sha256[:16] in m.value for m in at.markdown)
+    assert any(kept.sha256[:16] in shown(m.value) for m in at.markdown)
 
 
 def test_device_entry_flagged_without_authorization(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
     at = _open(page_app, case_id)
     _submit(at, "Check and record")
-    assert any("No approved authorization covers" in e.value for e in at.error)
+    assert any("No approved authorization covers" in shown(e.value) for e in at.error)

@@ -19,6 +19,7 @@ from desk.rems.sessions import record_session
 from tests.desk.rems.conftest import NURSE, full_session
 from tests.factories import make_enrollment, make_patient, make_site
 from tests.ui.conftest import AppFactory
+from tests.ui.screen import shown
 
 PAGES = ("pages/rems_sessions.py", "pages/rems_dashboard.py", "pages/rems_patients.py")
 PREFIX = "rems_f_"
@@ -85,7 +86,7 @@ def _count(engine: Engine) -> int:
 def test_signed_out_sees_only_the_prompt(page_app: AppFactory, page: str) -> None:
     at = page_app(page).run()
     assert not at.exception
-    assert "Please sign in" in at.info[0].value
+    assert "Please sign in" in shown(at.info[0].value)
     assert not at.title
 
 
@@ -96,7 +97,7 @@ def test_each_role_opens_each_screen(page_app: AppFactory, app_db: Engine, clini
     _seed(app_db)
     at = _screen(page_app, page, role)
     assert not at.exception
-    assert at.title and not any("does not allow" in e.value for e in at.error)
+    assert at.title and not any("does not allow" in shown(e.value) for e in at.error)
 
 
 def test_not_enrolled_patient_cannot_start(page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo) -> None:
@@ -120,7 +121,7 @@ def test_nurse_log_refuses_errors_and_saves_nothing(page_app: AppFactory, app_db
     at.time_input(key=PREFIX + "device_1").set_value(first).run()
     at.button(key="rems_save").click().run()
     assert not at.exception
-    message = at.error[0].value
+    message = shown(at.error[0].value)
     assert message.startswith("Nothing was saved")
     assert "No food for 2 hours" in message and "take the blood pressure before dosing" in message
     assert _count(app_db) == 0
@@ -131,7 +132,7 @@ def test_nurse_saves_the_start_of_a_session(page_app: AppFactory, app_db: Engine
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
     at.selectbox(key="rems_new_patient").select(patient_id).run()
     at.button(key="rems_start").click().run()
-    assert any("benzodiazepines: lorazepam" in w.value for w in at.warning)
+    assert any("benzodiazepines: lorazepam" in shown(w.value) for w in at.warning)
     for key in ("no_food_2h", "no_liquids_30min", "nasal_medication_ok", "ride_home_confirmed"):
         at.toggle(key=PREFIX + key).set_value(True)
     reading_time = (datetime.now(clinic_zone) - timedelta(minutes=5)).time().replace(second=0, microsecond=0)
@@ -140,11 +141,11 @@ def test_nurse_saves_the_start_of_a_session(page_app: AppFactory, app_db: Engine
     at.number_input(key=PREFIX + "pre.diastolic").set_value(95)
     at.number_input(key=PREFIX + "pre.spo2").set_value(98)
     at.run()
-    assert any("above 140/90" in w.value for w in at.warning)
+    assert any("above 140/90" in shown(w.value) for w in at.warning)
     at.button(key="rems_save").click().run()
     assert not at.exception and not at.error
     assert _count(app_db) == 1
-    assert any("Session saved · monitoring form draft" in s.value for s in at.success)
+    assert any("Session saved · monitoring form draft" in shown(s.value) for s in at.success)
 
 
 def test_open_session_shows_clock_and_form_download(page_app: AppFactory, app_db: Engine,
@@ -156,7 +157,7 @@ def test_open_session_shows_clock_and_form_download(page_app: AppFactory, app_db
     labels = [m.label for m in at.metric]
     assert labels == ["Since first device", "~40-min BP", "Earliest discharge"]
     assert at.metric[0].value.endswith(" min")
-    assert any("2-hour minimum was reached" in w.value for w in at.warning)
+    assert any("2-hour minimum was reached" in shown(w.value) for w in at.warning)
     assert [b for b in at.button if b.key == "rems_save"]
 
 
@@ -165,7 +166,7 @@ def test_billing_reads_but_cannot_record(page_app: AppFactory, app_db: Engine, c
     session_id = _record_today(app_db, clinic_zone, patient_id, site_id)
     at = _screen(page_app, "pages/rems_sessions.py", "billing", session_id=session_id)
     assert not at.exception
-    assert "can read session logs" in at.info[0].value
+    assert "can read session logs" in shown(at.info[0].value)
     assert not [b for b in at.button if b.key in ("rems_save", "rems_start")]
     assert all(t.disabled for t in at.toggle)
     assert at.get("download_button"), "billing may download the monitoring form"
@@ -185,19 +186,19 @@ def test_dashboard_lists_sessions_forms_and_blocked(page_app: AppFactory, app_db
         session.add(TreatmentCourse(patient_id=blocked_id, indication="TRD", start_date=date.today()))
     at = _screen(page_app, "pages/rems_dashboard.py", "nurse")
     assert not at.exception
-    metrics = {m.label: m.value for m in at.metric}
+    metrics = {m.label: shown(m.value) for m in at.metric}
     assert metrics["Sessions today"] == "1"
     assert metrics["Forms overdue"] == "1"
-    assert any("not enrolled in the SPRAVATO REMS" in e.value for e in at.error)
+    assert any("not enrolled in the SPRAVATO REMS" in shown(e.value) for e in at.error)
     if authorization_tracking_available():
         # Neither patient has an approved authorization: both are listed for it, one also for enrollment; the
         # count is of patients, not of reasons.
         assert metrics["Patients blocked"] == "2"
-        assert sum("No approved authorization" in e.value for e in at.error) == 2
+        assert sum("No approved authorization" in shown(e.value) for e in at.error) == 2
     else:
         assert metrics["Patients blocked"] == "1"
-        assert any("authorization tracking not available" in c.value for c in at.caption)
-    assert any("2 days late" in e.value for e in at.error)
+        assert any("authorization tracking not available" in shown(c.value) for c in at.caption)
+    assert any("2 days late" in shown(e.value) for e in at.error)
 
 
 def test_enrollment_page_saves_and_billing_cannot(page_app: AppFactory, app_db: Engine,
@@ -205,7 +206,7 @@ def test_enrollment_page_saves_and_billing_cannot(page_app: AppFactory, app_db: 
     patient_id, _ = _seed(app_db, enrolled=False)
     at = _screen(page_app, "pages/rems_patients.py", "nurse")
     at.selectbox(key="rems_patient").select(patient_id).run()
-    assert any("not enrolled" in e.value for e in at.error)
+    assert any("not enrolled" in shown(e.value) for e in at.error)
     today = datetime.now(clinic_zone).date()
     dates = at.date_input
     dates[0].set_value(today)
@@ -237,10 +238,10 @@ def test_submitted_session_is_corrected_only_by_amendment(page_app: AppFactory, 
     at.text_input(key=PREFIX + "lot_number").set_value("LOT9999Z")
     at.text_input(key="rems_amend_reason").set_value("short")
     at.button(key="rems_save").click().run()
-    assert "say why the session is corrected" in at.error[0].value
+    assert "say why the session is corrected" in shown(at.error[0].value)
     at.text_input(key="rems_amend_reason").set_value("Lot number misread from the carton")
     at.button(key="rems_save").click().run()
-    assert not at.exception and any("Amendment saved" in s.value for s in at.success)
+    assert not at.exception and any("Amendment saved" in shown(s.value) for s in at.success)
     with unit_of_work(app_db, actor="tester") as session:
         [amendment] = session.exec(select(SessionAmendment)).all()
         assert '"lot_number": ["LOT4521A", "LOT9999Z"]' in amendment.changes_json
@@ -254,7 +255,7 @@ def test_dashboard_says_due_today_and_days_left(page_app: AppFactory, app_db: En
     _record_today(app_db, clinic_zone, patient_id, site_id, days_ago=6)
     at = _screen(page_app, "pages/rems_dashboard.py", "nurse")
     assert not at.exception
-    texts = [w.value for w in at.warning]
+    texts = [shown(w.value) for w in at.warning]
     assert any("(due today)" in t for t in texts) and any("(1 day left)" in t for t in texts)
     assert not any("day(s)" in t for t in texts)
 
@@ -269,7 +270,7 @@ def test_session_log_opens_the_latest_open_session_of_today(page_app: AppFactory
     assert not at.exception
     assert at.selectbox(key="rems_pick").value == running
     assert [m.label for m in at.metric] == ["Since first device", "~40-min BP", "Earliest discharge"]
-    assert "Choose one of today's sessions, or start a new one." not in [c.value for c in at.caption]
+    assert "Choose one of today's sessions, or start a new one." not in [shown(c.value) for c in at.caption]
     # Choosing another session is not undone on the next run.
     at.selectbox(key="rems_pick").set_value(None).run()
     assert at.selectbox(key="rems_pick").value is None and not at.exception
@@ -282,7 +283,7 @@ def test_session_log_without_sessions_today_asks_to_choose(page_app: AppFactory,
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
     assert not at.exception
     assert at.selectbox(key="rems_pick").value is None
-    assert "Choose one of today's sessions, or start a new one." in [c.value for c in at.caption]
+    assert "Choose one of today's sessions, or start a new one." in [shown(c.value) for c in at.caption]
 
 
 def test_new_session_is_not_replaced_by_the_preselected_one(page_app: AppFactory, app_db: Engine,
@@ -299,7 +300,7 @@ def test_new_session_is_not_replaced_by_the_preselected_one(page_app: AppFactory
     assert at.selectbox(key="rems_pick").value is None
     assert at.session_state["rems_open"]["id"] is None
     assert at.session_state["rems_open"]["patient_id"] == new_patient
-    assert any("not saved yet" in c.value for c in at.caption)
+    assert any("not saved yet" in shown(c.value) for c in at.caption)
 
 
 def test_linked_session_is_not_replaced_by_an_earlier_choice(page_app: AppFactory, app_db: Engine,

@@ -15,6 +15,7 @@ from desk.savings.claims import ClaimAmounts, record_claim
 from desk.savings.enrollment import CardDetails, enroll_patient
 from tests.factories import make_coverage, make_patient
 from tests.ui.conftest import AppFactory
+from tests.ui.screen import shown
 
 PAGE = "pages/savings.py"
 
@@ -39,15 +40,16 @@ def seed_enrollment(engine: Engine, patient_id: int) -> None:
 
 def texts(at: AppTest) -> str:
     """Every text the page rendered, joined (to look for amounts)."""
-    parts = [m.value for m in at.markdown] + [str(m.value) for m in at.metric] + [c.value for c in at.caption]
-    parts += [e.value for e in (*at.error, *at.warning, *at.info, *at.success)]
+    parts = [shown(m.value) for m in at.markdown] + [str(m.value) for m in at.metric]
+    parts += [shown(c.value) for c in at.caption]
+    parts += [shown(e.value) for e in (*at.error, *at.warning, *at.info, *at.success)]
     return "\n".join(str(p) for p in parts)
 
 
 def test_signed_out_sees_only_the_sign_in_prompt(page_app: AppFactory) -> None:
     at = page_app(PAGE).run()
     assert not at.exception
-    assert "Please sign in" in at.info[0].value
+    assert "Please sign in" in shown(at.info[0].value)
     assert not at.title
 
 
@@ -56,7 +58,7 @@ def test_nurse_is_refused_and_sees_no_amounts(page_app: AppFactory, app_db: Engi
     seed_enrollment(app_db, patient_id)
     at = page_app(PAGE, roles=("nurse",)).run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["Your role does not allow this page."]
+    assert [shown(e.value) for e in at.error] == ["Your role does not allow this page."]
     assert not at.title and not at.metric and not at.dataframe
     assert "$" not in texts(at)
 
@@ -66,20 +68,20 @@ def test_billing_and_admin_see_the_three_screens(page_app: AppFactory, app_db: E
     seed_patient(app_db)
     at = page_app(PAGE, roles=(role,)).run()
     assert not at.exception
-    assert at.title[0].value == "Savings program"
+    assert shown(at.title[0].value) == "Savings program"
     assert [t.label for t in at.tabs] == ["Patient", "Billing worklist", "Program terms"]
-    assert at.success[0].value.startswith("Eligible: commercial insurance only")
-    assert any(m.label == "Drug benefit remaining" and m.value == "$7,150.00" for m in at.metric)
+    assert shown(at.success[0].value).startswith("Eligible: commercial insurance only")
+    assert any(m.label == "Drug benefit remaining" and shown(m.value) == "$7,150.00" for m in at.metric)
 
 
 def test_ineligible_patient_shows_the_reason_and_cannot_enroll(page_app: AppFactory, app_db: Engine) -> None:
     seed_patient(app_db, medicare_primary=True)
     at = page_app(PAGE, roles=("billing",)).run()
-    assert "Medicare Advantage (primary) is a government program" in at.error[0].value
+    assert "Medicare Advantage (primary) is a government program" in shown(at.error[0].value)
     at.text_input(key="enroll_member").input("WM123456")
     at.button[0].click()  # only the Enroll button in this state
     at.run()
-    assert any("Patient: Not eligible" in e.value for e in at.error)
+    assert any("Patient: Not eligible" in shown(e.value) for e in at.error)
     with Session(app_db) as session:
         assert session.exec(select(SavingsEnrollment)).all() == []
 
@@ -87,7 +89,7 @@ def test_ineligible_patient_shows_the_reason_and_cannot_enroll(page_app: AppFact
 def test_excluded_state_warns_about_the_observation_rebate(page_app: AppFactory, app_db: Engine) -> None:
     seed_patient(app_db, state="MI")
     at = page_app(PAGE, roles=("billing",)).run()
-    assert any("residents of MI are excluded" in w.value for w in at.warning)
+    assert any("residents of MI are excluded" in shown(w.value) for w in at.warning)
 
 
 def test_billing_enrolls_and_records_a_claim(page_app: AppFactory, app_db: Engine) -> None:
@@ -97,12 +99,12 @@ def test_billing_enrolls_and_records_a_claim(page_app: AppFactory, app_db: Engin
     at.text_input(key="enroll_bin").input("12345")
     next(b for b in at.button if b.label == "Enroll").click()
     at.run()
-    assert any(e.value == "Rx bin: a BIN has exactly 6 digits" for e in at.error)
+    assert any(shown(e.value) == "Rx bin: a BIN has exactly 6 digits" for e in at.error)
     at.text_input(key="enroll_bin").input("610020")
     next(b for b in at.button if b.label == "Enroll").click()
     at.run()
     assert not at.exception
-    assert at.success[0].value == "Patient enrolled in the savings program."
+    assert shown(at.success[0].value) == "Patient enrolled in the savings program."
     with Session(app_db) as session:
         enrollment = session.exec(select(SavingsEnrollment)).one()
         assert (enrollment.patient_id, enrollment.member_id, enrollment.rx_bin) == (patient_id, "WM-1234", "610020")
@@ -113,7 +115,7 @@ def test_billing_enrolls_and_records_a_claim(page_app: AppFactory, app_db: Engin
     next(b for b in at.button if b.label == "Record claim").click()
     at.run()
     assert not at.exception
-    assert at.success[0].value == "Claim recorded."
+    assert shown(at.success[0].value) == "Claim recorded."
     remaining = next(m for m in at.metric if m.label == "Drug benefit remaining")
     assert remaining.value == "$6,860.00"
     assert at.dataframe, "the claims table shows"
@@ -130,14 +132,14 @@ def test_claim_over_the_daily_limit_warns_and_writes_nothing(page_app: AppFactor
     at.number_input(key="claim_billed_0").set_value(900.0)
     next(b for b in at.button if b.label == "Record claim").click()
     at.run()
-    assert any("exceed the program's limit of 3 per day" in w.value for w in at.warning)
-    assert any("Nothing was recorded" in e.value for e in at.error)
+    assert any("exceed the program's limit of 3 per day" in shown(w.value) for w in at.warning)
+    assert any("Nothing was recorded" in shown(e.value) for e in at.error)
     with Session(app_db) as session:
         assert session.exec(select(SavingsClaim)).all() == []
     at.checkbox(key="claim_accept_0").check()
     next(b for b in at.button if b.label == "Record claim").click()
     at.run()
-    assert at.success[0].value == "Claim recorded."
+    assert shown(at.success[0].value) == "Claim recorded."
 
 
 def test_paid_more_than_billed_is_refused(page_app: AppFactory, app_db: Engine) -> None:
@@ -148,7 +150,7 @@ def test_paid_more_than_billed_is_refused(page_app: AppFactory, app_db: Engine) 
     at.number_input(key="claim_insurance_0").set_value(150.0)
     next(b for b in at.button if b.label == "Record claim").click()
     at.run()
-    assert any(e.value == "Insurance paid: insurance paid ($150.00) cannot exceed the billed amount ($100.00)"
+    assert any(shown(e.value) == "Insurance paid: insurance paid ($150.00) cannot exceed the billed amount ($100.00)"
                for e in at.error)
     with Session(app_db) as session:
         assert session.exec(select(SavingsClaim)).all() == []
@@ -162,8 +164,8 @@ def test_billing_worklist_lists_claims_waiting_for_an_eob(page_app: AppFactory, 
                      devices=3, method="rebate_request", amounts=ClaimAmounts(90_000, 60_000, 30_000),
                      today=date.today())
     at = page_app(PAGE, roles=("billing",)).run()
-    assert any(m.value == "**Claims waiting for an EOB** (1)" for m in at.markdown)
-    assert [b.label for b in at.get("download_button")] == [
+    assert any(shown(m.value) == "**Claims waiting for an EOB** (1)" for m in at.markdown)
+    assert [shown(b.label) for b in at.get("download_button")] == [
         "Worklist (CSV)", "Worklist (Excel)", f"Claims {date.today().year} (CSV)",
         f"Claims {date.today().year} (Excel)",
     ]
@@ -176,8 +178,8 @@ def test_billing_worklist_lists_claims_waiting_for_an_eob(page_app: AppFactory, 
 def test_terms_marked_unconfirmed_and_only_admin_edits(page_app: AppFactory, app_db: Engine) -> None:
     seed_patient(app_db)
     billing = page_app(PAGE, roles=("billing",)).run()
-    assert any("unconfirmed" in w.value for w in billing.warning)
-    assert "Only administrators can change the program terms." in [c.value for c in billing.caption]
+    assert any("unconfirmed" in shown(w.value) for w in billing.warning)
+    assert "Only administrators can change the program terms." in [shown(c.value) for c in billing.caption]
     assert not [b for b in billing.button if b.label == "Save terms"]
 
     admin = page_app(PAGE, roles=("admin",), username="admin1").run()
@@ -186,12 +188,12 @@ def test_terms_marked_unconfirmed_and_only_admin_edits(page_app: AppFactory, app
     next(b for b in admin.button if b.label == "Save terms").click()
     admin.run()
     assert not admin.exception
-    assert admin.success[0].value == f"Program terms for {date.today().year} saved."
+    assert shown(admin.success[0].value) == f"Program terms for {date.today().year} saved."
     with Session(app_db) as session:
         changes = {c.field_name: c for c in session.exec(select(SavingsTermsChange)).all()}
     assert changes["drug_benefit_max_cents"].new_value == "750000"
     assert "drug_benefit_max_cents" not in changes["unconfirmed"].new_value
-    assert any(m.label == "Drug benefit remaining" and m.value == "$7,500.00" for m in admin.metric)
+    assert any(m.label == "Drug benefit remaining" and shown(m.value) == "$7,500.00" for m in admin.metric)
 
 
 def test_patient_names_do_not_reach_the_audit_trail(page_app: AppFactory, app_db: Engine) -> None:
@@ -212,7 +214,7 @@ def test_opens_on_the_first_patient_with_an_enrollment(page_app: AppFactory, app
         first_id = first.id
     enrolled_id = seed_patient(app_db)
     at = page_app(PAGE, roles=("billing",)).run()
-    assert "No patient is enrolled in the savings program" in at.info[0].value
+    assert "No patient is enrolled in the savings program" in shown(at.info[0].value)
     assert at.selectbox(key="savings_patient").value == first_id, "nobody enrolled: the first patient by name"
     seed_enrollment(app_db, enrolled_id)
     at = page_app(PAGE, roles=("billing",)).run()

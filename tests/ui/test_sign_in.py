@@ -14,6 +14,7 @@ from desk.database import unit_of_work
 from desk.models import AuditEvent, User, utcnow
 from desk.navigation import pages_for
 from tests.ui.conftest import AppFactory
+from tests.ui.screen import shown
 from ui.guard import LAST_SEEN_KEY, REFUSAL, USER_KEY
 
 PASSWORD = "correct horse battery"
@@ -47,7 +48,7 @@ def _sign_in(at: AppTest, username: str, password: str) -> AppTest:
 def test_sign_in_shows_user_roles_and_only_their_pages(page_app: AppFactory, accounts: Engine) -> None:
     at = _sign_in(page_app("app.py").run(), "NIA", PASSWORD)
     assert not at.exception
-    assert at.title[0].value == "Today"
+    assert shown(at.title[0].value) == "Today"
     sidebar_text = " ".join(m.value for m in at.sidebar.markdown)
     assert "Nia Nurse" in sidebar_text
     assert [b.label for b in at.sidebar.button] == ["Sign out"]
@@ -60,13 +61,13 @@ def test_sign_in_shows_user_roles_and_only_their_pages(page_app: AppFactory, acc
     except ValueError:
         pass
     else:
-        assert [e.value for e in at.error] == [REFUSAL]
+        assert [shown(e.value) for e in at.error] == [REFUSAL]
         assert not at.title
 
 
 def test_wrong_password_shows_the_generic_message(page_app: AppFactory, accounts: Engine) -> None:
     at = _sign_in(page_app("app.py").run(), "nia", "wrong password")
-    assert [e.value for e in at.error] == [GENERIC_FAILURE]
+    assert [shown(e.value) for e in at.error] == [GENERIC_FAILURE]
     assert USER_KEY not in at.session_state
 
 
@@ -75,7 +76,7 @@ def test_five_failures_lock_even_the_right_password_out(page_app: AppFactory, ac
     for _ in range(5):
         at = _sign_in(at, "nia", "wrong password")
     at = _sign_in(at, "nia", PASSWORD)
-    assert [e.value for e in at.error] == [GENERIC_FAILURE]
+    assert [shown(e.value) for e in at.error] == [GENERIC_FAILURE]
     with Session(accounts) as session:
         nia = session.exec(select(User).where(User.username == "nia")).one()
     assert nia.locked_until is not None
@@ -95,7 +96,7 @@ def test_idle_user_is_signed_out(page_app: AppFactory, accounts: Engine, monkeyp
     at.session_state[LAST_SEEN_KEY] = utcnow() - timedelta(minutes=11)
     at.run()
     assert not at.exception
-    assert at.warning[0].value == "You were signed out after 10 minutes without activity."
+    assert shown(at.warning[0].value) == "You were signed out after 10 minutes without activity."
     assert [b.label for b in at.button] == ["Sign in"]
 
 
@@ -103,7 +104,7 @@ def test_recent_activity_keeps_the_user_signed_in(page_app: AppFactory, accounts
     at = page_app("app.py", roles=("nurse",))
     at.session_state[LAST_SEEN_KEY] = utcnow() - timedelta(minutes=29)
     at.run()
-    assert at.title[0].value == "Today"
+    assert shown(at.title[0].value) == "Today"
 
 
 def test_deactivated_account_is_signed_out_at_once(page_app: AppFactory, accounts: Engine) -> None:
@@ -112,7 +113,7 @@ def test_deactivated_account_is_signed_out_at_once(page_app: AppFactory, account
         session.exec(select(User).where(User.username == "nia")).one().active = False
     at.run()
     assert USER_KEY not in at.session_state
-    assert not at.title or at.title[0].value != "Today"
+    assert not at.title or shown(at.title[0].value) != "Today"
     with Session(accounts) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "sign_out")).one()
     assert (event.actor, event.detail) == ("nia", "account deactivated")
@@ -125,7 +126,7 @@ def test_role_change_applies_on_the_next_run(page_app: AppFactory, accounts: Eng
     at.run()
     assert at.session_state[USER_KEY].roles == ("nurse", "admin")
     at.switch_page("pages/admin_users.py").run()
-    assert at.title[0].value == "Users"
+    assert shown(at.title[0].value) == "Users"
 
 
 def test_organisation_sign_in_takes_roles_from_our_table(page_app: AppFactory, accounts: Engine) -> None:
@@ -134,7 +135,7 @@ def test_organisation_sign_in_takes_roles_from_our_table(page_app: AppFactory, a
     at.user = {"is_logged_in": True, "email": "Nia@Clinic.org"}
     at.run()
     assert not at.exception
-    assert at.title[0].value == "Today"
+    assert shown(at.title[0].value) == "Today"
     assert at.session_state[USER_KEY].roles == ("nurse",)
 
 
@@ -143,7 +144,7 @@ def test_organisation_identity_without_an_account_is_refused(page_app: AppFactor
     at.secrets["auth"] = OIDC_SECRETS
     at.user = {"is_logged_in": True, "email": "stranger@elsewhere.org"}
     at.run()
-    assert at.error[0].value.startswith("Your organisation account is not registered")
+    assert shown(at.error[0].value).startswith("Your organisation account is not registered")
     assert USER_KEY not in at.session_state
     assert "Sign out of the organisation account" in [b.label for b in at.button]
 

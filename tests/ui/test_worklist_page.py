@@ -13,6 +13,7 @@ from desk.models.prior_auth import PriorAuthCase
 from desk.prior_auth.cases import open_case
 from tests.factories import make_coverage, make_diagnosis, make_patient
 from tests.ui.conftest import AppFactory
+from tests.ui.screen import shown
 
 PAGE = "pages/worklist.py"
 
@@ -38,24 +39,24 @@ def seed_cases(engine: Engine, *, count: int = 3) -> list[int]:
 def test_nurse_is_refused(page_app: AppFactory) -> None:
     at = page_app(PAGE, roles=("nurse",)).run()
     assert not at.exception
-    assert at.error[0].value == "Your role does not allow this page."
+    assert shown(at.error[0].value) == "Your role does not allow this page."
     assert not at.title
 
 
 def test_signed_out_sees_only_the_prompt(page_app: AppFactory) -> None:
     at = page_app(PAGE).run()
-    assert "Please sign in" in at.info[0].value and not at.title
+    assert "Please sign in" in shown(at.info[0].value) and not at.title
 
 
 def test_billing_sees_counts_actions_and_cases(page_app: AppFactory, app_db: Engine) -> None:
     ids = seed_cases(app_db)
     at = page_app(PAGE, roles=("billing",)).run()
     assert not at.exception
-    assert at.title[0].value == "Prior authorization worklist"
-    metrics = {m.label: m.value for m in at.metric}
+    assert shown(at.title[0].value) == "Prior authorization worklist"
+    metrics = {m.label: shown(m.value) for m in at.metric}
     assert metrics["Draft"] == "2" and metrics["Submitted"] == "1"
     assert any(t.label == "Decisions overdue (1)" for t in at.tabs)
-    assert any("3 cases" in m.value for m in at.markdown)
+    assert any("3 cases" in shown(m.value) for m in at.markdown)
     frames = [df.value for df in at.dataframe]
     assert any(set(ids) <= set(frame["case"]) for frame in frames if "case" in frame)
 
@@ -65,7 +66,7 @@ def test_admin_filters_by_status(page_app: AppFactory, app_db: Engine) -> None:
     at = page_app(PAGE, roles=("admin",)).run()
     at.multiselect(key="wl_status").select("submitted").run()
     assert not at.exception
-    assert any("1 cases" in m.value for m in at.markdown)
+    assert any("1 cases" in shown(m.value) for m in at.markdown)
 
 
 def test_export_is_audited(page_app: AppFactory, app_db: Engine) -> None:
