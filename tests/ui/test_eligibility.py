@@ -55,7 +55,7 @@ def test_payer_criteria_tab(page_app: AppFactory, app_db: Engine) -> None:
     assert "Primary coverage · cigna · commercial" in markdown
     assert "Secondary coverage · medicaid · medicaid_ffs" in markdown
     assert "Needs attestation" in markdown or "Meets criteria" in markdown or "Does not meet" in markdown
-    warning = "\n".join(w.value for w in at.warning)
+    warning = "\n".join(shown(w.value) for w in at.warning)
     assert "No policy on file for this payer (medicaid)" in warning
     assert any(e.label == "Generic commercial checklist (reference only)" for e in at.expander)
     at.toggle[0].set_value(True).run()
