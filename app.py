@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import streamlit as st
 
@@ -12,7 +13,9 @@ from ui.guard import SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_us
 from ui.sign_in import sign_in_view
 from ui.text import esc
 
-st.set_page_config(page_title="SPRAVATO Paperwork Desk", page_icon=":material/description:", layout="wide")
+# A local icon: a material-icon favicon is fetched from an outside font host on every page load.
+FAVICON = Path(__file__).parent / "ui" / "static" / "favicon.png"
+st.set_page_config(page_title="SPRAVATO Paperwork Desk", page_icon=str(FAVICON), layout="wide")
 get_engine()
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,19 +63,16 @@ def _healthy(base_url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The real app on a free port with a fresh SQLite file and demo data; output goes to server.log."""
-    workdir = tmp_path_factory.mktemp("live")
+@contextmanager
+def running_desk(workdir: Path, database_url: str, log_path: Path, *, demo: bool = True) -> Iterator[LiveServer]:
+    """`streamlit run` of the desk on a free port against `database_url`, until the block ends."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    database_url = f"sqlite:///{workdir / 'desk.sqlite3'}"
-    log_path = Path(os.environ.get("DESK_E2E_LOG", workdir / "server.log"))
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "DESK_DATA_DIR": str(workdir),
-        "DESK_DEMO": "1",
+        "DESK_DEMO": "1" if demo else "0",
         "PYTHONUNBUFFERED": "1",
     }
     with log_path.open("wb") as log:
@@ -107,6 +105,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real app on a free port with a fresh SQLite file and demo data; output goes to server.log."""
+    workdir = tmp_path_factory.mktemp("live")
+    log_path = Path(os.environ.get("DESK_E2E_LOG", workdir / "server.log"))
+    with running_desk(workdir, f"sqlite:///{workdir / 'desk.sqlite3'}", log_path) as server:
+        yield server
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
