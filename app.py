@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from desk.errors import StartRefused
 from desk.navigation import pages_for
 from ui.context import get_engine
 from ui.guard import SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_user
@@ -16,7 +17,11 @@ from ui.text import esc
 # A local icon: a material-icon favicon is fetched from an outside font host on every page load.
 FAVICON = Path(__file__).parent / "ui" / "static" / "favicon.png"
 st.set_page_config(page_title="SPRAVATO Paperwork Desk", page_icon=str(FAVICON), layout="wide")
-get_engine()
+try:
+    get_engine()
+except StartRefused as refusal:
+    st.error(esc(refusal), icon=":material/gpp_bad:")
+    st.stop()
 
 
 @st.fragment(run_every=timedelta(minutes=1))

@@ -18,6 +18,8 @@ from desk.models import User, utcnow
 DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's current defaults
 # Hashed once so that an unknown username costs the same time as a wrong password.
 _DUMMY_HASH = DEFAULT_HASHER.hash("not-a-real-password")
+# The demo accounts' shared password, printed on the sign-in page in demo mode; refused whenever demo mode is off.
+DEMO_PASSWORD = "spravato-demo"
 GENERIC_FAILURE = "Username or password is not correct, or the account is locked or inactive."
 
 
@@ -57,25 +59,31 @@ def authenticate(
     lockout_minutes: int = 15,
     now: datetime | None = None,
     hasher: PasswordHasher = DEFAULT_HASHER,
+    demo: bool = True,
 ) -> CurrentUser:
-    """Check a local sign-in; count failures and lock the account after `max_attempts`."""
+    """Check a local sign-in; count failures and lock the account after `max_attempts`.
+
+    Outside demo mode (`demo=False`) the published demo password is refused for every account.
+    """
     now = now or utcnow()
     # Usernames are stored lowercase (desk.users.create_user).
     user = session.exec(select(User).where(User.username == username.strip().lower())).first()
     if user is None:
-        _verify(hasher, _DUMMY_HASH, password)
+        password_matches(hasher, _DUMMY_HASH, password)
         session.info["actor"] = "anonymous"
         record_event(session, action="sign_in_failed", entity="user", detail="unknown username")
         raise SignInFailed(GENERIC_FAILURE)
     session.info["actor"] = user.username
     if user.locked_until and _aware(user.locked_until) > now:
         # Same hashing cost as any other attempt, so timing does not reveal the lock.
-        _verify(hasher, _DUMMY_HASH, password)
+        password_matches(hasher, _DUMMY_HASH, password)
         record_event(session, action="sign_in_failed", entity="user", entity_id=user.id or "", detail="locked")
         raise SignInFailed(GENERIC_FAILURE)
-    if not user.active or not user.password_hash or not _verify(hasher, user.password_hash, password):
+    demo_password_refused = not demo and password == DEMO_PASSWORD
+    if (demo_password_refused or not user.active or not user.password_hash
+            or not password_matches(hasher, user.password_hash, password)):
         user.failed_attempts += 1
-        detail = "inactive" if not user.active else "wrong password"
+        detail = "inactive" if not user.active else "demo password" if demo_password_refused else "wrong password"
         if user.failed_attempts >= max_attempts:
             user.locked_until = now + timedelta(minutes=lockout_minutes)
             user.failed_attempts = 0
@@ -89,7 +97,7 @@ def authenticate(
     return as_current_user(user)
 
 
-def _verify(hasher: PasswordHasher, stored: str, password: str) -> bool:
+def password_matches(hasher: PasswordHasher, stored: str, password: str) -> bool:
     try:
         return hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
@@ -159,6 +167,7 @@ def sign_in_with_password(
     max_attempts: int = 5,
     lockout_minutes: int = 15,
     hasher: PasswordHasher = DEFAULT_HASHER,
+    demo: bool = True,
 ) -> CurrentUser:
     """authenticate() in its own unit of work that is committed on failure too, so failures count."""
     failure: SignInFailed | None = None
@@ -171,6 +180,7 @@ def sign_in_with_password(
                 max_attempts=max_attempts,
                 lockout_minutes=lockout_minutes,
                 hasher=hasher,
+                demo=demo,
             )
         except SignInFailed as exc:
             failure = exc

@@ -6,8 +6,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from desk.database import make_engine, migrate
+from desk.errors import StartRefused
 from desk.models import User
 from desk.settings import Settings
+from desk.users import accounts_with_demo_password
 
 
 def database_is_empty(engine: Engine) -> bool:
@@ -23,4 +25,19 @@ def prepare_database(settings: Settings) -> Engine:
         from desk.demo import load_demo
 
         load_demo(engine)
+    if not settings.demo:
+        refuse_published_demo_passwords(engine)
     return engine
+
+
+def refuse_published_demo_passwords(engine: Engine) -> None:
+    """Outside demo mode, no active account may still sign in with the demo password printed in the README."""
+    with Session(engine) as session:
+        names = accounts_with_demo_password(session)
+    if names:
+        first = names[0]
+        raise StartRefused(
+            f"DESK_DEMO=0 but these active accounts still have the published demo password: {', '.join(names)}. "
+            f"Give each a new password (DESK_PASSWORD=... python -m desk users password --username {first}) or "
+            f"deactivate it (python -m desk users deactivate --username {first}), then start again."
+        )

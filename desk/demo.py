@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from desk.auth import as_current_user, hash_password
+from desk.auth import DEMO_PASSWORD, as_current_user, hash_password
 from desk.database import SYSTEM_ACTOR, unit_of_work
 from desk.demo_activity import Clock, DemoPatient, load_activity
 from desk.models import Prescriber, Site, User, utcnow
@@ -48,7 +48,7 @@ from desk.rems.config import load_rems_settings
 from desk.settings import load_settings
 from desk.sites import PrescriberDetails, SiteDetails, create_prescriber, create_site
 
-DEMO_PASSWORD = "spravato-demo"
+__all__ = ["DEMO_PASSWORD", "load_demo"]
 DEMO_ACCOUNTS = (
     ("admin", "Demo Administrator", ("admin",)),
     ("billing", "Demo Billing", ("billing",)),

@@ -49,5 +49,9 @@ class PermissionDenied(DeskError):
     """The user's role does not allow the action."""
 
 
+class StartRefused(DeskError):
+    """The desk will not start in this state; the message says what to change."""
+
+
 class SignInFailed(DeskError):
     """Wrong credentials, locked or inactive account (message never says which user exists)."""

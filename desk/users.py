@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from sqlmodel import Session, col, select
 
-from desk.auth import DEFAULT_HASHER, hash_password
+from desk.auth import DEFAULT_HASHER, DEMO_PASSWORD, hash_password, password_matches
 from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import ROLES, User
 from desk.records import check_version
@@ -183,6 +183,7 @@ def reset_password(
     user.password_hash = hash_password(password, hasher=hasher)
     user.failed_attempts = 0
     user.locked_until = None
+    user.is_demo = False
     session.add(user)
     session.flush()
     return user
@@ -190,6 +191,14 @@ def reset_password(
 
 def list_users(session: Session) -> Sequence[User]:
     return session.exec(select(User).order_by(col(User.username))).all()
+
+
+def accounts_with_demo_password(session: Session, *, hasher: PasswordHasher = DEFAULT_HASHER) -> list[str]:
+    """Usernames of active accounts that still sign in with the published demo password (demo accounts only:
+    the demo loader flags them, and a password reset clears the flag)."""
+    flagged = session.exec(select(User).where(User.is_demo == True, User.active == True)).all()  # noqa: E712
+    return sorted(u.username for u in flagged
+                  if u.password_hash and password_matches(hasher, u.password_hash, DEMO_PASSWORD))
 
 
 def demo_sign_ins(session: Session) -> list[tuple[str, str]]:

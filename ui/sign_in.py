@@ -48,6 +48,7 @@ def sign_in_view() -> None:
                 password=password,
                 max_attempts=settings.lockout_attempts,
                 lockout_minutes=settings.lockout_minutes,
+                demo=settings.demo,
             )
         except SignInFailed as exc:
             st.error(esc(exc))

@@ -1,4 +1,4 @@
-"""Set-up commands: init, demo, users add."""
+"""Set-up commands: init, demo, users add / password / deactivate."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import argparse
 import getpass
 import os
 
+from sqlmodel import Session, select
+
 from desk.bootstrap import database_is_empty
 from desk.cli import CommandFailed, print_json
 from desk.database import SYSTEM_ACTOR, make_engine, migrate, unit_of_work
 from desk.errors import ValidationFailed
-from desk.models import ROLES
+from desk.models import ROLES, User
 from desk.settings import load_settings
-from desk.users import create_user
+from desk.users import create_user, reset_password, set_active
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -31,6 +33,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     add.add_argument("--display-name", default="")
     add.add_argument("--email", default="")
     add.set_defaults(handler=_users_add)
+    password = users_commands.add_parser("password", help="set an account's password (from DESK_PASSWORD or a prompt)")
+    password.add_argument("--username", required=True)
+    password.set_defaults(handler=_users_password)
+    deactivate = users_commands.add_parser("deactivate", help="stop an account from signing in")
+    deactivate.add_argument("--username", required=True)
+    deactivate.set_defaults(handler=_users_deactivate)
 
 
 def _password() -> str:
@@ -89,4 +97,38 @@ def _demo(_args: argparse.Namespace) -> int:
 def _users_add(args: argparse.Namespace) -> int:
     migrate(load_settings().database_url)
     _create(args.username, args.role, args.display_name, args.email)
+    return 0
+
+
+def _account_id(session: Session, username: str) -> int:
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None or user.id is None:
+        raise CommandFailed(f"no account named {username!r}")
+    return user.id
+
+
+def _users_password(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    migrate(settings.database_url)
+    password = _password()
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(engine, actor=SYSTEM_ACTOR) as session:
+            user = reset_password(session, user_id=_account_id(session, args.username), password=password)
+            print_json({"id": user.id, "username": user.username, "password": "changed"})
+    except ValidationFailed as exc:
+        raise CommandFailed(str(exc)) from exc
+    return 0
+
+
+def _users_deactivate(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(engine, actor=SYSTEM_ACTOR) as session:
+            user = set_active(session, user_id=_account_id(session, args.username), active=False)
+            print_json({"id": user.id, "username": user.username, "active": user.active})
+    except ValidationFailed as exc:
+        raise CommandFailed(str(exc)) from exc
     return 0
