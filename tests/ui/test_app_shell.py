@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from argon2 import PasswordHasher
+from sqlalchemy.engine import Engine
+
+from desk.auth import DEMO_PASSWORD
+from desk.database import unit_of_work
+from tests.factories import make_user
 from tests.ui.conftest import AppFactory
 from tests.ui.screen import shown
 
@@ -18,3 +24,14 @@ def test_page_run_directly_while_signed_out_shows_only_prompt(page_app: AppFacto
     assert not at.exception
     assert "Please sign in" in shown(at.info[0].value)
     assert not at.title
+
+
+def test_start_refused_with_the_demo_password_shows_how_to_fix(page_app: AppFactory, app_db: Engine,
+                                                               fast_hasher: PasswordHasher) -> None:
+    with unit_of_work(app_db, actor="tester") as session:
+        make_user(session, hasher=fast_hasher, username="nurse", is_demo=True,
+                  password_hash=fast_hasher.hash(DEMO_PASSWORD))
+    at = page_app("app.py").run()
+    assert not at.exception
+    assert "python -m desk users password --username nurse" in shown(at.error[0].value)
+    assert not at.text_input, "no sign-in form while the start is refused"
