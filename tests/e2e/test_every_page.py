@@ -29,6 +29,7 @@ from tests.e2e.conftest import (
 from ui.guard import REFUSAL, SIGN_IN_PROMPT
 
 VIEWPORT = {"width": 1366, "height": 900}
+PATIENTS = next(spec for spec in PAGES if spec.url_path == "patients")
 MAX_SCREENSHOT_HEIGHT = 8000
 # What an uncaught exception looks like on screen, whatever showErrorDetails is set to.
 EXCEPTION_TEXT = re.compile(r"Traceback \(most recent call last\)|\b[A-Z][A-Za-z]*(Error|Exception): ")
@@ -39,6 +40,16 @@ ALLOWED = [
     for spec in PAGES
     if set(roles) & set(spec.roles)
 ]
+# Each page's own heading, the element that proves a run of that page has drawn (records show the patient or case).
+HEADINGS: dict[str, re.Pattern[str]] = {
+    spec.url_path: re.compile(rf"^{re.escape(spec.title)}$") for spec in PAGES
+} | {
+    "worklist": re.compile(r"^Prior authorization worklist$"),
+    "patient_record": re.compile(r"^(Patient record|.+, .+)$"),
+    "prior_auth": re.compile(r"^(Prior authorization case|PA #\d+ · .+)$"),
+}
+# What a signed-in tab shows after asking for a page its role may not open.
+NOT_THERE = re.compile(rf"^(Today|{re.escape(REFUSAL)})$")
 FORBIDDEN = [
     pytest.param(role, spec, id=f"{role}-{spec.url_path}")
     for role, roles in DEMO_ACCOUNTS.items()
@@ -69,14 +80,25 @@ def tabs(chromium: Browser, live_server: LiveServer) -> Iterator[dict[str, Page]
         context.close()
 
 
-def _go_in_tab(page: Page, base_url: str, spec: PageSpec) -> None:
-    """Open `spec`'s URL inside the tab's Streamlit session, as the browser's back/forward buttons do."""
+def _heading(page: Page, pattern: re.Pattern[str]) -> None:
+    """Wait for a heading of the current run matching `pattern` (stale copies of an earlier run do not count)."""
+    page.locator("[data-testid=stMain] h1:not([data-stale=true] h1)").filter(has_text=pattern).first.wait_for()
+    wait_for_app(page)
+
+
+def _go_in_tab(page: Page, spec: PageSpec) -> None:
+    """Open `spec`'s URL inside the tab's Streamlit session, as the browser's back/forward buttons do.
+
+    The tab first shows the patient list, so the wait below ends only once the forbidden address was handled:
+    the list's heading is gone and the start page or the refusal is drawn."""
+    _open_from_menu(page, PATIENTS)
     page.evaluate(
         "path => { window.history.pushState({}, '', path);"
         " window.dispatchEvent(new PopStateEvent('popstate', {state: {}})); }",
         f"/{spec.url_path}",
     )
-    page.wait_for_timeout(300)
+    expect(page.locator("[data-testid=stMain] h1").filter(has_text=HEADINGS["patients"])).to_have_count(0)
+    page.locator("[data-testid=stMain]").get_by_text(NOT_THERE).first.wait_for()
     wait_for_app(page)
 
 
@@ -85,10 +107,7 @@ def _open_from_menu(page: Page, spec: PageSpec) -> None:
         has_text=re.compile(rf"^\W*\w*\s*{re.escape(spec.title)}\s*$")
     )
     link.first.click()
-    page.wait_for_url(re.compile(rf"/{re.escape(spec.url_path)}(\?.*)?$") if spec.url_path != "home"
-                      else re.compile(r".*"))
-    page.wait_for_timeout(300)
-    wait_for_app(page)
+    _heading(page, HEADINGS[spec.url_path])
 
 
 def _main_text(page: Page) -> str:
@@ -114,7 +133,6 @@ def full_screenshot(page: Page, name: str) -> None:
     page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, VIEWPORT["height"]),
                                                                        MAX_SCREENSHOT_HEIGHT)})
     try:
-        page.wait_for_timeout(300)  # let Streamlit relayout at the new height
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     finally:
         page.set_viewport_size(VIEWPORT)
@@ -127,8 +145,7 @@ def test_allowed_page_renders(live_server: LiveServer, tabs: dict[str, Page], ro
         # The record shows a patient only once one is opened from the list: open the first one, as staff do.
         _open_from_menu(page, next(s for s in PAGES if s.url_path == "patients"))
         page.get_by_role("button", name="Open record").click()
-        page.wait_for_url(re.compile(r"/patient_record"))
-        wait_for_app(page)
+        _heading(page, re.compile(r"^.+, .+$"))
     else:
         _open_from_menu(page, spec)
     assert urlparse(page.url).path.strip("/") in (spec.url_path, "")
@@ -145,7 +162,7 @@ def test_forbidden_page_is_not_reachable_in_a_signed_in_tab(
 ) -> None:
     page = tabs[role]
     assert spec.title not in sidebar_titles(page)
-    _go_in_tab(page, live_server.base_url, spec)
+    _go_in_tab(page, spec)
     text = _main_text(page)
     on_forbidden_url = urlparse(page.url).path.strip("/") == spec.url_path
     assert not on_forbidden_url or REFUSAL in text, f"{spec.path} opened for {role}"

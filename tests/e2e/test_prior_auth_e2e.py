@@ -52,7 +52,7 @@ def _tab(page: Page, name: str) -> None:
         tabs = page.locator("[data-testid=stTabs]").filter(has=_fresh(page))
         tab = tabs.get_by_role("tab", name=name)
         tab.click()
-        page.wait_for_timeout(300)
+        expect(tab).to_have_attribute("aria-selected", "true")
         wait_for_app(page)
         if tab.get_attribute("aria-selected") == "true":
             return

@@ -89,15 +89,23 @@ def exercised(live_server: LiveServer, chromium_page: Page, patients: list[tuple
     sign_in(page, live_server.base_url, "nurse", "wrong " + DEMO_PASSWORD)
     sign_in(page, live_server.base_url, "billing", DEMO_PASSWORD)
     page.locator("[data-testid=stSidebarNav]").get_by_text("Patients", exact=True).click()
+    page.get_by_role("heading", name="Patients", exact=True).wait_for()
     wait_for_app(page)
     search = page.get_by_role("textbox", name="Search")
+    everyone = f"{len(patients)} patient(s)"
+    fresh_count = page.locator("[data-testid=stElementContainer][data-stale=false]")
     for query in (last, f"{dob:%m/%d/%Y}", f"{last}, {first}"):
+        # Alternate between the whole list and a search, so each wait ends on this query's own result.
+        search.fill("")
+        search.press("Enter")
+        expect(fresh_count.filter(has_text=re.compile(rf"^{re.escape(everyone)}$"))).to_be_visible()
         search.fill(query)
         search.press("Enter")
-        page.wait_for_timeout(500)
+        searched = re.compile(rf"^(?!{re.escape(everyone)}$)\d+ patient\(s\)$")
+        expect(fresh_count.filter(has_text=searched)).to_be_visible()
         wait_for_app(page)
     page.get_by_role("button", name="Open record").click()
-    page.wait_for_url(re.compile(r"/patient_record"))
+    page.locator("[data-testid=stMain] h1").filter(has_text=f"{last}, {first}").wait_for()
     wait_for_app(page)
     expect(page.get_by_role("heading", name=f"{last}, {first}")).to_be_visible()
 
