@@ -129,3 +129,9 @@ def test_the_demo_password_appears_only_where_it_is_documented() -> None:
     holders = {str(path.relative_to(ROOT)) for path in _tracked_files()
                if (text := _text(path)) is not None and DEMO_PASSWORD in text}
     assert holders <= allowed, sorted(holders - allowed)
+
+
+def test_start_script_listens_on_loopback_unless_told_otherwise() -> None:
+    run = (ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")
+    assert '--server.address "${DESK_ADDRESS:-127.0.0.1}"' in run
+    assert "| `DESK_ADDRESS` | `127.0.0.1` |" in (ROOT / "README.md").read_text(encoding="utf-8")
