@@ -115,7 +115,7 @@ def _users_password(args: argparse.Namespace) -> int:
     try:
         with unit_of_work(engine, actor=SYSTEM_ACTOR) as session:
             user = reset_password(session, user_id=_account_id(session, args.username), password=password)
-            print_json({"id": user.id, "username": user.username, "password": "changed"})
+            print_json({"id": user.id, "username": user.username, "password_changed": True})
     except ValidationFailed as exc:
         raise CommandFailed(str(exc)) from exc
     return 0
