@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from desk.database import make_engine, migrate
 from desk.demo import load_demo
@@ -42,6 +42,7 @@ DEMO_ACCOUNTS = {
 START_TIMEOUT_S = 180
 # An upper bound for one step on a busy 2-core machine; every wait ends as soon as its element is there.
 UI_TIMEOUT_MS = 90_000
+expect.set_options(timeout=UI_TIMEOUT_MS)
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ def patients(live_server: LiveServer, chromium_page: Page) -> list[tuple[str, st
     """(first name, last name, birth date) of every demo patient in the live server's database."""
     # The server migrates and loads the demo data on its first page run.
     chromium_page.goto(live_server.base_url)
-    expect(chromium_page.get_by_role("button", name="Sign in", exact=True)).to_be_visible(timeout=60_000)
+    expect(chromium_page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
     rows = _demo_patients(live_server.database_url)
     assert len(rows) >= 20, "the demo data should hold the invented patients"
     return rows
