@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+from collections.abc import Callable
 
 from sqlmodel import Session, select
 
@@ -107,28 +108,26 @@ def _account_id(session: Session, username: str) -> int:
     return user.id
 
 
-def _users_password(args: argparse.Namespace) -> int:
+def _change_account(username: str, change: Callable[[Session, int], User]) -> User:
+    """Apply `change` to the named account in one audited unit of work; a refusal becomes the command's error."""
     settings = load_settings()
     migrate(settings.database_url)
-    password = _password()
     engine = make_engine(settings.database_url)
     try:
         with unit_of_work(engine, actor=SYSTEM_ACTOR) as session:
-            user = reset_password(session, user_id=_account_id(session, args.username), password=password)
-            print_json({"id": user.id, "username": user.username, "password_changed": True})
+            return change(session, _account_id(session, username))
     except ValidationFailed as exc:
         raise CommandFailed(str(exc)) from exc
+
+
+def _users_password(args: argparse.Namespace) -> int:
+    password = _password()
+    user = _change_account(args.username, lambda s, i: reset_password(s, user_id=i, password=password))
+    print_json({"id": user.id, "username": user.username, "password_changed": True})
     return 0
 
 
 def _users_deactivate(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with unit_of_work(engine, actor=SYSTEM_ACTOR) as session:
-            user = set_active(session, user_id=_account_id(session, args.username), active=False)
-            print_json({"id": user.id, "username": user.username, "active": user.active})
-    except ValidationFailed as exc:
-        raise CommandFailed(str(exc)) from exc
+    user = _change_account(args.username, lambda s, i: set_active(s, user_id=i, active=False))
+    print_json({"id": user.id, "username": user.username, "active": user.active})
     return 0
