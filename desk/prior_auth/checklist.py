@@ -16,6 +16,7 @@ from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import utcnow
 from desk.models.prior_auth import PaAttachment, PaSignoff, PaStatusChange, PriorAuthCase
 from desk.pdf.inspect import PdfRejected, check_pdf, limits_from_settings
+from desk.pdf.sanitize import document_title, sanitize_pdf
 from desk.policies.drugs import default_drugs
 from desk.policies.evaluator import Evaluation, evaluate
 from desk.policies.loader import GENERIC_POLICY_ID
@@ -358,6 +359,7 @@ def attach_document(
         # The same safety checks as every uploaded PDF: size, pages, nesting, decompression bombs.
         try:
             check_pdf(content, limits=limits_from_settings(load_settings()))
+            content = sanitize_pdf(content)  # stored without scripts, links, launches or embedded files
         except PdfRejected as exc:
             errors.append(FieldError("file", str(exc)))
     if criterion_id:
@@ -367,7 +369,8 @@ def attach_document(
             errors.extend(exc.errors)
     if errors:
         raise ValidationFailed(errors)
-    item = PaAttachment(case_id=case_id, criterion_id=criterion_id, title=title.strip(), content_type=content_type,
+    item = PaAttachment(case_id=case_id, criterion_id=criterion_id,
+                        title=document_title(title, fallback="Supporting document"), content_type=content_type,
                         size_bytes=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
                         include_in_packet=include_in_packet, uploaded_by=actor)
     session.add(item)
