@@ -98,7 +98,7 @@ def _verify(hasher: PasswordHasher, stored: str, password: str, session: Session
     if (stored, password) in checked:
         return checked[(stored, password)]
     try:
-        result = hasher.verify(stored, password)
+        result: bool = hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         result = False
     checked[(stored, password)] = result
