@@ -13,8 +13,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from desk.settings import PROJECT_ROOT
+from desk.validation import refuse_nul_parameters, refuse_unstorable_text
 
 SYSTEM_ACTOR = "system"
+
+# Every write in every session (and every query value) passes the one free-text rule.
+event.listen(Session, "before_flush", refuse_unstorable_text)
+event.listen(Engine, "before_cursor_execute", refuse_nul_parameters)
 
 
 def _ensure_sqlite_folder(url: str) -> None:

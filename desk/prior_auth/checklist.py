@@ -25,6 +25,7 @@ from desk.prior_auth.cases import flush_or_stale, load_for_edit
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.payer_rules import policy_for
 from desk.settings import load_settings
+from desk.validation import text_problem
 
 SATISFIED = ("met", "attested", "excepted")
 _RANK = {"not_met": 0, "unknown": 1, "attest": 2, "met": 3}
@@ -353,6 +354,8 @@ def attach_document(
     errors: list[FieldError] = []
     if not title.strip():
         errors.append(FieldError("title", "required"))
+    elif problem := text_problem(title):
+        errors.append(FieldError("title", problem))
     if content_type != ATTACHMENT_TYPE:
         errors.append(FieldError("file", "attach a PDF (scan paper records to PDF)"))
     else:
