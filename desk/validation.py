@@ -169,8 +169,11 @@ def unstorable_text(objects: Iterable[Any]) -> list[FieldError]:
         if state is None or getattr(obj, "__tablename__", "") == "audit_event":
             continue
         for attr in state.mapper.column_attrs:
-            value = state.attrs[attr.key].value
-            if not isinstance(value, str) or (state.persistent and not state.attrs[attr.key].history.has_changes()):
+            current = state.attrs[attr.key]
+            if state.persistent and not current.history.has_changes():
+                continue  # unchanged (and possibly not loaded): nothing new is written
+            value = current.value
+            if not isinstance(value, str):
                 continue
             problem = text_problem(value, multiline=attr.key in MULTILINE_COLUMNS)
             if problem:
