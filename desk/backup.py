@@ -104,7 +104,7 @@ def _unprotected(missing: list[str]) -> str:
             "it may have been altered, so it is not restored")
 
 
-def _check_pg_archive(listing: str, args: list[str], env: dict[str, str], backup: Path) -> None:
+def _check_pg_archive(listing: str, env: dict[str, str], backup: Path) -> None:
     """The archive must hold the audit triggers its schema revision has (an older revision is
     brought up to date, triggers included, by the migrations that run after the restore)."""
     from alembic.script import ScriptDirectory
@@ -133,7 +133,8 @@ def restore_database(*, url: str, backup: Path, actor: str = SYSTEM_ACTOR) -> No
     bring it to the newest schema and record the restore in its audit trail."""
     if not backup.is_file():
         raise BackupFailed("the backup file does not exist")
-    digest = hashlib.sha256(backup.read_bytes()).hexdigest()
+    with backup.open("rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
     if url.startswith("sqlite"):
         _check_sqlite_backup(backup)
         target_path = _sqlite_path(url)
@@ -153,7 +154,7 @@ def restore_database(*, url: str, backup: Path, actor: str = SYSTEM_ACTOR) -> No
                                  check=False)
         if listing.returncode != 0:
             raise BackupFailed("the file is not a pg_dump archive")
-        _check_pg_archive(listing.stdout, args, env, backup)
+        _check_pg_archive(listing.stdout, env, backup)
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
               "--exit-on-error", *args, str(backup)], env)
     else:
