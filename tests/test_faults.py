@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,7 @@ from desk.faults import report_unexpected
 from desk.models import AuditEvent, Patient
 from desk.settings import PROJECT_ROOT
 from desk.validation import text_problem
-from tests.factories import make_patient, make_site
+from tests.factories import make_patient, make_prescriber, make_site, make_trial, make_user
 
 HEADER = "site,mrn,first_name,last_name,dob,sex,state"
 SECRET_NAME, SECRET_DOB = "Zebulon", "1971-03-09"
@@ -92,6 +93,35 @@ def test_every_write_refuses_control_characters_whatever_the_path(engine: Engine
         make_patient(session, **{field: "Ann\x00\x1b"})
     assert refused.value.for_field(field) == [text_problem("\x00")]
     assert _patients(engine) == 0 and _writes(engine) == 0
+
+
+@pytest.mark.parametrize(("make", "field"), [
+    ("site", "name"), ("site", "address_line"), ("prescriber", "last_name"), ("trial", "drug"),
+    ("trial", "notes"), ("user", "username"), ("user", "display_name"),
+])
+def test_control_characters_are_refused_in_every_kind_of_record(
+    engine: Engine, fast_hasher: PasswordHasher, make: str, field: str
+) -> None:
+    with unit_of_work(engine, actor="tester") as session:
+        patient = make_patient(session)
+    before = _audit_rows(engine)
+    with pytest.raises(ValidationFailed) as refused, unit_of_work(engine, actor="tester") as session:
+        value = "North\x00\x1b"
+        if make == "site":
+            make_site(session, **{field: value})
+        elif make == "prescriber":
+            make_prescriber(session, **{field: value})
+        elif make == "trial":
+            make_trial(session, patient=session.get(Patient, patient.id), **{field: value})
+        else:
+            make_user(session, hasher=fast_hasher, **{field: value})
+    assert refused.value.for_field(field) == [text_problem("\x00")]
+    assert _audit_rows(engine) == before  # nothing written
+
+
+def _audit_rows(engine: Engine) -> int:
+    with Session(engine) as session:
+        return len(session.exec(select(AuditEvent.id)).all())
 
 
 def test_notes_may_hold_line_breaks_and_tabs_but_names_may_not(engine: Engine) -> None:
