@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, insert, inspect, text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, col, select
 
+from desk.errors import DeskError
 from desk.models import AuditEvent, utcnow
 
 _HOOKED = "audit_hook_installed"
@@ -183,6 +185,85 @@ def audit_trigger_sql(dialect: str) -> list[str]:
         "DROP TRIGGER IF EXISTS audit_event_no_change ON audit_event",
         "CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_event "
         "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+    ]
+
+
+def audit_truncate_guard_sql() -> list[str]:
+    """PostgreSQL DDL refusing TRUNCATE of the audit table (row triggers do not fire on TRUNCATE)."""
+    return [
+        "CREATE OR REPLACE FUNCTION audit_event_no_truncate() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit_event is append-only: TRUNCATE is refused'; END; $$ LANGUAGE plpgsql",
+        "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event",
+        "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_no_truncate()",
+    ]
+
+
+# The triggers that keep the audit table append-only, per dialect (created by the migrations).
+AUDIT_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "sqlite": ("audit_event_no_update", "audit_event_no_delete"),
+    "postgresql": ("audit_event_no_change", "audit_event_no_truncate"),
+}
+
+
+class AuditUnprotected(DeskError):
+    """The audit table lacks a trigger that keeps it append-only; the desk does not run on it."""
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        self.missing = tuple(missing)
+        super().__init__(
+            "the audit trail is not protected: missing or disabled trigger(s) "
+            f"{', '.join(self.missing)} on audit_event. The desk will not start on this database. "
+            "Restore a backup that has them, or recreate them as the database owner "
+            "(README, section 'Audit trail')."
+        )
+
+
+def missing_audit_protections(connection: Connection) -> list[str]:
+    """The names of the audit triggers that are absent, disabled or no longer refuse the change."""
+    dialect = connection.dialect.name
+    required = AUDIT_TRIGGERS.get(dialect, ())
+    if dialect == "sqlite":
+        rows = connection.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'"
+        )).all()
+        working = {str(name) for name, sql in rows if "RAISE(ABORT" in str(sql).upper().replace(" ", "")}
+    elif dialect == "postgresql":
+        rows = connection.execute(text(
+            "SELECT t.tgname, p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = to_regclass('audit_event') AND NOT t.tgisinternal AND t.tgenabled <> 'D'"
+        )).all()
+        working = {str(name) for name, source in rows if "RAISE EXCEPTION" in str(source).upper()}
+    else:
+        return []
+    return [name for name in required if name not in working]
+
+
+def ensure_audit_protected(engine: Engine) -> None:
+    """Raise AuditUnprotected unless every audit trigger is in place and enabled."""
+    with engine.connect() as connection:
+        missing = missing_audit_protections(connection)
+    if missing:
+        raise AuditUnprotected(missing)
+
+
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def app_role_grants_sql(role: str) -> list[str]:
+    """PostgreSQL statements, run by the owner after every migration, that let the application role
+    read and write the desk's tables but only INSERT and SELECT audit rows (no UPDATE, DELETE,
+    TRUNCATE; DROP and ALTER belong to the owner alone)."""
+    if not _ROLE_NAME.match(role):
+        raise ValueError("a role name is lower-case letters, digits and underscores")
+    return [
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        f"REVOKE ALL ON audit_event FROM {role}",
+        f"GRANT SELECT, INSERT ON audit_event TO {role}",
+        f"REVOKE ALL ON alembic_version FROM {role}",
+        f"GRANT SELECT ON alembic_version TO {role}",
     ]
 
 

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from desk.audit import record_event
@@ -20,6 +22,8 @@ DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's current default
 _DUMMY_HASH = DEFAULT_HASHER.hash("not-a-real-password")
 # The demo accounts' shared password, printed on the sign-in page in demo mode; refused whenever demo mode is off.
 DEMO_PASSWORD = "spravato-demo"
+_CHECKED = "password_checks"
+_SIGN_IN_TRIES = 100
 GENERIC_FAILURE = "Username or password is not correct, or the account is locked or inactive."
 
 
@@ -81,7 +85,7 @@ def authenticate(
         raise SignInFailed(GENERIC_FAILURE)
     demo_password_refused = not demo and password == DEMO_PASSWORD
     if (demo_password_refused or not user.active or not user.password_hash
-            or not password_matches(hasher, user.password_hash, password)):
+            or not password_matches(hasher, user.password_hash, password, session)):
         user.failed_attempts += 1
         detail = "inactive" if not user.active else "demo password" if demo_password_refused else "wrong password"
         if user.failed_attempts >= max_attempts:
@@ -97,11 +101,16 @@ def authenticate(
     return as_current_user(user)
 
 
-def password_matches(hasher: PasswordHasher, stored: str, password: str) -> bool:
+def password_matches(hasher: PasswordHasher, stored: str, password: str, session: Session | None = None) -> bool:
+    checked: dict[tuple[str, str], bool] = session.info.get(_CHECKED, {}) if session is not None else {}
+    if (stored, password) in checked:
+        return checked[(stored, password)]
     try:
-        return hasher.verify(stored, password)
+        result: bool = hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
-        return False
+        result = False
+    checked[(stored, password)] = result
+    return result
 
 
 def user_for_email(session: Session, *, email: str) -> CurrentUser | None:
@@ -169,19 +178,41 @@ def sign_in_with_password(
     hasher: PasswordHasher = DEFAULT_HASHER,
     demo: bool = True,
 ) -> CurrentUser:
-    """authenticate() in its own unit of work that is committed on failure too, so failures count."""
-    failure: SignInFailed | None = None
-    with unit_of_work(engine, actor="anonymous") as session:
+    """authenticate() in its own unit of work that is committed on failure too, so failures count.
+
+    Simultaneous sign-ins to one account collide on its version; the loser starts again from the
+    winner's committed counts (its password check is remembered, not hashed again), so every attempt
+    is counted and audited once.
+    """
+    checked: dict[tuple[str, str], bool] = {}
+    for _ in range(_SIGN_IN_TRIES):
+        failure: SignInFailed | None = None
         try:
-            return authenticate(
-                session,
-                username=username,
-                password=password,
-                max_attempts=max_attempts,
-                lockout_minutes=lockout_minutes,
-                hasher=hasher,
-                demo=demo,
-            )
-        except SignInFailed as exc:
-            failure = exc
-    raise failure
+            with unit_of_work(engine, actor="anonymous") as session:
+                session.info[_CHECKED] = checked
+                try:
+                    return authenticate(
+                        session,
+                        username=username,
+                        password=password,
+                        max_attempts=max_attempts,
+                        lockout_minutes=lockout_minutes,
+                        hasher=hasher,
+                        demo=demo,
+                    )
+                except SignInFailed as exc:
+                    failure = exc
+        except StaleDataError:
+            continue
+        except OperationalError as exc:
+            if not _busy(exc):
+                raise
+            continue
+        assert failure is not None
+        raise failure
+    raise SignInFailed("Too many sign-ins to this account at the same moment; try again.")
+
+
+def _busy(exc: OperationalError) -> bool:
+    """SQLite refuses a write from a transaction whose snapshot another writer has just moved past."""
+    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from desk.audit import AUDIT_TRIGGERS, missing_audit_protections, record_event
+from desk.database import SYSTEM_ACTOR, create_private_file, make_engine, migrate, unit_of_work
 from desk.errors import DeskError
 
 
@@ -31,9 +37,7 @@ def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
-def _run(command: list[str], env: dict[str, str]) -> None:
-    import os
-
+def _run(command: list[str], env: dict[str, str]) -> str:
     tool = command[0]
     if shutil.which(tool) is None:
         raise BackupFailed(f"{tool} is not installed (Debian package postgresql-client)")
@@ -41,12 +45,15 @@ def _run(command: list[str], env: dict[str, str]) -> None:
     if result.returncode != 0:
         last_line = (result.stderr.strip().splitlines() or ["no message"])[-1]
         raise BackupFailed(f"{tool} failed: {last_line}")
+    return result.stdout
 
 
 def backup_database(*, url: str, out: Path) -> Path:
     """Write a consistent copy of the live database to `out` (a SQLite file or a pg_dump archive)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
+    partial.unlink(missing_ok=True)
+    create_private_file(partial)  # a backup holds PHI: owner-only (0600) from its first byte
     if url.startswith("sqlite"):
         source_path = _sqlite_path(url)
         if not source_path.exists():
@@ -63,6 +70,7 @@ def backup_database(*, url: str, out: Path) -> Path:
         _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(partial), *args], env)
     else:
         raise BackupFailed("backups support SQLite and PostgreSQL URLs only")
+    os.chmod(partial, 0o600)
     partial.replace(out)
     return out
 
@@ -81,29 +89,91 @@ def _check_sqlite_backup(path: Path) -> None:
         raise BackupFailed("the backup file fails SQLite's integrity check")
     if "alembic_version" not in tables or "audit_event" not in tables:
         raise BackupFailed("the file is a SQLite database but not a backup of this desk")
+    engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    try:
+        with engine.connect() as checked:
+            missing = missing_audit_protections(checked)
+    finally:
+        engine.dispose()
+    if missing:
+        raise BackupFailed(_unprotected(missing))
 
 
-def restore_database(*, url: str, backup: Path) -> None:
-    """Replace the database at `url` with the contents of `backup` (checked first; all or nothing)."""
+def _unprotected(missing: list[str]) -> str:
+    return (f"the backup's audit trail is not protected (missing trigger(s) {', '.join(missing)}); "
+            "it may have been altered, so it is not restored")
+
+
+def _check_pg_archive(listing: str, env: dict[str, str], backup: Path) -> None:
+    """The archive must hold the audit triggers its schema revision has (an older revision is
+    brought up to date, triggers included, by the migrations that run after the restore)."""
+    from alembic.script import ScriptDirectory
+
+    from desk.database import alembic_config
+
+    data = _run(["pg_restore", "--data-only", "--table=alembic_version", "--file=-", str(backup)], env)
+    lines = data.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("COPY") and "alembic_version" in line), None)
+    revision = lines[start + 1].strip() if start is not None and start + 1 < len(lines) else ""
+    if not revision or revision == "\\.":
+        raise BackupFailed("the file is a pg_dump archive but not a backup of this desk")
+    script = ScriptDirectory.from_config(alembic_config("postgresql://"))
+    required: tuple[str, ...] = AUDIT_TRIGGERS["postgresql"]
+    if revision not in script.get_heads():
+        required = ("audit_event_no_change",)  # present since the first schema
+    present = {parts[6] for parts in (line.split() for line in listing.splitlines())
+               if len(parts) >= 7 and parts[3] == "TRIGGER" and parts[5] == "audit_event"}
+    missing = [name for name in required if name not in present]
+    if missing:
+        raise BackupFailed(_unprotected(missing))
+
+
+def restore_database(*, url: str, backup: Path, actor: str = SYSTEM_ACTOR) -> None:
+    """Replace the database at `url` with the contents of `backup` (checked first; all or nothing),
+    bring it to the newest schema and record the restore in its audit trail."""
     if not backup.is_file():
         raise BackupFailed("the backup file does not exist")
+    with backup.open("rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
     if url.startswith("sqlite"):
         _check_sqlite_backup(backup)
         target_path = _sqlite_path(url)
         target_path.parent.mkdir(parents=True, exist_ok=True)
-        source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
-        target = sqlite3.connect(target_path)
-        try:
-            source.backup(target)  # one transaction on the target: readers never see a half-restored file
-        finally:
-            target.close()
-            source.close()
+        with tempfile.TemporaryDirectory(dir=target_path.parent) as scratch:
+            # Migrated and checked on a private copy first, so a backup that fails either never
+            # replaces the live file.
+            staged = Path(scratch) / "staged.sqlite3"
+            create_private_file(staged)
+            _sqlite_copy(f"file:{backup}?mode=ro", staged)
+            migrate(f"sqlite:///{staged}")
+            create_private_file(target_path)
+            _sqlite_copy(f"file:{staged}?mode=ro", target_path)
     elif url.startswith("postgresql"):
         args, env = _pg_args(url)
-        listing = subprocess.run(["pg_restore", "--list", str(backup)], capture_output=True, check=False)
+        listing = subprocess.run(["pg_restore", "--list", str(backup)], capture_output=True, text=True,
+                                 check=False)
         if listing.returncode != 0:
             raise BackupFailed("the file is not a pg_dump archive")
+        _check_pg_archive(listing.stdout, env, backup)
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
               "--exit-on-error", *args, str(backup)], env)
     else:
         raise BackupFailed("restores support SQLite and PostgreSQL URLs only")
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine, actor=actor) as session:
+            record_event(session, action="restore", entity="database",
+                         detail=f"from a backup of {backup.stat().st_size} bytes, sha256 {digest[:16]}")
+    finally:
+        engine.dispose()
+
+
+def _sqlite_copy(source_uri: str, target: Path) -> None:
+    source = sqlite3.connect(source_uri, uri=True)
+    destination = sqlite3.connect(target)
+    try:
+        source.backup(destination)  # one transaction on the target: readers never see a half-restored file
+    finally:
+        destination.close()
+        source.close()

@@ -29,7 +29,7 @@ from desk.patients import (
     create_patient,
     patient_errors,
 )
-from desk.validation import DateTextError, npi_problem, parse_date_text
+from desk.validation import DateTextError, npi_problem, parse_date_text, text_problem
 
 # Payers without a policy file that the desk still knows: government programs.
 GOVERNMENT_PAYER_IDS = ("medicare", "medicaid")
@@ -49,6 +49,7 @@ COVERAGE_COLUMNS = (
 )
 ALL_COLUMNS = REQUIRED_COLUMNS + PATIENT_COLUMNS + COVERAGE_COLUMNS
 MAX_ROWS = 20_000
+MAX_CELL_CHARS = 1_000  # longer than any name, address or identifier
 # Service field names that are spelled differently in the file.
 _COLUMN_OF = {"site_id": "site", "prescriber_id": "prescriber_npi", "start_date": "coverage_start",
               "end_date": "coverage_end"}
@@ -136,6 +137,9 @@ def _date(value: str, *, row: int, column: str, problems: list[ImportProblem]) -
 def _check_rows(
     session: Session, text: str, *, known_payers: Collection[str], today: date
 ) -> tuple[list[_Row], list[ImportProblem]]:
+    # The csv module's own cap (131,072 characters) raises a bare error with no row or column; parse
+    # with a cap as large as an upload can be and name the cell that is too long below.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.DictReader(io.StringIO(text))
     problems = _header(reader.fieldnames)
     if problems:
@@ -153,6 +157,10 @@ def _check_rows(
             continue  # a blank line
         if extra:
             problems.append(ImportProblem(number, "", "more values than columns; check for an unquoted comma"))
+        unreadable = _unreadable_cells(values, number)
+        if unreadable:
+            problems += unreadable  # the row's other checks would only repeat these cells
+            continue
         row_problems: list[ImportProblem] = []
         for column in REQUIRED_COLUMNS:
             if not values.get(column):
@@ -187,6 +195,19 @@ def _check_rows(
     if not rows and not problems:
         problems.append(ImportProblem(2, "", "the file has no patient rows"))
     return rows, problems
+
+
+def _unreadable_cells(values: dict[str, str], number: int) -> list[ImportProblem]:
+    problems = []
+    for column, value in values.items():
+        if len(value) > MAX_CELL_CHARS:
+            problems.append(ImportProblem(number, column, f"{len(value):,} characters; a value may hold at most "
+                                          f"{MAX_CELL_CHARS:,} (check for a missing closing quote)"))
+            continue
+        problem = text_problem(value)
+        if problem:
+            problems.append(ImportProblem(number, column, problem))
+    return problems
 
 
 def _prescriber(session: Session, npi: str, number: int, problems: list[ImportProblem]) -> int | None:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
+
+from sqlalchemy import inspect as sa_inspect
+
+from desk.errors import FieldError, ValidationFailed
 
 # Instrument score ranges: PHQ-9 0-27, MADRS 0-60, HAM-D17 0-52, QIDS-SR16 0-27, BDI-II 0-63.
 SCALE_RANGES: dict[str, tuple[int, int]] = {
@@ -130,3 +136,66 @@ def email_problem(email: str) -> str | None:
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         return "not an e-mail address"
     return None
+
+
+# C0 controls other than tab/line breaks, DEL and C1 controls: NUL cannot be stored in PostgreSQL text and
+# the others are invisible on screen and in print (pasted in from other programs, or planted).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"[\t\n\r\u2028\u2029]")
+# Free-text columns typed in a multi-line box; every other text column holds one line.
+MULTILINE_COLUMNS = frozenset({
+    "notes", "note", "reason", "description", "details", "sae_details", "denial_reason", "end_reason",
+    "field_map_yaml", "changes_json", "old_value", "new_value",
+})
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Free text from a person or a file: no control characters; tab and line breaks only where the
+    field is a multi-line note."""
+    control = _CONTROL.search(value)
+    if control:
+        return (f"contains an invisible control character (U+{ord(control.group()):04X}) that cannot be stored; "
+                "retype the text or remove that character")
+    if not multiline and _LINE_BREAK.search(value):
+        return "must be a single line: remove the tab or line break"
+    return None
+
+
+def unstorable_text(objects: Iterable[Any]) -> list[FieldError]:
+    """Problems of the text attributes of records about to be written (new, or changed attributes only)."""
+    errors: list[FieldError] = []
+    for obj in objects:
+        state = sa_inspect(obj, raiseerr=False)
+        if state is None or getattr(obj, "__tablename__", "") == "audit_event":
+            continue
+        for attr in state.mapper.column_attrs:
+            current = state.attrs[attr.key]
+            if state.persistent and not current.history.has_changes():
+                continue  # unchanged (and possibly not loaded): nothing new is written
+            value = current.value
+            if not isinstance(value, str):
+                continue
+            problem = text_problem(value, multiline=attr.key in MULTILINE_COLUMNS)
+            if problem:
+                errors.append(FieldError(attr.key, problem))
+    return errors
+
+
+def refuse_unstorable_text(session: Any, _context: Any, _instances: Any) -> None:
+    """before_flush: nothing with a control character (or a line break in a one-line field) is written."""
+    errors = unstorable_text([*session.new, *session.dirty])
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def refuse_nul_parameters(_conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any,
+                          _executemany: bool) -> None:
+    """before_cursor_execute: a NUL in any query value (a search box, a sign-in name) is refused the same
+    way on both databases, instead of PostgreSQL's driver error (SQLite would store or match it)."""
+    batches = parameters if isinstance(parameters, list | tuple) and parameters and \
+        isinstance(parameters[0], dict | list | tuple) else [parameters]
+    for batch in batches:
+        values = batch.values() if isinstance(batch, dict) else batch or ()
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise ValidationFailed([FieldError("text", "contains a NUL character, which cannot be stored or "
+                                               "searched for; retype the text")])

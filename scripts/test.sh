@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
   echo "need root to run: $*" >&2; return 1; fi; }
 
-python3 -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+python3 -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)

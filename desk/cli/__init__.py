@@ -83,3 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # anything unplanned: a reference and the type in the log, never the values
+        from desk.faults import report_unexpected, unexpected_message
+
+        print(f"error: {unexpected_message(report_unexpected(exc))}", file=sys.stderr)
+        return 2

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from desk.backup import backup_database, restore_database
 from desk.cli import print_json
-from desk.database import migrate
 from desk.settings import load_settings
 
 
@@ -29,6 +28,5 @@ def _backup(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     url = load_settings().database_url
     restore_database(url=url, backup=args.backup)
-    migrate(url)
     print_json({"restored": str(args.backup)})
     return 0

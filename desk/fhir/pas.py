@@ -26,6 +26,8 @@ from desk.fhir.questionnaire import NoCriteria, evaluation_response
 from desk.fhir.validate import validate_resource
 from desk.models import Coverage, Diagnosis, Patient, Prescriber, Site, utcnow
 from desk.models.prior_auth import PriorAuthCase
+from desk.pdf.inspect import PdfRejected
+from desk.pdf.sanitize import sanitize_pdf
 from desk.policies.schema import Policy
 from desk.prior_auth.cases import case_record, get_case
 from desk.prior_auth.checklist import attachments, case_checklist
@@ -330,6 +332,10 @@ def build_pas_bundle(session: Session, *, case_id: int, now: datetime | None = N
             if not item.include_in_packet:
                 continue
             url = full_url(case.id, "document", item.id or 0)
+            try:
+                data = sanitize_pdf(item.content)  # what leaves the desk is inert, even a document stored before
+            except PdfRejected as exc:
+                raise ValidationFailed([FieldError(f"attachment {item.id}", str(exc))]) from None
             entries.append((url, {
                 "resourceType": "DocumentReference", "id": f"pa{case.id}-document-{item.id}",
                 "meta": {"profile": [c.PAS_DOCUMENT_REFERENCE]}, "status": "current",
@@ -337,8 +343,8 @@ def build_pas_bundle(session: Session, *, case_id: int, now: datetime | None = N
                 "date": item.uploaded_at.isoformat(timespec="seconds") if item.uploaded_at.tzinfo
                 else item.uploaded_at.replace(tzinfo=moment.tzinfo).isoformat(timespec="seconds"),
                 "content": [{"attachment": {"contentType": item.content_type, "title": item.title,
-                                            "data": base64.b64encode(item.content).decode("ascii"),
-                                            "size": item.size_bytes}}],
+                                            "data": base64.b64encode(data).decode("ascii"),
+                                            "size": len(data)}}],
             }))
             support(url, "M1", f"Medical record attachment{' for ' + item.criterion_id if item.criterion_id else ''}")
 

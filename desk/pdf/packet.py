@@ -22,6 +22,7 @@ from desk.pdf.fieldmap import load_field_map
 from desk.pdf.fill import fill_form, flatten_form
 from desk.pdf.inspect import PdfLimits, PdfRejected, check_pdf, open_pdf
 from desk.pdf.letters import appeal_letter, medical_necessity_letter
+from desk.pdf.sanitize import document_title, strip_active_content
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,16 @@ def build_packet(parts: Sequence[PacketPart], *, limits: PdfLimits, stamp: str =
     starts: list[tuple[str, int]] = []
     sources: list[pikepdf.Pdf] = []
     try:
-        for part in parts:
+        for number, part in enumerate(parts, start=1):
             source = open_pdf(part.pdf)
             sources.append(source)
             if Name.AcroForm in source.Root or any(Name.Annots in page.obj for page in source.pages):
                 flatten_form(source)
-            starts.append((part.title, len(merged.pages)))
+            starts.append((document_title(part.title, fallback=f"Document {number}"), len(merged.pages)))
             merged.pages.extend(source.pages)
+        # Whatever a part carried (a document stored before uploads were made inert, a payer form's
+        # scripts), the packet that leaves the desk has no active content.
+        strip_active_content(merged)
         total = len(merged.pages)
         _stamp_pages(merged, total=total, label=stamp)
         with merged.open_outline() as outline:

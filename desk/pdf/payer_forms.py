@@ -13,6 +13,7 @@ from desk.models import PayerForm, utcnow
 from desk.pdf.fieldmap import FieldMap, check_against_data, check_against_pdf, parse_field_map
 from desk.pdf.inspect import PdfLimits, PdfRejected, check_pdf
 from desk.pdf.sample_data import sample_pa_case
+from desk.pdf.sanitize import sanitize_pdf
 from desk.records import load_for_edit
 
 _PAYER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -52,6 +53,11 @@ def save_payer_form(
         problems.append(FieldError("name", "give the form a name"))
     if problems:
         raise ValidationFailed(problems)
+    validate_payer_form(pdf=pdf, field_map_yaml=field_map_yaml, limits=limits)
+    try:
+        pdf = sanitize_pdf(pdf)  # stored without scripts (format/calculate actions too), links or attachments
+    except PdfRejected as exc:
+        raise ValidationFailed([FieldError("pdf", str(exc))]) from None
     validate_payer_form(pdf=pdf, field_map_yaml=field_map_yaml, limits=limits)
     latest = session.exec(
         select(func.max(PayerForm.revision)).where(PayerForm.payer_id == payer_id)

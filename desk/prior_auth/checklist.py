@@ -16,6 +16,7 @@ from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import utcnow
 from desk.models.prior_auth import PaAttachment, PaSignoff, PaStatusChange, PriorAuthCase
 from desk.pdf.inspect import PdfRejected, check_pdf, limits_from_settings
+from desk.pdf.sanitize import document_title, sanitize_pdf
 from desk.policies.drugs import default_drugs
 from desk.policies.evaluator import Evaluation, evaluate
 from desk.policies.loader import GENERIC_POLICY_ID
@@ -24,6 +25,7 @@ from desk.prior_auth.cases import flush_or_stale, load_for_edit
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.payer_rules import policy_for
 from desk.settings import load_settings
+from desk.validation import text_problem
 
 SATISFIED = ("met", "attested", "excepted")
 _RANK = {"not_met": 0, "unknown": 1, "attest": 2, "met": 3}
@@ -352,12 +354,15 @@ def attach_document(
     errors: list[FieldError] = []
     if not title.strip():
         errors.append(FieldError("title", "required"))
+    elif problem := text_problem(title):
+        errors.append(FieldError("title", problem))
     if content_type != ATTACHMENT_TYPE:
         errors.append(FieldError("file", "attach a PDF (scan paper records to PDF)"))
     else:
         # The same safety checks as every uploaded PDF: size, pages, nesting, decompression bombs.
         try:
             check_pdf(content, limits=limits_from_settings(load_settings()))
+            content = sanitize_pdf(content)  # stored without scripts, links, launches or embedded files
         except PdfRejected as exc:
             errors.append(FieldError("file", str(exc)))
     if criterion_id:
@@ -367,7 +372,8 @@ def attach_document(
             errors.extend(exc.errors)
     if errors:
         raise ValidationFailed(errors)
-    item = PaAttachment(case_id=case_id, criterion_id=criterion_id, title=title.strip(), content_type=content_type,
+    item = PaAttachment(case_id=case_id, criterion_id=criterion_id,
+                        title=document_title(title, fallback="Supporting document"), content_type=content_type,
                         size_bytes=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
                         include_in_packet=include_in_packet, uploaded_by=actor)
     session.add(item)

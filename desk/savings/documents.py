@@ -17,6 +17,8 @@ from sqlmodel import Session, select
 from desk.audit import record_event
 from desk.errors import FieldError, NotFound, ValidationFailed
 from desk.models import DOCUMENT_KINDS, SavingsClaim, SavingsDocument
+from desk.pdf.inspect import PdfLimits, PdfRejected, check_pdf
+from desk.pdf.sanitize import sanitize_pdf
 
 DOCUMENT_LABELS = {"eob": "EOB", "proof_of_payment": "Proof of payment"}
 _EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/tiff": "tif"}
@@ -78,6 +80,12 @@ def attach_document(
     elif not _readable(content, content_type):
         kind_name = _EXTENSIONS[content_type].upper()
         errors.append(FieldError("file", f"the {label} looks like a {kind_name} but cannot be read"))
+    if not errors and content_type == "application/pdf":
+        try:
+            check_pdf(content, limits=PdfLimits(max_bytes=max_bytes))
+            content = sanitize_pdf(content)  # stored without scripts, links, launches or embedded files
+        except PdfRejected as exc:
+            errors.append(FieldError("file", f"the {label}: {exc}"))
     digest = hashlib.sha256(content).hexdigest()
     if not errors:
         same = session.exec(

@@ -172,3 +172,46 @@ def test_require_checks_roles() -> None:
         require(nurse, "admin")
     with pytest.raises(PermissionDenied):
         require(None, "nurse")
+
+
+def _burst(engine: Engine, hasher: PasswordHasher, passwords: list[str], max_attempts: int) -> list[str]:
+    """Sign in with each password at once from its own thread; 'ok' or the error's type per attempt."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    start = Barrier(len(passwords))
+
+    def attempt(password: str) -> str:
+        start.wait()
+        try:
+            sign_in_with_password(engine, username="casey", password=password, hasher=hasher,
+                                  max_attempts=max_attempts)
+            return "ok"
+        except Exception as exc:
+            return type(exc).__name__
+
+    with ThreadPoolExecutor(len(passwords)) as pool:
+        return list(pool.map(attempt, passwords))
+
+
+def test_twenty_simultaneous_sign_ins_are_each_counted_and_the_right_password_gets_in(
+    engine: Engine, fast_hasher: PasswordHasher
+) -> None:
+    user_id = _account(engine, fast_hasher, username="casey", password=PASSWORD)
+    results = _burst(engine, fast_hasher, ["wrong"] * 10 + [PASSWORD] + ["wrong"] * 9, max_attempts=50)
+    assert sorted(results) == ["SignInFailed"] * 19 + ["ok"]
+    assert len(_events(engine, "sign_in")) == 1
+    assert len(_events(engine, "sign_in_failed")) == 19
+    assert _user(engine, user_id).failed_attempts <= 19
+
+
+def test_a_burst_of_wrong_passwords_locks_the_account_exactly_once(
+    engine: Engine, fast_hasher: PasswordHasher
+) -> None:
+    user_id = _account(engine, fast_hasher, username="casey", password=PASSWORD)
+    results = _burst(engine, fast_hasher, ["wrong"] * 20, max_attempts=5)
+    assert results == ["SignInFailed"] * 20
+    details = sorted(event.detail for event in _events(engine, "sign_in_failed"))
+    assert details == ["locked"] * 15 + ["wrong password"] * 4 + ["wrong password; locked for 15 minutes"]
+    user = _user(engine, user_id)
+    assert user.locked_until is not None and user.failed_attempts == 0

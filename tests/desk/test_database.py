@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from desk.bootstrap import prepare_database
+from desk.database import make_engine, migrate
 from desk.models import Patient, User
 from desk.settings import Settings
 
@@ -27,3 +28,22 @@ def test_demo_off_leaves_a_new_database_empty(tmp_path: Path) -> None:
     with Session(engine) as session:
         assert session.exec(select(User.id)).first() is None
     engine.dispose()
+
+
+def test_sqlite_database_and_its_wal_files_are_created_owner_only(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    previous = os.umask(0o022)  # the usual umask would make files world-readable
+    try:
+        path = tmp_path / "fresh" / "desk.sqlite3"
+        url = f"sqlite:///{path}"
+        migrate(url)
+        engine = make_engine(url)
+        with engine.connect() as conn:  # keeps the -wal and -shm files open while they are checked
+            conn.exec_driver_sql("SELECT count(*) FROM audit_event")
+            for name in ("desk.sqlite3", "desk.sqlite3-wal", "desk.sqlite3-shm"):
+                assert stat.S_IMODE((path.parent / name).stat().st_mode) == 0o600, name
+        engine.dispose()
+    finally:
+        os.umask(previous)

@@ -18,6 +18,8 @@ from desk.models import AuditEvent, Coverage, Diagnosis, Patient, Prescriber, Si
 from desk.prior_auth.checklist import attach_document, attest
 from desk.prior_auth.packet import request_schedule
 from tests.desk.fhir.conftest import NOW, export_ready_case
+from tests.desk.pdf.activekit import VISIBLE, active_content, everything
+from tests.desk.pdf.pdfkit import pdftotext
 from tests.factories import make_patient
 
 
@@ -182,13 +184,18 @@ def test_dosage_wording_follows_the_sessions_requested_like_the_packet(session: 
 def test_attachments_travel_as_document_references(session: Session) -> None:
     case = export_ready_case(session)
     pdf = _tiny_pdf()
-    attach_document(session, case_id=case.id, expected_version=case.version, title="Chart notes",
-                    content_type="application/pdf", content=pdf, actor="tester", criterion_id="trd-age")
+    item = attach_document(session, case_id=case.id, expected_version=case.version, title="Chart notes",
+                           content_type="application/pdf", content=pdf, actor="tester", criterion_id="trd-age")
+    item.content = everything()  # as if stored before uploads were made inert
+    session.add(item)
+    session.flush()
     bundle = build_pas_bundle(session, case_id=case.id, now=NOW)
     documents = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference"]
     assert len(documents) == 1
     import base64
-    assert base64.b64decode(documents[0]["content"][0]["attachment"]["data"]) == pdf
+    sent = base64.b64decode(documents[0]["content"][0]["attachment"]["data"])
+    assert active_content(sent) == [] and VISIBLE in pdftotext(sent)
+    assert documents[0]["content"][0]["attachment"]["size"] == len(sent)
 
 
 def _tiny_pdf() -> bytes:

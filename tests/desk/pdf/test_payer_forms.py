@@ -76,3 +76,25 @@ def test_update_map_checks_version(session: Session, payer_pdf: bytes, limits: P
         update_payer_form_map(session, form_id=row.id or 0, field_map_yaml=MAP, expected_version=1, limits=limits)
     session.rollback()
     assert session.get(PayerForm, row.id).field_map_yaml == new_map
+
+
+def test_a_payer_form_is_stored_without_active_content(session: Session, payer_pdf: bytes, limits: PdfLimits) -> None:
+    import io
+
+    import pikepdf
+
+    from tests.desk.pdf.activekit import ACTIONS, active_content
+
+    with pikepdf.open(io.BytesIO(payer_pdf)) as pdf:
+        pdf.Root.OpenAction = ACTIONS["JavaScript"](pdf)
+        for field in pdf.acroform.fields:
+            field.obj.AA = pikepdf.Dictionary(K=ACTIONS["SubmitForm"](pdf), F=ACTIONS["Launch"](pdf))
+        out = io.BytesIO()
+        pdf.save(out)
+    hostile = out.getvalue()
+    assert active_content(hostile)
+    row = save_payer_form(session, payer_id="bcbs-ma", name="Spravato PA form", pdf=hostile, field_map_yaml=MAP,
+                          uploaded_by="admin", limits=limits)
+    assert active_content(row.pdf) == []
+    with pikepdf.open(io.BytesIO(row.pdf)) as stored:
+        assert len(list(stored.acroform.fields)) == len(list(pikepdf.open(io.BytesIO(payer_pdf)).acroform.fields))

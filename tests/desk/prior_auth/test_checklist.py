@@ -134,7 +134,7 @@ def test_attach_to_a_criterion_and_remove(session: Session) -> None:
     pdf = one_page_pdf()
     item = attach_document(session, case_id=case.id, expected_version=case.version, title="Chart note 2026-11-02",
                            content_type="application/pdf", content=pdf, actor="b", criterion_id="trd-age")
-    assert item.size_bytes == len(pdf) and len(item.sha256) == 64
+    assert item.size_bytes == len(item.content) and len(item.sha256) == 64  # the stored (made inert) copy
     listed = case_checklist(session, case=case).item("trd-age").attachments
     assert [a.title for a in listed] == ["Chart note 2026-11-02"]
     remove_attachment(session, case_id=case.id, expected_version=case.version, attachment_id=item.id, actor="b")

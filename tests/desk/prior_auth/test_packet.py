@@ -150,3 +150,21 @@ def test_request_cannot_change_after_submission(session: Session) -> None:
         save_request(session, case_id=case.id, expected_version=case.version, dose_mg=84, sessions_requested=8,
                      start_on=None, urgency="standard")
     assert caught.value.for_field("case") == ["the request can change only before submission"]
+
+
+def test_uploaded_active_content_is_neither_stored_nor_sent(session: Session) -> None:
+    from tests.desk.pdf.activekit import VISIBLE, active_content, everything
+
+    case = _ready_case(session)
+    hostile = everything()
+    assert active_content(hostile)
+    item = attach_document(session, case_id=case.id, expected_version=case.version,
+                           title="C:\\fakepath\\Chart\u202enote.pdf", content_type="application/pdf",
+                           content=hostile, actor="tester")
+    assert active_content(item.content) == []
+    assert item.sha256 == hashlib.sha256(item.content).hexdigest() and item.size_bytes == len(item.content)
+    assert item.title == "Chart note"
+    kept = generate_packet(session, case_id=case.id, actor="tester", today=TODAY)
+    assert active_content(kept.content) == []
+    assert VISIBLE in _text(kept.content)
+    assert [o.title for o in PdfReader(io.BytesIO(kept.content)).outline][-1] == "Chart note"  # type: ignore[union-attr]

@@ -29,7 +29,7 @@ def test_pdf_eob_is_stored_with_checksum_and_a_generated_name(session: Session, 
     content = pdf_bytes("EOB for claim")
     document = attach_document(session, claim_id=claim_id, kind="eob", content=content, max_bytes=1_000_000)
     assert document.filename == f"claim-{claim_id}-eob-1.pdf"
-    assert document.sha256 == hashlib.sha256(content).hexdigest()
+    assert document.sha256 == hashlib.sha256(document.content).hexdigest()
     assert document.content_type == "application/pdf" and document.uploaded_by == "tester"
     second = attach_document(session, claim_id=claim_id, kind="eob", content=pdf_bytes("page two"),
                              max_bytes=1_000_000)
@@ -81,3 +81,12 @@ def test_unknown_document_kind_is_refused(session: Session, claim_id: int) -> No
         attach_document(session, claim_id=claim_id, kind="letter", content=pdf_bytes(), max_bytes=1_000_000)
     assert failure.value.for_field("kind") == ["use one of eob, proof_of_payment"]
     assert session.exec(select(SavingsDocument)).all() == []
+
+
+def test_active_content_in_a_pdf_is_removed_before_it_is_stored(session: Session, claim_id: int) -> None:
+    from tests.desk.pdf.activekit import VISIBLE, active_content, everything
+
+    document = attach_document(session, claim_id=claim_id, kind="eob", content=everything(), max_bytes=1_000_000)
+    stored = download_document(session, document_id=document.id or 0).content
+    assert active_content(stored) == []
+    assert VISIBLE in PdfReader(io.BytesIO(stored)).pages[0].extract_text()
