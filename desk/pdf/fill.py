@@ -9,14 +9,15 @@ flattening uses qpdf because pypdf 7.1's flatten draws every option of a radio g
 from __future__ import annotations
 
 import io
-import re
+import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pikepdf
 from pikepdf import Name
-from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from desk.errors import FieldError, ValidationFailed
 from desk.pdf.fieldmap import (
@@ -29,9 +30,21 @@ from desk.pdf.fieldmap import (
     check_against_pdf,
     lookup,
 )
+from desk.pdf.fonts import EmbeddedFonts, FallbackFont, FontUnavailable, fallback_chain
 from desk.pdf.inspect import FormField, list_fields, open_pdf
+from desk.pdf.text_appearance import Box, FieldFont, TextOverflow, UndrawableCharacter, content, layout, parse_da
+from desk.settings import load_settings
 
 Value = str | bool | None
+
+
+@dataclass(frozen=True)
+class FilledForm:
+    """A filled PDF and what a person should know about it (values cut under `overflow: truncate`,
+    encryption removed)."""
+
+    pdf: bytes
+    notes: tuple[str, ...] = ()
 
 
 def fill_form(*, template: bytes, field_map: FieldMap, data: Mapping[str, Any], flatten: bool = False) -> bytes:
@@ -40,6 +53,15 @@ def fill_form(*, template: bytes, field_map: FieldMap, data: Mapping[str, Any], 
     Raises ValidationFailed naming each PDF field or data path that does not fit; nothing is
     returned half-filled.
     """
+    return fill_form_with_notes(template=template, field_map=field_map, data=data, flatten=flatten).pdf
+
+
+def fill_form_with_notes(
+    *, template: bytes, field_map: FieldMap, data: Mapping[str, Any], flatten: bool = False,
+    fallback_fonts: tuple[Path, ...] | None = None,
+) -> FilledForm:
+    """fill_form, also returning the notes (every value cut, encryption removed) to show the person.
+    `fallback_fonts` defaults to the DESK_FALLBACK_FONTS setting."""
     pdf = open_pdf(template)
     with pdf:
         fields = list_fields(pdf)
@@ -47,27 +69,40 @@ def fill_form(*, template: bytes, field_map: FieldMap, data: Mapping[str, Any], 
         if problems:
             raise ValidationFailed(problems)
         by_name = {f.name: f for f in fields}
-        values = resolve_values(field_map=field_map, fields=by_name, data=data)
-        write_values(pdf, values=values, fields=by_name)
+        notes: list[str] = []
+        values = resolve_values(field_map=field_map, fields=by_name, data=data, notes=notes)
+        configured = load_settings().fallback_fonts if fallback_fonts is None else fallback_fonts
+        try:
+            chain = fallback_chain(configured)
+        except FontUnavailable as exc:
+            raise ValidationFailed([FieldError("DESK_FALLBACK_FONTS", str(exc))]) from None
+        notes += write_values(pdf, values=values, fields=by_name, field_map=field_map, chain=chain)
+        if pdf.is_encrypted:
+            # The filled copy is merged into packets and faxed; its form is flattened or filled by us, so the
+            # owner password protects nothing left to protect and would stop the packet step from editing it.
+            notes.append("the form was protected by an owner password that allows form filling; "
+                         "the filled copy is saved without encryption")
         if flatten:
             flatten_form(pdf)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
-        return out.getvalue()
+        return FilledForm(out.getvalue(), tuple(notes))
 
 
 def resolve_values(
-    *, field_map: FieldMap, fields: Mapping[str, FormField], data: Mapping[str, Any]
+    *, field_map: FieldMap, fields: Mapping[str, FormField], data: Mapping[str, Any], notes: list[str] | None = None
 ) -> dict[str, Value]:
     """The value each mapped field receives: text for text/choice, True/False for checkboxes,
-    the appearance state for radio groups (None leaves a radio group unselected)."""
+    the appearance state for radio and checkbox groups (None leaves a group unselected)."""
     values: dict[str, Value] = {}
     problems: list[FieldError] = []
     for name, rule in field_map.fields.items():
         pdf_field = fields[name]
         raw = _raw(rule, data)
         try:
-            if pdf_field.type == "checkbox":
+            if pdf_field.type == "checkbox" and pdf_field.radio_states:
+                values[name] = _radio_state(rule, raw, pdf_field)
+            elif pdf_field.type == "checkbox":
                 values[name] = _checked(rule, raw)
             elif pdf_field.type == "radio":
                 values[name] = _radio_state(rule, raw, pdf_field)
@@ -75,6 +110,11 @@ def resolve_values(
                 values[name] = _choice(rule, raw, pdf_field)
             else:
                 values[name] = _text(rule, raw, pdf_field, field_map.date_format)
+                full = len(_text(rule.model_copy(update={"overflow": "error", "max_length": None}), raw,
+                                 pdf_field.__class__(name=name, type="text", multiline=pdf_field.multiline),
+                                 field_map.date_format))
+                if notes is not None and full > len(str(values[name])):
+                    notes.append(f"{name}: cut from {full} to {len(str(values[name]))} characters (field length)")
         except ValueError as exc:
             problems.append(FieldError(name, str(exc)))
     if problems:
@@ -167,8 +207,22 @@ def _text(rule: FieldRule, raw: Any, pdf_field: FormField, default_date_format: 
     return text
 
 
-def write_values(pdf: pikepdf.Pdf, *, values: Mapping[str, Value], fields: Mapping[str, FormField]) -> None:
-    """Write resolved values into the PDF's fields with appearance streams."""
+# /Ff bits (PDF 32000-1:2008 §12.7.4.2.1 table 226): button flags NoToggleToOff (15), RadiosInUnison (26).
+_FF_NO_TOGGLE_TO_OFF = 1 << 14
+_FF_RADIOS_IN_UNISON = 1 << 25
+
+
+def write_values(
+    pdf: pikepdf.Pdf,
+    *,
+    values: Mapping[str, Value],
+    fields: Mapping[str, FormField],
+    field_map: FieldMap,
+    chain: tuple[FallbackFont, ...],
+) -> list[str]:
+    """Write resolved values into the PDF's fields (on the field and on every widget) with appearance
+    streams; return a note per value cut under `overflow: truncate`. Raises ValidationFailed naming every
+    value that does not fit or has a character no font can draw."""
     acroform = pdf.acroform
     acroform_dict = pdf.Root.AcroForm
     if Name.XFA in acroform_dict:
@@ -180,25 +234,52 @@ def write_values(pdf: pikepdf.Pdf, *, values: Mapping[str, Value], fields: Mappi
     members: dict[str, list[pikepdf.AcroFormField]] = {}
     for f in acroform.fields:
         members.setdefault(str(f.fully_qualified_name), []).append(f)
+    fonts = EmbeddedFonts(pdf, chain)
+    faces: dict[str, FieldFont] = {}
+    notes: list[str] = []
+    problems: list[FieldError] = []
     for name, value in values.items():
         pdf_field = fields[name]
         group = members[name]
-        if pdf_field.type == "checkbox":
+        if pdf_field.type == "checkbox" and not pdf_field.radio_states:
             _set_checkbox(acroform, group, bool(value))
-        elif pdf_field.type == "radio":
-            _set_radio(group, value if isinstance(value, str) else None)
+        elif pdf_field.type in ("radio", "checkbox"):
+            _set_states(acroform, group, value if isinstance(value, str) else None)
         else:
-            _set_text(pdf, acroform, group, "" if value is None else str(value), pdf_field)
+            rule = field_map.fields[name]
+            try:
+                note = _set_text(pdf, acroform, group, "" if value is None else str(value), overflow=rule.overflow,
+                                 min_size=field_map.min_font_size, pdf_field=pdf_field, fonts=fonts, faces=faces)
+            except (TextOverflow, UndrawableCharacter) as exc:
+                problems.append(FieldError(name, str(exc)))
+                continue
+            if note:
+                notes.append(f"{name}: {note}")
+    if problems:
+        raise ValidationFailed(problems)
+    fonts.finish()
     acroform_dict.NeedAppearances = False
+    return notes
+
+
+def _holder(f: pikepdf.AcroFormField) -> Any:
+    """The dictionary carrying the field's name and value: the field itself, or for a widget kid
+    without /T (radio buttons, checkbox groups) its parent."""
+    if Name.T in f.obj or f.parent.is_null:
+        return f.obj
+    return f.parent.obj
+
+
+def _states(annot: Any) -> set[str]:
+    ap = annot.get(Name.AP)
+    normal = ap.get(Name.N) if isinstance(ap, pikepdf.Dictionary) else None
+    return {str(k) for k in normal} if isinstance(normal, pikepdf.Dictionary) else set()
 
 
 def _on_state(annot: Any) -> Name | None:
-    ap = annot.get(Name.AP)
-    normal = ap.get(Name.N) if isinstance(ap, pikepdf.Dictionary) else None
-    if isinstance(normal, pikepdf.Dictionary):
-        for key in normal:
-            if key != "/Off":
-                return Name(str(key))
+    for key in sorted(_states(annot)):
+        if key != "/Off":
+            return Name(key)
     return None
 
 
@@ -207,24 +288,27 @@ def _set_checkbox(acroform: pikepdf.AcroForm, group: list[pikepdf.AcroFormField]
         annots = acroform.get_annotations_for_field(f)
         # The on-state is whatever the widget's appearance dictionary names (/Yes, /On, /1, ...).
         on = next((s for s in (_on_state(a.obj) for a in annots) if s is not None), Name.Yes)
-        f.obj.V = on if checked else Name.Off
+        _holder(f).V = on if checked else Name.Off
         for annot in annots:
             own = _on_state(annot.obj) or on
             annot.obj.AS = own if checked else Name.Off
 
 
-def _set_radio(group: list[pikepdf.AcroFormField], state: str | None) -> None:
+def _set_states(acroform: pikepdf.AcroForm, group: list[pikepdf.AcroFormField], state: str | None) -> None:
+    """Radio groups and checkbox groups: the widget(s) whose on-state is `state` turn on, all others off."""
+    flags = int(group[0].flags)
+    if state is None and flags & _FF_NO_TOGGLE_TO_OFF:
+        return  # exactly one button must stay on: keep the form's own default
     wanted = Name("/" + state) if state is not None else Name.Off
-    first = group[0]
-    holder = first.parent.obj if not first.parent.is_null else first.obj
-    holder.V = wanted
-    kids = holder.get(Name.Kids)
-    widgets = list(kids) if isinstance(kids, pikepdf.Array) else [holder]
-    for kid in widgets:
-        ap = kid.get(Name.AP)
-        normal = ap.get(Name.N) if isinstance(ap, pikepdf.Dictionary) else None
-        states = set(normal.keys()) if isinstance(normal, pikepdf.Dictionary) else set()
-        kid.AS = wanted if str(wanted) in states else Name.Off
+    unison = bool(flags & _FF_RADIOS_IN_UNISON)
+    turned_on = False
+    for f in group:
+        _holder(f).V = wanted
+        for annot in acroform.get_annotations_for_field(f):
+            # Without RadiosInUnison, widgets sharing an on-state are still separate choices: turn on the first.
+            on = state is not None and str(wanted) in _states(annot.obj) and (unison or not turned_on)
+            annot.obj.AS = wanted if on else Name.Off
+            turned_on = turned_on or on
 
 
 def _set_text(
@@ -232,126 +316,144 @@ def _set_text(
     acroform: pikepdf.AcroForm,
     group: list[pikepdf.AcroFormField],
     text: str,
+    *,
+    overflow: str,
+    min_size: float,
     pdf_field: FormField,
-) -> None:
+    fonts: EmbeddedFonts,
+    faces: dict[str, FieldFont],
+) -> str | None:
+    widgets = [(f, annot.obj) for f in group for annot in acroform.get_annotations_for_field(f)]
+    plans = [(f, annot, *_box(pdf, f, annot, pdf_field, faces)) for f, annot in widgets]
+    final = unicodedata.normalize("NFC", text)
+    note = None
+    if overflow == "truncate":
+        for _f, _annot, box, face, _stream, _matrix in plans:
+            try:
+                layout(final, box, face, fonts.chain, min_size)
+            except TextOverflow as exc:
+                final = final[: exc.room]
+        if final != unicodedata.normalize("NFC", text):
+            note = f"cut from {len(text)} to {len(final)} characters to fit the box"
+            text = final
+    fitted = [(annot, box, face, stream, matrix, layout(text, box, face, fonts.chain, min_size))
+              for _f, annot, box, face, stream, matrix in plans]
+    value = pikepdf.String(text)
     for f in group:
-        f.set_value(text, False)
-        for annot in acroform.get_annotations_for_field(f):
-            if pdf_field.multiline or (pdf_field.comb and pdf_field.max_length) or _too_low(annot.obj, f):
-                # qpdf draws every text field as one line at the /DA size; multi-line and comb fields, and
-                # boxes lower than their font (LibreOffice exports some), get our own layout.
-                _layout_appearance(pdf, annot.obj, f, text, pdf_field)
-            else:
-                f.generate_appearance(annot)
-            _ensure_font_resource(pdf, annot.obj, f)
+        # The value goes on the field and on each widget, so every reader shows the same text.
+        _holder(f).V = value
+        if f.obj is not _holder(f):
+            f.obj.V = value
+    for annot, box, face, stream, matrix, laid_out in fitted:
+        if annot.get(Name.Subtype) == Name.Widget and Name.Parent in annot and Name.T not in annot:
+            annot.V = value
+        _write_appearance(pdf, annot, box, face, stream, matrix, laid_out, fonts)
+    return note
 
 
-def _too_low(annot: Any, f: pikepdf.AcroFormField) -> bool:
-    match = _TF.search(bytes(f.default_appearance or b""))
-    size = float(match.group(0).split()[-2]) if match else 0.0
-    rect = [float(v) for v in annot.Rect]
-    return size > 0 and abs(rect[3] - rect[1]) < size + 1
-
-
-def _pdf_string(text: str) -> bytes:
-    raw = text.encode("cp1252", errors="replace")
-    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
-
-
-def _wrap(text: str, font_size: float, width: float) -> list[str]:
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        current = ""
-        for word in paragraph.split():
-            candidate = f"{current} {word}".strip()
-            if current and stringWidth(candidate, "Helvetica", font_size) > width:
-                lines.append(current)
-                current = word
-            else:
-                current = candidate
-        lines.append(current)
-    return lines
-
-
-def _layout_appearance(
-    pdf: pikepdf.Pdf, annot: Any, f: pikepdf.AcroFormField, text: str, pdf_field: FormField
-) -> None:
-    """Appearance stream for multi-line (word-wrapped, clipped) and comb (one character per cell) fields.
-    Widths use Helvetica metrics, the font of the /DA of our templates and the usual default elsewhere."""
+def _box(pdf: pikepdf.Pdf, f: pikepdf.AcroFormField, annot: Any, pdf_field: FormField,
+         faces: dict[str, FieldFont]) -> tuple[Box, FieldFont, pikepdf.Stream | None, list[float] | None]:
+    da = parse_da(bytes(f.default_appearance or b"/Helv 0 Tf 0 g"))
+    face = faces.get(da.font)
+    if face is None:
+        face = FieldFont(da.font, _dr_font(pdf, da.font))
+        faces[da.font] = face
     x1, y1, x2, y2 = (float(v) for v in annot.Rect)
     width, height = abs(x2 - x1), abs(y2 - y1)
-    da = bytes(f.default_appearance or b"/Helv 9 Tf 0 g")
-    match = _TF.search(da)
-    size = float(match.group(0).split()[-2]) if match else 9.0
-    if not match:
-        da = b"/Helv 9 Tf 0 g " + da
-    # Auto-sized (0 Tf) text, or a box too low for one line at the /DA size: fit the size to the box.
-    fitted = min(size if size > 0 else 9.0, max((height - 2) / 1.3, 4.0))
-    if fitted != size:
-        size = fitted
-        da = _TF.sub(lambda m: m.group(0).rsplit(b" ", 2)[0] + f" {size:.2f} Tf".encode(), da)
-    ops = [b"/Tx BMC", b"q", f"1 1 {width - 2:.2f} {height - 2:.2f} re W n".encode(), b"BT", da]
-    if not (pdf_field.comb and pdf_field.max_length):
-        leading = size * 1.18
-        y = max(height - 1 - size * 0.95, 1.0) if pdf_field.multiline else max((height - size * 0.72) / 2, 0.5)
-        lines = _wrap(text, size, width - 4) if pdf_field.multiline else [" ".join(text.split())]
-        for number, line in enumerate(lines):
-            if number and y < 0:
-                break
-            ops.append(f"1 0 0 1 2 {y:.2f} Tm".encode() + b" " + _pdf_string(line) + b" Tj")
-            y -= leading
+    align = _int(f.get_inheritable_field_value("/Q"), _int(pdf.Root.AcroForm.get(Name.Q), 0))
+    ap = annot.get(Name.AP)
+    normal = ap.get(Name.N) if isinstance(ap, pikepdf.Dictionary) else None
+    stream: pikepdf.Stream | None = None
+    matrix: list[float] | None = None
+    if isinstance(normal, pikepdf.Stream) and b"/Tx BMC" in normal.read_bytes() and Name.BBox in normal:
+        stream = normal
+        bx1, by1, bx2, by2 = (float(v) for v in normal.BBox)
+        width, height = abs(bx2 - bx1), abs(by2 - by1)
     else:
-        cells = pdf_field.max_length or 1
-        step = width / cells
-        baseline = (height - size * 0.7) / 2
-        for index, char in enumerate(text[:cells]):
-            x = index * step + (step - stringWidth(char, "Helvetica", size)) / 2
-            ops.append(f"1 0 0 1 {x:.2f} {baseline:.2f} Tm".encode() + b" " + _pdf_string(char) + b" Tj")
-    ops += [b"ET", b"Q", b"EMC"]
-    stream = pdf.make_stream(
-        b"\n".join(ops), Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, width, height],
-        Resources=pikepdf.Dictionary(),
-    )
+        mk = annot.get(Name.MK)
+        rotation = _int(mk.get(Name.R), 0) % 360 if isinstance(mk, pikepdf.Dictionary) else 0
+        # The widget's text turns with /MK /R (§12.5.6.19): draw upright in a turned box, then rotate it in.
+        matrix = {90: [0, 1, -1, 0, width, 0], 180: [-1, 0, 0, -1, width, height],
+                  270: [0, -1, 1, 0, 0, height]}.get(rotation)
+        if rotation in (90, 270):
+            width, height = height, width
+    comb = pdf_field.max_length if (pdf_field.comb and pdf_field.max_length) else None
+    box = Box(width=width, height=height, align=align if align in (0, 1, 2) else 0,
+              multiline=pdf_field.multiline, comb_cells=comb, da=da)
+    return box, face, stream, matrix
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _dr_font(pdf: pikepdf.Pdf, name: str) -> pikepdf.Dictionary:
+    """The /DA font from the form's /DR; Helvetica (WinAnsi) when the form names a font it does not define."""
+    form_dr = pdf.Root.AcroForm.get(Name.DR)
+    form_fonts = form_dr.get(Name.Font) if isinstance(form_dr, pikepdf.Dictionary) else None
+    key = Name("/" + name)
+    found = form_fonts.get(key) if isinstance(form_fonts, pikepdf.Dictionary) else None
+    if isinstance(found, pikepdf.Dictionary):
+        return found
+    return pdf.make_indirect(pikepdf.Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica,
+                                                Encoding=Name.WinAnsiEncoding))
+
+
+def _colour(values: Any, stroke: bool) -> bytes | None:
+    if not isinstance(values, pikepdf.Array) or len(values) not in (1, 3, 4):
+        return None
+    op = {1: b"g", 3: b"rg", 4: b"k"}[len(values)]
+    return b" ".join(b"%.3f" % float(v) for v in values) + b" " + (op.upper() if stroke else op)
+
+
+def _write_appearance(pdf: pikepdf.Pdf, annot: Any, box: Box, face: FieldFont, stream: pikepdf.Stream | None,
+                      matrix: list[float] | None, fitted: Any, fonts: EmbeddedFonts) -> None:
+    used: dict[Any, Any] = {}
+    block = content(fitted, box, face, fonts, used)
+    resources = pikepdf.Dictionary()
+    if stream is not None:
+        # Keep what the form's own appearance draws around the text (borders, background, comb lines).
+        raw = stream.read_bytes()
+        start, end = raw.find(b"/Tx BMC"), raw.rfind(b"EMC")
+        data = raw[:start] + block + raw[end + 3:] if end > start else raw[:start] + block
+        old = stream.get(Name.Resources)
+        if isinstance(old, pikepdf.Dictionary):
+            for key in old.keys():  # noqa: SIM118 (pikepdf dictionaries)
+                resources[key] = old[key]
+        new = pdf.make_stream(data, Type=Name.XObject, Subtype=Name.Form, BBox=stream.BBox)
+        if Name.Matrix in stream:
+            new.Matrix = stream.Matrix
+    else:
+        mk = annot.get(Name.MK)
+        frame: list[bytes] = []
+        if isinstance(mk, pikepdf.Dictionary):
+            background = _colour(mk.get(Name.BG), stroke=False)
+            border = _colour(mk.get(Name.BC), stroke=True)
+            if background:
+                frame.append(background + b" 0 0 %.2f %.2f re f" % (box.width, box.height))
+            if border:
+                frame.append(border + b" 1 w 0.5 0.5 %.2f %.2f re S" % (box.width - 1, box.height - 1))
+        data = b"\n".join([*frame, block])
+        new = pdf.make_stream(data, Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, box.width, box.height])
+        if matrix is not None:
+            new.Matrix = matrix
+    font_dict = pikepdf.Dictionary()
+    old_fonts = resources.get(Name.Font)
+    if isinstance(old_fonts, pikepdf.Dictionary):
+        for key in old_fonts.keys():  # noqa: SIM118
+            font_dict[key] = old_fonts[key]
+    for used_name, obj in used.items():
+        font_dict[used_name] = obj
+    resources.Font = font_dict
+    new.Resources = resources
     ap = annot.get(Name.AP)
     if not isinstance(ap, pikepdf.Dictionary):
         ap = pikepdf.Dictionary()
         annot.AP = ap
-    ap.N = stream
-
-
-_TF = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+[-+0-9.]+\s+Tf")
-
-
-def _ensure_font_resource(pdf: pikepdf.Pdf, annot: Any, f: pikepdf.AcroFormField) -> None:
-    """qpdf leaves /Resources out of a generated appearance when the font lives only in the form's /DR
-    (PDFescape and DocFly forms); viewers then draw nothing. Copy the /DA font in, or fall back to Helvetica."""
-    ap = annot.get(Name.AP)
-    stream = ap.get(Name.N) if isinstance(ap, pikepdf.Dictionary) else None
-    if not isinstance(stream, pikepdf.Stream):
-        return
-    match = _TF.search(bytes(f.default_appearance or b""))
-    if match is None:
-        return
-    font_name = Name("/" + match.group(1).decode("latin-1"))
-    resources = stream.get(Name.Resources)
-    if not isinstance(resources, pikepdf.Dictionary):
-        resources = pikepdf.Dictionary()
-        stream.Resources = resources
-    fonts = resources.get(Name.Font)
-    if not isinstance(fonts, pikepdf.Dictionary):
-        fonts = pikepdf.Dictionary()
-        resources.Font = fonts
-    if font_name in fonts:
-        return
-    form_dr = pdf.Root.AcroForm.get(Name.DR)
-    form_fonts = form_dr.get(Name.Font) if isinstance(form_dr, pikepdf.Dictionary) else None
-    if isinstance(form_fonts, pikepdf.Dictionary) and font_name in form_fonts:
-        fonts[font_name] = form_fonts[font_name]
-    else:
-        fonts[font_name] = pdf.make_indirect(
-            pikepdf.Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica,
-                               Encoding=Name.WinAnsiEncoding)
-        )
+    ap.N = new
 
 
 def flatten_form(pdf: pikepdf.Pdf) -> None:
