@@ -242,9 +242,10 @@ def write_values(
         pdf_field = fields[name]
         group = members[name]
         if pdf_field.type == "checkbox" and not pdf_field.radio_states:
-            _set_checkbox(acroform, group, bool(value))
+            _set_checkbox(pdf, acroform, group, bool(value))
         elif pdf_field.type in ("radio", "checkbox"):
-            _set_states(acroform, group, value if isinstance(value, str) else None)
+            _set_states(pdf, acroform, group, value if isinstance(value, str) else None,
+                        radio=pdf_field.type == "radio")
         else:
             rule = field_map.fields[name]
             try:
@@ -283,18 +284,63 @@ def _on_state(annot: Any) -> Name | None:
     return None
 
 
-def _set_checkbox(acroform: pikepdf.AcroForm, group: list[pikepdf.AcroFormField], checked: bool) -> None:
+def _button_appearances(pdf: pikepdf.Pdf, annot: Any, radio: bool) -> None:
+    """Draw the on and off appearances a button lacks (pdfLaTeX's hyperref leaves them as empty
+    dictionaries and relies on /NeedAppearances): the /MK /CA character in ZapfDingbats (§12.7.4.2.3),
+    a check by default, a dot for radio buttons, over the /MK background and border."""
+    ap = annot.get(Name.AP)
+    normal = ap.get(Name.N) if isinstance(ap, pikepdf.Dictionary) else None
+    if not isinstance(normal, pikepdf.Dictionary) or all(isinstance(normal[str(k)], pikepdf.Stream) for k in normal):
+        return
+    x1, y1, x2, y2 = (float(v) for v in annot.Rect)
+    width, height = abs(x2 - x1), abs(y2 - y1)
+    mk = annot.get(Name.MK)
+    frame: list[bytes] = []
+    caption = "l" if radio else "4"
+    if isinstance(mk, pikepdf.Dictionary):
+        background = _colour(mk.get(Name.BG), stroke=False)
+        border = _colour(mk.get(Name.BC), stroke=True)
+        if background:
+            frame.append(background + b" 0 0 %.2f %.2f re f" % (width, height))
+        if border:
+            frame.append(border + b" 1 w 0.5 0.5 %.2f %.2f re S" % (width - 1, height - 1))
+        if isinstance(mk.get(Name.CA), pikepdf.String) and str(mk.CA):
+            caption = str(mk.CA)[:1]
+    da = parse_da(bytes(annot.get(Name.DA, b"") or b"0 g"))
+    size = min(width, height) * 0.8
+    glyph = caption.encode("latin-1", errors="replace").replace(b"(", b"\\(").replace(b")", b"\\)")
+    mark = b"q BT %s /ZaDb %.2f Tf %.2f %.2f Td (%s) Tj ET Q" % (
+        da.colour, size, (width - size * 0.75) / 2, (height - size * 0.7) / 2, glyph)
+    zapf = pdf.make_indirect(pikepdf.Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.ZapfDingbats))
+    for key in list(normal.keys()):
+        if isinstance(normal[key], pikepdf.Stream):
+            continue
+        body = b"\n".join(frame + ([] if key == "/Off" else [mark]))
+        normal[key] = pdf.make_stream(body, Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, width, height],
+                                      Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(ZaDb=zapf)))
+    if Name.Off not in normal:
+        normal.Off = pdf.make_stream(b"\n".join(frame), Type=Name.XObject, Subtype=Name.Form,
+                                     BBox=[0, 0, width, height])
+    if Name.D in ap:
+        del ap[Name.D]
+
+
+def _set_checkbox(
+    pdf: pikepdf.Pdf, acroform: pikepdf.AcroForm, group: list[pikepdf.AcroFormField], checked: bool
+) -> None:
     for f in group:
         annots = acroform.get_annotations_for_field(f)
         # The on-state is whatever the widget's appearance dictionary names (/Yes, /On, /1, ...).
         on = next((s for s in (_on_state(a.obj) for a in annots) if s is not None), Name.Yes)
         _holder(f).V = on if checked else Name.Off
         for annot in annots:
+            _button_appearances(pdf, annot.obj, radio=False)
             own = _on_state(annot.obj) or on
             annot.obj.AS = own if checked else Name.Off
 
 
-def _set_states(acroform: pikepdf.AcroForm, group: list[pikepdf.AcroFormField], state: str | None) -> None:
+def _set_states(pdf: pikepdf.Pdf, acroform: pikepdf.AcroForm, group: list[pikepdf.AcroFormField],
+                state: str | None, *, radio: bool) -> None:
     """Radio groups and checkbox groups: the widget(s) whose on-state is `state` turn on, all others off."""
     flags = int(group[0].flags)
     if state is None and flags & _FF_NO_TOGGLE_TO_OFF:
@@ -305,6 +351,7 @@ def _set_states(acroform: pikepdf.AcroForm, group: list[pikepdf.AcroFormField], 
     for f in group:
         _holder(f).V = wanted
         for annot in acroform.get_annotations_for_field(f):
+            _button_appearances(pdf, annot.obj, radio=radio)
             # Without RadiosInUnison, widgets sharing an on-state are still separate choices: turn on the first.
             on = state is not None and str(wanted) in _states(annot.obj) and (unison or not turned_on)
             annot.obj.AS = wanted if on else Name.Off

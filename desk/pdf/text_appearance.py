@@ -257,9 +257,11 @@ def layout(text: str, box: Box, field_font: FieldFont, chain: tuple[FallbackFont
         if len(text) > box.comb_cells:
             raise TextOverflow(len(text), box.comb_cells, floor)
         cell = box.width / box.comb_cells
-        widest = max((_width(runs_for(c, field_font, chain), 1.0) for c in text), default=0.0)
+        # One font for the whole value, as for any other field, then one character per cell.
+        cells = [[(face, c)] for face, part in runs_for(text, field_font, chain) for c in part]
+        widest = max((_width(runs, 1.0) for runs in cells), default=0.0)
         size = start if widest * start <= cell else max(cell / widest, floor)
-        return Layout(size, [runs_for(c, field_font, chain) for c in text], text)
+        return Layout(size, cells, text)
     if not box.multiline:
         runs = runs_for(text, field_font, chain)
         total = _width(runs, 1.0)
@@ -301,12 +303,14 @@ def _wrap(text: str, width: float, size: float, field_font: FieldFont,
 
 
 def _room(text: str, width: float, size: float, field_font: FieldFont, chain: tuple[FallbackFont, ...]) -> int:
-    total = 0.0
-    for index, char in enumerate(text):
-        total += _width(runs_for(char, field_font, chain), size)
-        if total > width:
-            return index
-    return len(text)
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _width(runs_for(text[:middle], field_font, chain), size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _room_multiline(text: str, box: Box, width: float, height: float, size: float, field_font: FieldFont,
