@@ -223,7 +223,10 @@ def _check_text(name: str, kind: str, widgets: list[_Widget], value: str,
         return FieldResult(name, kind, True, "no visible widget")
     for w in widgets:
         left, top, right, bottom = w.rect
-        inside = sorted((round(y1 / 3), x1, t) for x1, y1, x2, y2, t in words.get(w.page, [])
+        upright = (bottom - top) < 2 * (right - left)
+        # Reading order: lines top to bottom, left to right; text turned 90 degrees reads bottom to top.
+        inside = sorted(((round(y1 / 3), x1, t) if upright else (0, -y2, t))
+                        for x1, y1, x2, y2, t in words.get(w.page, [])
                         if left - 1 <= (x1 + x2) / 2 <= right + 1 and top - 1 <= (y1 + y2) / 2 <= bottom + 1)
         drawn = _squash("".join(t for _, _, t in inside))
         if drawn != _squash(value):
