@@ -2,7 +2,7 @@
 
 The baseline fills the same values with `pikepdf.form.Form` (qpdf appearances) and flattens with
 qpdf: what the desk adds on top is the field-map resolution, checks and the on-state handling.
-Targets: median <= 30 ms and <= 2x the baseline.
+Targets: median <= 30 ms and <= 1.2x the baseline.
 """
 
 from __future__ import annotations
@@ -51,3 +51,9 @@ def run(quick: bool) -> Iterable[Result]:
     ours = median_ms(lambda: fill_form(template=template, field_map=field_map, data=data, flatten=True),
                      repeat=repeat)
     yield Result("pdf_fill", "rems_pmf fill+flatten median (pikepdf alone as baseline)", ours, "ms", baseline)
+    # The same fill with names only the embedded fallback font can draw (subset cached after the first fill).
+    data["patient"].update(first_name="Hương", last_name="Nguyễn Thị")
+    unicode_ms = median_ms(lambda: fill_form(template=template, field_map=field_map, data=data, flatten=True),
+                           repeat=repeat)
+    yield Result("pdf_fill", "rems_pmf fill+flatten median, Vietnamese name (fallback font)", unicode_ms, "ms",
+                 baseline)

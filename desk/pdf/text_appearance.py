@@ -189,12 +189,17 @@ class FieldFont:
         code = self.encoding.get(char)
         if code is not None and code in self.widths:
             return self.widths[code]
-        return float(stringWidth(char, self.metrics, 1000))
+        return _standard_width(self.metrics, char)
 
     def operand(self, text: str) -> bytes:
         raw = bytes(self.encoding[c] for c in text)
         return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)").replace(
             b"\r", b"\\r").replace(b"\n", b"\\n") + b")"
+
+
+@cache
+def _standard_width(font: str, char: str) -> float:
+    return float(stringWidth(char, font, 1000))
 
 
 Face = FieldFont | FallbackFont
@@ -225,7 +230,7 @@ def check_drawable(text: str, field_font: FieldFont, chain: tuple[FallbackFont, 
 
 
 def _width(runs: list[tuple[Face, str]], size: float) -> float:
-    return sum(face.advance(c) for face, part in runs for c in part) * size / 1000.0
+    return sum(sum(map(face.advance, part)) for face, part in runs) * size / 1000.0
 
 
 @dataclass(frozen=True)
