@@ -13,9 +13,10 @@ glyph ids (FontFile2); CID-keyed CFF fonts such as Noto CJK keep their CIDs (Fon
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -147,11 +148,19 @@ class EmbeddedFonts:
             _complete(self.pdf, use)
 
 
-def _subset_bytes(font: FallbackFont, glyph_names: frozenset[str]) -> bytes:
-    return _subset_cached(font.path, font.number, glyph_names)
+def _subset_bytes(font: FallbackFont, glyph_names: frozenset[str]) -> tuple[bytes, int]:
+    """The subset font program, Flate-compressed once (saving the PDF then copies it as it is), and its
+    uncompressed length."""
+    program = _subset_cached(font.path, font.number, glyph_names)
+    return _compressed(program), len(program)
 
 
-@cache
+@lru_cache(maxsize=64)
+def _compressed(program: bytes) -> bytes:
+    return zlib.compress(program, 6)
+
+
+@lru_cache(maxsize=64)
 def _subset_cached(path: Path, number: int, glyph_names: frozenset[str]) -> bytes:
     fresh = TTFont(str(path), fontNumber=number)
     options = subset.Options()
@@ -185,7 +194,7 @@ def _tag(codes: Iterable[int]) -> str:
 def _complete(pdf: pikepdf.Pdf, use: _Use) -> None:
     font = use.font
     glyphs = frozenset({font.cmap[ord(ch)] for ch in use.chars.values()} | {".notdef"})
-    program = _subset_bytes(font, glyphs)
+    program, length = _subset_bytes(font, glyphs)
     base = Name("/" + _tag(use.chars) + "+" + font.postscript_name)
     widths: list[Any] = []
     for code in sorted(use.chars):
@@ -194,14 +203,19 @@ def _complete(pdf: pikepdf.Pdf, use: _Use) -> None:
         Type=Name.FontDescriptor, FontName=base, Flags=32, FontBBox=[-1000, -1000, 2000, 2000], ItalicAngle=0,
         Ascent=round(font.ascent), Descent=round(font.descent), CapHeight=round(font.ascent * 0.9), StemV=80,
     ))
+    embedded = pdf.make_stream(b"")
+    embedded.write(program, filter=Name.FlateDecode)
     if font.cff and font.cff_cid_keyed:
-        descriptor.FontFile3 = pdf.make_stream(program, Subtype=Name.CIDFontType0C)
+        embedded.Subtype = Name.CIDFontType0C
+        descriptor.FontFile3 = embedded
         subtype = Name.CIDFontType0
     elif font.cff:
-        descriptor.FontFile3 = pdf.make_stream(program, Subtype=Name.OpenType)
+        embedded.Subtype = Name.OpenType
+        descriptor.FontFile3 = embedded
         subtype = Name.CIDFontType0
     else:
-        descriptor.FontFile2 = pdf.make_stream(program)
+        embedded.Length1 = length
+        descriptor.FontFile2 = embedded
         subtype = Name.CIDFontType2
     cid_font = pikepdf.Dictionary(
         Type=Name.Font, Subtype=subtype, BaseFont=base, FontDescriptor=descriptor, W=pikepdf.Array(widths), DW=1000,
