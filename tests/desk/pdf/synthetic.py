@@ -23,9 +23,10 @@ def _state_streams(pdf: pikepdf.Pdf, on: str, size: float) -> Dictionary:
 
 
 def feature_form() -> bytes:
-    """One page: auto-size, aligned, coloured, multi-line, comb and rotated text fields; a choice; a
-    checkbox group with distinct on-states; a Yes/No pair; a radio group with /Opt, NoToggleToOff and
-    RadiosInUnison."""
+    """Page 1: auto-size, aligned, coloured, multi-line, comb and rotated text fields; a field with two
+    widgets; a /DA font missing from /DR; a choice; a checkbox group with distinct on-states; a Yes/No
+    pair; a radio group with /Opt and NoToggleToOff; one with RadiosInUnison. Page 2 (turned 90°): a text
+    field turned with it."""
     pdf = pikepdf.new()
     pdf.add_blank_page(page_size=(612, 792))
     page = pdf.pages[0]
@@ -69,11 +70,31 @@ def feature_form() -> bytes:
             annots.append(kid)
         fields.append(parent)
 
+    # One text field shown twice (a name repeated on a form's header): the value lives on the parent.
+    shared = pdf.make_indirect(Dictionary(FT=Name.Tx, T=String("repeated"), DA=String(b"/Helv 9 Tf 0 g"),
+                                          Kids=Array()))
+    for rect in ([320, 520, 480, 536], [320, 490, 480, 506]):
+        kid = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Widget, Rect=rect, Parent=shared,
+                                           P=page.obj, F=4))
+        shared.Kids.append(kid)
+        annots.append(kid)
+    fields.append(shared)
+    # A font the form names in /DA but never defines in /DR.
+    text("undefined_font", [320, 450, 480, 466], da=b"/NoSuchFont 9 Tf 0 g")
+
     group("sex_boxes", ["M", "F", "X"], 500)
     group("consent", ["Yes", "No"], 460)
     group("dose", ["0", "1", "2"], 420, _FF_RADIO | _FF_NO_TOGGLE, opt=["56 mg", "84 mg", "other"])
     group("unison", ["a", "b", "a"], 380, _FF_RADIO | _FF_UNISON)
     page.obj.Annots = annots
+    pdf.add_blank_page(page_size=(612, 792))
+    turned = pdf.pages[1]
+    turned.obj.Rotate = 90
+    widget = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Widget, FT=Name.Tx,
+                                          T=String("on_turned_page"), Rect=[100, 300, 116, 500],
+                                          DA=String(b"/Helv 10 Tf 0 g"), MK=Dictionary(R=90), P=turned.obj, F=4))
+    turned.obj.Annots = Array([widget])
+    fields.append(widget)
     pdf.Root.AcroForm = Dictionary(Fields=fields, DA=String(b"/Helv 0 Tf 0 g"),
                                    DR=Dictionary(Font=Dictionary(Helv=helv)))
     out = io.BytesIO()

@@ -159,3 +159,35 @@ def test_owner_password_form_is_filled_and_saved_without_encryption() -> None:
     with pytest.raises(PdfRejected, match="does not allow filling"):
         fill_form(template=encrypted(feature_form(), user_password="", allow_forms=False),
                   field_map=field_map, data={"v": "x"})
+
+
+def test_value_goes_on_the_parent_and_on_every_widget() -> None:
+    field_map = FieldMap.model_validate({"fields": {"repeated": {"path": "v"}}})
+    editable = fill_form(template=feature_form(), field_map=field_map, data={"v": "Nguyễn Thị Hương"})
+    assert pypdf.PdfReader(io.BytesIO(editable)).get_fields()["repeated"]["/V"] == "Nguyễn Thị Hương"
+    with pikepdf.open(io.BytesIO(editable)) as pdf:
+        parent = next(f for f in pdf.Root.AcroForm.Fields if str(f.get("/T", "")) == "repeated")
+        assert str(parent.V) == "Nguyễn Thị Hương"
+        assert [str(kid.V) for kid in parent.Kids] == ["Nguyễn Thị Hương"] * 2
+    # poppler draws each widget's appearance of the unflattened copy: the name twice.
+    assert pdftotext(editable).count("Nguyễn Thị Hương") == 2
+
+
+def test_a_configured_font_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "NoSuchFont.ttf"
+    field_map = FieldMap.model_validate({"fields": {"centred": {"path": "v"}}})
+    with pytest.raises(ValidationFailed) as caught:
+        fill_form_with_notes(template=feature_form(), field_map=field_map, data={"v": "x"}, fallback_fonts=(missing,))
+    assert caught.value.for_field("DESK_FALLBACK_FONTS") == [f"DESK_FALLBACK_FONTS names {missing}, which does not exist"]
+
+
+def test_a_configured_font_draws_what_the_shipped_one_cannot(tmp_path: Path) -> None:
+    noto = Path("/usr/share/fonts/truetype/noto/NotoSansEthiopic-Regular.ttf")
+    if not noto.is_file():
+        pytest.skip("needs Debian's fonts-noto-core")
+    field_map = FieldMap.model_validate({"fields": {"centred": {"path": "v"}}})
+    with pytest.raises(ValidationFailed, match="U\\+1230"):
+        fill_form(template=feature_form(), field_map=field_map, data={"v": "ሰላም"})
+    filled = fill_form_with_notes(template=feature_form(), field_map=field_map, data={"v": "ሰላም"},
+                                  fallback_fonts=(noto,), flatten=True)
+    assert "ሰላም" in pdftotext(filled.pdf)
