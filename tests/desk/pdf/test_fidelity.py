@@ -178,7 +178,8 @@ def test_a_configured_font_that_does_not_exist_is_named(tmp_path: Path) -> None:
     field_map = FieldMap.model_validate({"fields": {"centred": {"path": "v"}}})
     with pytest.raises(ValidationFailed) as caught:
         fill_form_with_notes(template=feature_form(), field_map=field_map, data={"v": "x"}, fallback_fonts=(missing,))
-    assert caught.value.for_field("DESK_FALLBACK_FONTS") == [f"DESK_FALLBACK_FONTS names {missing}, which does not exist"]
+    expected = f"DESK_FALLBACK_FONTS names {missing}, which does not exist"
+    assert caught.value.for_field("DESK_FALLBACK_FONTS") == [expected]
 
 
 def test_a_configured_font_draws_what_the_shipped_one_cannot(tmp_path: Path) -> None:
