@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import re
 import subprocess
 import tempfile
@@ -36,6 +37,7 @@ CJK_SAMPLE = "王芳 Wang Fang"
 SHORT = ("Zoë", "Hương", "Ωμέγα", "Жан", "Łódź")
 _WORD = re.compile(r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" yMax="([-\d.]+)">(.*?)</word>')
 _HIDDEN = 2
+_NO_ROTATE = 16
 
 
 @dataclass
@@ -67,6 +69,7 @@ class _Widget:
     page: int
     rect: tuple[float, float, float, float]
     states: frozenset[str]
+    angle: int = 0  # direction of the text on screen, degrees counter-clockwise
 
 
 def sample_values(fields: list[FormField], *, cjk: bool) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -108,9 +111,14 @@ def check_form(template: bytes, *, source: str) -> FormResult:
     try:
         editable = fill_form_with_notes(template=template, field_map=field_map, data=data).pdf
         flat = fill_form_with_notes(template=template, field_map=field_map, data=data, flatten=True).pdf
-        off_data = {k: (False if v is True else None) for k, v in data.items()}
-        off_rules = {n: r for n, r in rules.items() if any(f.name == n and f.type in ("checkbox", "radio")
-                                                               for f in fields)}
+        # The reference fill: single checkboxes off, groups on another option (or none when there is one).
+        buttons = {f.name: f for f in fields if f.name in rules and f.type in ("checkbox", "radio")}
+        off_rules = {n: rules[n] for n in buttons}
+        off_data: dict[str, Any] = {}
+        for n, f in buttons.items():
+            key = rules[n]["path"]
+            others = [o for o in f.options if o.strip() and o != data[key]]
+            off_data[key] = False if data[key] is True else (others[0] if others else None)
         editable_off = (fill_form_with_notes(template=template, data=off_data,
                                              field_map=FieldMap.model_validate({"fields": off_rules})).pdf
                         if off_rules else editable)
@@ -118,6 +126,7 @@ def check_form(template: bytes, *, source: str) -> FormResult:
         result.problems.append(f"fill refused: {exc}")
         return result
     widgets, values = _widgets_and_values(editable)
+    _, values_off = _widgets_and_values(editable_off)
     left = fields_of(flat)
     if left:
         result.problems.append(f"{len(left)} field(s) left after flattening")
@@ -138,7 +147,7 @@ def check_form(template: bytes, *, source: str) -> FormResult:
         if f.type in ("text", "choice"):
             result.fields.append(_check_text(name, f.type, mine, values.get(name, ""), words))
         else:
-            chosen = values.get(name, "")
+            chosen = (values.get(name, "Off"), values_off.get(name, "Off"))
             result.fields.append(_check_buttons(name, f.type, mine, chosen, images, images_off))
     return result
 
@@ -181,8 +190,23 @@ def _widgets_and_values(pdf_bytes: bytes) -> tuple[list[_Widget], dict[str, str]
                 states = frozenset(str(k)[1:] for k in normal) if isinstance(normal, pikepdf.Dictionary) \
                     else frozenset()
                 rect = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
-                display = _to_display(pdf.pages[pages[obj.objgen]], rect)
-                widgets.append(_Widget(name, pages[obj.objgen], display, states))
+                page = pdf.pages[pages[obj.objgen]]
+                turn = int(page.obj.get(Name.Rotate, 0)) % 360
+                mk = obj.get(Name.MK)
+                own = int(mk.get(Name.R, 0)) % 360 if isinstance(mk, pikepdf.Dictionary) else 0
+                matrix = normal.get(Name.Matrix) if isinstance(normal, pikepdf.Stream) else None
+                if not own and isinstance(matrix, pikepdf.Array):
+                    # Some producers (LibreOffice) turn vertical text with the appearance's /Matrix instead.
+                    a, b = (float(v) for v in list(matrix)[:2])
+                    own = round(math.degrees(math.atan2(b, a))) % 360
+                if int(obj.get(Name.F, 0)) & _NO_ROTATE and turn:
+                    # NoRotate (§12.5.3): the widget stays upright, pinned at its upper-left corner.
+                    left, top, _, _ = _to_display(page, (rect[0], rect[3], rect[0], rect[3]))
+                    display = (left, top, left + rect[2] - rect[0], top + rect[3] - rect[1])
+                    turn = 0
+                else:
+                    display = _to_display(page, rect)
+                widgets.append(_Widget(name, pages[obj.objgen], display, states, (own - turn) % 360))
     return widgets, values
 
 
@@ -223,20 +247,39 @@ def _check_text(name: str, kind: str, widgets: list[_Widget], value: str,
         return FieldResult(name, kind, True, "no visible widget")
     for w in widgets:
         left, top, right, bottom = w.rect
-        upright = (bottom - top) < 2 * (right - left)
-        # Reading order: lines top to bottom, left to right; text turned 90 degrees reads bottom to top.
-        inside = sorted(((round(y1 / 3), x1, t) if upright else (0, -y2, t))
-                        for x1, y1, x2, y2, t in words.get(w.page, [])
-                        if left - 1 <= (x1 + x2) / 2 <= right + 1 and top - 1 <= (y1 + y2) / 2 <= bottom + 1)
-        drawn = _squash("".join(t for _, _, t in inside))
+        inside = [(x1, y1, x2, y2, t) for x1, y1, x2, y2, t in words.get(w.page, [])
+                  if left - 1 <= (x1 + x2) / 2 <= right + 1 and top - 1 <= (y1 + y2) / 2 <= bottom + 1]
+        drawn = _squash("".join(_reading_order(inside, w.angle)))
         if drawn != _squash(value):
             return FieldResult(name, kind, False, f"page {w.page + 1}: drew {drawn!r}, value {value!r}")
+        along_x = w.angle in (0, 180)
         spill = [t for x1, y1, x2, y2, t in words.get(w.page, [])
-                 if top - 1 <= (y1 + y2) / 2 <= bottom + 1 and (x1 < left - 2 or x2 > right + 2)
-                 and left - 1 <= (x1 + x2) / 2 <= right + 1]
+                 if top - 1 <= (y1 + y2) / 2 <= bottom + 1 and left - 1 <= (x1 + x2) / 2 <= right + 1
+                 and ((x1 < left - 2 or x2 > right + 2) if along_x else (y1 < top - 2 or y2 > bottom + 2))]
         if spill:
             return FieldResult(name, kind, False, f"page {w.page + 1}: text runs out of the box: {spill!r}")
     return FieldResult(name, kind, True)
+
+
+def _reading_order(words: list[tuple[float, float, float, float, str]], angle: int) -> list[str]:
+    """Words as a person reads them on screen: line after line, along each line in the direction the text
+    runs (turned 90 degrees counter-clockwise, text reads upwards and lines follow left to right)."""
+    def across(x1: float, y1: float, x2: float, y2: float) -> float:
+        return {0: (y1 + y2) / 2, 90: (x1 + x2) / 2, 180: -(y1 + y2) / 2, 270: -(x1 + x2) / 2}.get(angle, y1)
+
+    def along(x1: float, y1: float, x2: float, y2: float) -> float:
+        return {0: x1, 90: -y2, 180: -x2, 270: y1}.get(angle, x1)
+
+    def thickness(x1: float, y1: float, x2: float, y2: float) -> float:
+        return (y2 - y1) if angle in (0, 180) else (x2 - x1)
+
+    lines: list[list[tuple[float, float, float, float, str]]] = []
+    for word in sorted(words, key=lambda w: across(*w[:4])):
+        if lines and abs(across(*word[:4]) - across(*lines[-1][-1][:4])) < 0.5 * thickness(*word[:4]):
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    return [w[4] for line in lines for w in sorted(line, key=lambda w: along(*w[:4]))]
 
 
 def _render(pdf_bytes: bytes, tmp: Path, tag: str) -> dict[int, tuple[int, int, bytes]]:
@@ -263,16 +306,19 @@ def _ink(image: tuple[int, int, bytes], rect: tuple[float, float, float, float])
     return [pixels[y * width + x] for y in range(top, bottom) for x in range(left, right)]
 
 
-def _check_buttons(name: str, kind: str, widgets: list[_Widget], chosen: str,
+def _check_buttons(name: str, kind: str, widgets: list[_Widget], chosen: tuple[str, str],
                    on: dict[int, tuple[int, int, bytes]], off: dict[int, tuple[int, int, bytes]]) -> FieldResult:
+    """A widget's region differs between the two fills exactly when it is on in one and off in the other."""
     if not widgets:
         return FieldResult(name, kind, True, "no visible widget")
+    first, second = chosen
     for index, w in enumerate(widgets):
         if w.page not in on or w.page not in off:
             return FieldResult(name, kind, False, f"page {w.page + 1} not rendered")
         changed = _ink(on[w.page], w.rect) != _ink(off[w.page], w.rect)
-        should = chosen in w.states and chosen != "Off"
+        should = (first in w.states and first != "Off") != (second in w.states and second != "Off")
         if changed != should:
-            state = "drawn on" if changed else "drawn off"
-            return FieldResult(name, kind, False, f"widget {index + 1} ({sorted(w.states)}) {state}, chosen {chosen!r}")
+            state = "changed" if changed else "did not change"
+            return FieldResult(name, kind, False,
+                               f"widget {index + 1} ({sorted(w.states)}) {state} between {first!r} and {second!r}")
     return FieldResult(name, kind, True)
