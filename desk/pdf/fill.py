@@ -1,9 +1,8 @@
 """The one fill function: (template, field map, case data) -> PDF bytes, editable or flattened.
 
-Filling is done with pikepdf/qpdf: appearance streams are generated for every value written (a
-value stored only as /V with /NeedAppearances is invisible in many viewers and in fax software), and
-flattening uses qpdf because pypdf 7.1's flatten draws every option of a radio group as selected
-(shared ENGINEERING-NOTES.md, "PDF").
+Every value written gets an appearance stream (desk.pdf.widgets; a value stored only as /V with
+/NeedAppearances is invisible in many viewers and in fax software), and flattening uses qpdf because
+pypdf 7.1's flatten draws every option of a radio group as selected (shared ENGINEERING-NOTES.md, "PDF").
 """
 
 from __future__ import annotations
@@ -107,11 +106,10 @@ def resolve_values(
             elif pdf_field.type == "choice":
                 values[name] = _choice(rule, raw, pdf_field)
             else:
-                values[name] = _text(rule, raw, pdf_field, field_map.date_format)
-                unlimited = FormField(name=name, type="text", multiline=pdf_field.multiline)
-                full = len(_text(rule.model_copy(update={"max_length": None}), raw, unlimited, field_map.date_format))
-                if notes is not None and full > len(str(values[name])):
-                    notes.append(f"{name}: cut from {full} to {len(str(values[name]))} characters (field length)")
+                text, full_length = _text(rule, raw, pdf_field, field_map.date_format)
+                values[name] = text
+                if notes is not None and full_length > len(text):
+                    notes.append(f"{name}: cut from {full_length} to {len(text)} characters (field length)")
         except ValueError as exc:
             problems.append(FieldError(name, str(exc)))
     if problems:
@@ -182,7 +180,8 @@ def _scalar_text(rule: FieldRule, raw: Any, default_date_format: str) -> str:
     return str(raw)
 
 
-def _text(rule: FieldRule, raw: Any, pdf_field: FormField, default_date_format: str) -> str:
+def _text(rule: FieldRule, raw: Any, pdf_field: FormField, default_date_format: str) -> tuple[str, int]:
+    """The text for a field and its length before any cut (`overflow: truncate` at the field's length)."""
     if rule.join is not None:
         parts = [_scalar_text(rule, item, default_date_format) for item in raw]
         text = rule.separator.join(p for p in parts if p.strip())
@@ -197,11 +196,12 @@ def _text(rule: FieldRule, raw: Any, pdf_field: FormField, default_date_format: 
     if not pdf_field.multiline:
         text = " ".join(text.splitlines())
     limit = rule.max_length or pdf_field.max_length
+    full_length = len(text)
     if limit is not None and len(text) > limit:
         if rule.overflow == "error":
             raise ValueError(f"the value is {len(text)} characters; the field holds {limit}")
         text = text[:limit]
-    return text
+    return text, full_length
 
 
 def flatten_form(pdf: pikepdf.Pdf) -> None:
