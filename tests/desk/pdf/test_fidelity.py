@@ -104,7 +104,7 @@ def test_checkbox_groups_list_their_options_and_a_map_picks_one(tmp_path: Path,
     with pikepdf.open(io.BytesIO(out)) as pdf:
         states = {}
         for field in pdf.Root.AcroForm.Fields:
-            if "/Kids" in field:
+            if "/Kids" in field and field.get("/FT") == "/Btn":
                 states[str(field.T)] = (str(field.V), [str(k.AS) for k in field.Kids])
     assert states["sex_boxes"] == ("/F", ["/Off", "/F", "/Off"])
     assert states["consent"] == ("/No", ["/Off", "/No"])
