@@ -80,6 +80,9 @@ def load_font(path: Path, number: int = 0) -> FallbackFont:
         cid_keyed = cff and hasattr(font["CFF "].cff.topDictIndex[0], "ROS")
         head = font["head"]
         hhea = font["hhea"]
+        # Parse now what layout reads later: lazily loaded tables are not safe to load from two threads at once.
+        font["hmtx"]
+        font.getGlyphOrder()
         name = font["name"].getDebugName(6) or path.stem
     except (OSError, KeyError, AssertionError, ValueError, TypeError) as exc:
         raise FontUnavailable(f"{path} is not a readable TrueType/OpenType font ({exc.__class__.__name__})") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -65,20 +66,23 @@ class _Plan:
 
 
 _PLANS: OrderedDict[str, _Plan] = OrderedDict()
+_PLANS_LOCK = threading.Lock()  # Streamlit serves each browser session on its own thread
 
 
 def form_plan(pdf: pikepdf.Pdf, template: bytes) -> _Plan:
     """The plan of an opened template (from the cache when these bytes were planned before)."""
     digest = hashlib.blake2b(template, digest_size=20).hexdigest()
-    plan = _PLANS.get(digest)
-    if plan is not None:
-        _PLANS.move_to_end(digest)
-        return plan
+    with _PLANS_LOCK:
+        plan = _PLANS.get(digest)
+        if plan is not None:
+            _PLANS.move_to_end(digest)
+            return plan
     plan = _make_plan(pdf)
     if plan.cacheable:
-        _PLANS[digest] = plan
-        while len(_PLANS) > _PLAN_CACHE_SIZE:
-            _PLANS.popitem(last=False)
+        with _PLANS_LOCK:
+            _PLANS[digest] = plan
+            while len(_PLANS) > _PLAN_CACHE_SIZE:
+                _PLANS.popitem(last=False)
     return plan
 
 
