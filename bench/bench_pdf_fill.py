@@ -2,19 +2,22 @@
 
 The baseline fills the same values with `pikepdf.form.Form` (qpdf appearances) and flattens with
 qpdf: what the desk adds on top is the field-map resolution, checks and the on-state handling.
-Targets: median <= 30 ms and <= 2x the baseline.
+Targets: median <= 30 ms and <= 1.2x the baseline.
 """
 
 from __future__ import annotations
 
+import copy
 import io
-from collections.abc import Iterable
+import statistics
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pikepdf
 from pikepdf.form import DefaultAppearanceStreamGenerator, Form
 
-from bench.common import Result, median_ms
+from bench.common import Result
 from desk.pdf.fieldmap import load_field_map
 from desk.pdf.fill import fill_form, resolve_values
 from desk.pdf.inspect import fields_of
@@ -47,7 +50,31 @@ def run(quick: bool) -> Iterable[Result]:
     data = sample_rems_session()
     values = resolve_values(field_map=field_map, fields={f.name: f for f in fields_of(template)}, data=data)
     repeat = 15 if quick else 60
-    baseline = median_ms(lambda: _baseline(template, values), repeat=repeat)
-    ours = median_ms(lambda: fill_form(template=template, field_map=field_map, data=data, flatten=True),
-                     repeat=repeat)
+    unicode_data = copy.deepcopy(data)
+    unicode_data["patient"].update(first_name="Hương", last_name="Nguyễn Thị")
+    baseline, ours, unicode_ms = interleaved_medians_ms(
+        [
+            lambda: _baseline(template, values),
+            lambda: fill_form(template=template, field_map=field_map, data=data, flatten=True),
+            # Names only the embedded fallback font can draw (its subset is cached after the first fill).
+            lambda: fill_form(template=template, field_map=field_map, data=unicode_data, flatten=True),
+        ],
+        repeat=repeat,
+    )
     yield Result("pdf_fill", "rems_pmf fill+flatten median (pikepdf alone as baseline)", ours, "ms", baseline)
+    yield Result("pdf_fill", "rems_pmf fill+flatten median, Vietnamese name (fallback font)", unicode_ms, "ms",
+                 baseline)
+
+
+def interleaved_medians_ms(actions: list[Callable[[], object]], *, repeat: int) -> list[float]:
+    """Median wall time of each action, run in turn within every round, so that load from other processes
+    on the shared machine falls on all of them alike."""
+    for action in actions:
+        action()
+    samples: list[list[float]] = [[] for _ in actions]
+    for _ in range(repeat):
+        for index, action in enumerate(actions):
+            start = time.perf_counter()
+            action()
+            samples[index].append((time.perf_counter() - start) * 1000)
+    return [statistics.median(s) for s in samples]

@@ -75,6 +75,7 @@ class Settings:
     renewal_lead_days: int = 21
     draft_idle_days: int = 7
     business_holidays: tuple[date, ...] = ()
+    fallback_fonts: tuple[Path, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -100,4 +101,7 @@ def load_settings() -> Settings:
         renewal_lead_days=_days("DESK_RENEWAL_LEAD_DAYS", 21, low=1, high=365),
         draft_idle_days=_int("DESK_DRAFT_IDLE_DAYS", 7),
         business_holidays=_dates("DESK_BUSINESS_HOLIDAYS"),
+        fallback_fonts=tuple(
+            Path(p.strip()) for p in (os.environ.get("DESK_FALLBACK_FONTS") or "").split(",") if p.strip()
+        ),
     )

@@ -12,7 +12,7 @@ import streamlit as st  # noqa: E402
 from desk.audit import record_event  # noqa: E402
 from desk.errors import ValidationFailed  # noqa: E402
 from desk.pdf.fieldmap import parse_field_map  # noqa: E402
-from desk.pdf.fill import fill_form  # noqa: E402
+from desk.pdf.fill import fill_form_with_notes  # noqa: E402
 from desk.pdf.inspect import PdfRejected, check_pdf, limits_from_settings  # noqa: E402
 from desk.pdf.payer_forms import list_payer_forms, save_payer_form, validate_payer_form  # noqa: E402
 from desk.pdf.render import render_page_png  # noqa: E402
@@ -93,10 +93,18 @@ with add_tab:
     if preview_col.button("Preview with demo case", icon=":material/preview:"):
         try:
             field_map = parse_field_map(st.session_state[MAP_KEY], source="field map")
-            preview = fill_form(template=pdf_bytes, field_map=field_map, data=sample_pa_case(), flatten=True)
+            filled = fill_form_with_notes(template=pdf_bytes, field_map=field_map, data=sample_pa_case(),
+                                          flatten=True)
         except ValidationFailed as exc:
-            st.error("Cannot preview:\n\n" + "\n".join(f"- **{esc(e.field)}**: {esc(e.message)}" for e in exc.errors))
+            st.error("Cannot preview:")
+            st.dataframe(pd.DataFrame([{"field": e.field, "problem": e.message} for e in exc.errors]),
+                         hide_index=True, width="stretch")
         else:
+            preview = filled.pdf
+            if filled.notes:
+                st.warning("The preview filled, with these warnings:")
+                for note in filled.notes:
+                    st.text(note)
             png = render_page_png(preview, page=1, dpi=80)
             if png is not None:
                 st.image(png, caption="Page 1 filled with the synthetic demo case")

@@ -11,6 +11,11 @@ python3 -m pip install --quiet --disable-pip-version-check --require-hashes -r r
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+# Fonts the form tests render and fill with: ZapfDingbats for checkmarks (poppler), Noto CJK for Chinese names,
+# Noto Ethiopic as a font added through DESK_FALLBACK_FONTS.
+fc-list 2>/dev/null | grep -q D050000L || missing+=(fonts-urw-base35)
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
+[ -f /usr/share/fonts/truetype/noto/NotoSansEthiopic-Regular.ttf ] || missing+=(fonts-noto-core)
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null

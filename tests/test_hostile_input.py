@@ -320,7 +320,7 @@ CORPUS = {
     "xref-offsets-shifted": lambda: _xref_offsets(lambda offset: offset + 7),
     "xref-garbage": _garbage_xref,
     "encrypted-user-password": lambda: encrypted(plain_pdf(), user_password="secret"),
-    "encrypted-owner-only": lambda: encrypted(plain_pdf(), user_password=""),
+    "encrypted-owner-only-forbidding-forms": lambda: encrypted(plain_pdf(), user_password="", allow_forms=False),
     "xfa-only": lambda: one_page(b"/AcroForm << /Fields [] /XFA [(template) 4 0 R] >>",
                                  b"<< /Length 20 >>\nstream\n<xdp:xdp></xdp:xdp>\nendstream"),
     "huge-page-count": _huge_page_count,
@@ -354,6 +354,11 @@ def test_bad_pdf_is_refused_within_time_and_memory(name: str, tmp_path: Path) ->
 
 def test_the_limits_leave_room_for_a_real_document(tmp_path: Path) -> None:
     assert _inspect_in_child(plain_pdf(pages=20), tmp_path) == {"outcome": "accepted", "pages": 20}
+
+
+def test_an_owner_password_that_allows_form_filling_is_accepted(tmp_path: Path) -> None:
+    # Payers distribute forms this way: anyone can open them, and the permissions allow filling them in.
+    assert _inspect_in_child(encrypted(plain_pdf(), user_password=""), tmp_path) == {"outcome": "accepted", "pages": 1}
 
 
 def test_a_page_tree_claiming_two_billion_pages_is_read_as_the_pages_it_has(tmp_path: Path) -> None:

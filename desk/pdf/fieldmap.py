@@ -38,7 +38,7 @@ class FieldRule(BaseModel):
     options: dict[str, str] | None = None
     other_option: str | None = None
     max_length: int | None = Field(default=None, gt=0)
-    overflow: Literal["truncate", "error"] = "truncate"
+    overflow: Literal["truncate", "error"] = "error"
     keep: Literal["digits", "alnum"] | None = None
     upper: bool = False
     true_text: str = "Yes"
@@ -101,6 +101,8 @@ class FieldMap(BaseModel):
     template: str | None = None
     data: str = ""
     date_format: str = "%m/%d/%Y"
+    # Smallest font size a value may shrink to before it counts as not fitting its box.
+    min_font_size: float = Field(default=6.0, ge=2.0, le=12.0)
     fields: dict[str, FieldRule]
 
     @field_validator("fields")
@@ -167,9 +169,11 @@ def check_against_pdf(field_map: FieldMap, fields: Sequence[FormField]) -> list[
         if pdf_field.type in ("signature", "button"):
             problems.append(FieldError(name, f"a {pdf_field.type} field cannot be filled"))
             continue
-        if rule.checked_when is not None and pdf_field.type != "checkbox":
-            problems.append(FieldError(name, f"checked_when applies to checkboxes; this field is {pdf_field.type}"))
-        if pdf_field.type in ("radio", "choice"):
+        group = pdf_field.type == "checkbox" and len(pdf_field.options) > 1
+        if rule.checked_when is not None and (pdf_field.type != "checkbox" or group):
+            what = "a checkbox group (pick a box with options)" if group else pdf_field.type
+            problems.append(FieldError(name, f"checked_when applies to checkboxes; this field is {what}"))
+        if pdf_field.type in ("radio", "choice") or group:
             allowed = set(pdf_field.options)
             targets = list((rule.options or {}).values())
             if rule.other_option is not None:

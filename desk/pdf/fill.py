@@ -1,22 +1,21 @@
 """The one fill function: (template, field map, case data) -> PDF bytes, editable or flattened.
 
-Filling is done with pikepdf/qpdf: appearance streams are generated for every value written (a
-value stored only as /V with /NeedAppearances is invisible in many viewers and in fax software), and
-flattening uses qpdf because pypdf 7.1's flatten draws every option of a radio group as selected
-(shared ENGINEERING-NOTES.md, "PDF").
+Every value written gets an appearance stream (desk.pdf.widgets; a value stored only as /V with
+/NeedAppearances is invisible in many viewers and in fax software), and flattening uses qpdf because
+pypdf 7.1's flatten draws every option of a radio group as selected (shared ENGINEERING-NOTES.md, "PDF").
 """
 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pikepdf
 from pikepdf import Name
-from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from desk.errors import FieldError, ValidationFailed
 from desk.pdf.fieldmap import (
@@ -29,9 +28,19 @@ from desk.pdf.fieldmap import (
     check_against_pdf,
     lookup,
 )
-from desk.pdf.inspect import FormField, list_fields, open_pdf
+from desk.pdf.fonts import FontUnavailable, fallback_chain
+from desk.pdf.inspect import FormField, open_pdf
+from desk.pdf.widgets import Value, form_plan, write_values
+from desk.settings import load_settings
 
-Value = str | bool | None
+
+@dataclass(frozen=True)
+class FilledForm:
+    """A filled PDF and what a person should know about it (values cut under `overflow: truncate`,
+    encryption removed)."""
+
+    pdf: bytes
+    notes: tuple[str, ...] = ()
 
 
 def fill_form(*, template: bytes, field_map: FieldMap, data: Mapping[str, Any], flatten: bool = False) -> bytes:
@@ -40,41 +49,67 @@ def fill_form(*, template: bytes, field_map: FieldMap, data: Mapping[str, Any], 
     Raises ValidationFailed naming each PDF field or data path that does not fit; nothing is
     returned half-filled.
     """
+    return fill_form_with_notes(template=template, field_map=field_map, data=data, flatten=flatten).pdf
+
+
+def fill_form_with_notes(
+    *, template: bytes, field_map: FieldMap, data: Mapping[str, Any], flatten: bool = False,
+    fallback_fonts: tuple[Path, ...] | None = None,
+) -> FilledForm:
+    """fill_form, also returning the notes (every value cut, encryption removed) to show the person.
+    `fallback_fonts` defaults to the DESK_FALLBACK_FONTS setting."""
     pdf = open_pdf(template)
     with pdf:
-        fields = list_fields(pdf)
+        plan = form_plan(pdf, template)
+        fields = plan.fields
         problems = check_against_pdf(field_map, fields) + check_against_data(field_map, data)
         if problems:
             raise ValidationFailed(problems)
         by_name = {f.name: f for f in fields}
-        values = resolve_values(field_map=field_map, fields=by_name, data=data)
-        write_values(pdf, values=values, fields=by_name)
+        notes: list[str] = []
+        values = resolve_values(field_map=field_map, fields=by_name, data=data, notes=notes)
+        configured = load_settings().fallback_fonts if fallback_fonts is None else fallback_fonts
+        try:
+            chain = fallback_chain(configured)
+        except FontUnavailable as exc:
+            raise ValidationFailed([FieldError("DESK_FALLBACK_FONTS", str(exc))]) from None
+        notes += write_values(pdf, plan, values=values, field_map=field_map, chain=chain)
+        if pdf.is_encrypted:
+            # The filled copy is merged into packets and faxed; its form is flattened or filled by us, so the
+            # owner password protects nothing left to protect and would stop the packet step from editing it.
+            notes.append("the form was protected by an owner password that allows form filling; "
+                         "the filled copy is saved without encryption")
         if flatten:
             flatten_form(pdf)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
-        return out.getvalue()
+        return FilledForm(out.getvalue(), tuple(notes))
 
 
 def resolve_values(
-    *, field_map: FieldMap, fields: Mapping[str, FormField], data: Mapping[str, Any]
+    *, field_map: FieldMap, fields: Mapping[str, FormField], data: Mapping[str, Any], notes: list[str] | None = None
 ) -> dict[str, Value]:
     """The value each mapped field receives: text for text/choice, True/False for checkboxes,
-    the appearance state for radio groups (None leaves a radio group unselected)."""
+    the appearance state for radio and checkbox groups (None leaves a group unselected)."""
     values: dict[str, Value] = {}
     problems: list[FieldError] = []
     for name, rule in field_map.fields.items():
         pdf_field = fields[name]
         raw = _raw(rule, data)
         try:
-            if pdf_field.type == "checkbox":
+            if pdf_field.type == "checkbox" and pdf_field.radio_states:
+                values[name] = _radio_state(rule, raw, pdf_field)
+            elif pdf_field.type == "checkbox":
                 values[name] = _checked(rule, raw)
             elif pdf_field.type == "radio":
                 values[name] = _radio_state(rule, raw, pdf_field)
             elif pdf_field.type == "choice":
                 values[name] = _choice(rule, raw, pdf_field)
             else:
-                values[name] = _text(rule, raw, pdf_field, field_map.date_format)
+                text, full_length = _text(rule, raw, pdf_field, field_map.date_format)
+                values[name] = text
+                if notes is not None and full_length > len(text):
+                    notes.append(f"{name}: cut from {full_length} to {len(text)} characters (field length)")
         except ValueError as exc:
             problems.append(FieldError(name, str(exc)))
     if problems:
@@ -145,7 +180,8 @@ def _scalar_text(rule: FieldRule, raw: Any, default_date_format: str) -> str:
     return str(raw)
 
 
-def _text(rule: FieldRule, raw: Any, pdf_field: FormField, default_date_format: str) -> str:
+def _text(rule: FieldRule, raw: Any, pdf_field: FormField, default_date_format: str) -> tuple[str, int]:
+    """The text for a field and its length before any cut (`overflow: truncate` at the field's length)."""
     if rule.join is not None:
         parts = [_scalar_text(rule, item, default_date_format) for item in raw]
         text = rule.separator.join(p for p in parts if p.strip())
@@ -160,198 +196,12 @@ def _text(rule: FieldRule, raw: Any, pdf_field: FormField, default_date_format: 
     if not pdf_field.multiline:
         text = " ".join(text.splitlines())
     limit = rule.max_length or pdf_field.max_length
+    full_length = len(text)
     if limit is not None and len(text) > limit:
         if rule.overflow == "error":
             raise ValueError(f"the value is {len(text)} characters; the field holds {limit}")
         text = text[:limit]
-    return text
-
-
-def write_values(pdf: pikepdf.Pdf, *, values: Mapping[str, Value], fields: Mapping[str, FormField]) -> None:
-    """Write resolved values into the PDF's fields with appearance streams."""
-    acroform = pdf.acroform
-    acroform_dict = pdf.Root.AcroForm
-    if Name.XFA in acroform_dict:
-        # Hybrid forms: viewers that understand XFA would show the stale XFA data instead of ours.
-        del acroform_dict[Name.XFA]
-    if acroform.needs_appearances:
-        # Fields left empty also need appearance streams before /NeedAppearances can be cleared.
-        pdf.generate_appearance_streams()
-    members: dict[str, list[pikepdf.AcroFormField]] = {}
-    for f in acroform.fields:
-        members.setdefault(str(f.fully_qualified_name), []).append(f)
-    for name, value in values.items():
-        pdf_field = fields[name]
-        group = members[name]
-        if pdf_field.type == "checkbox":
-            _set_checkbox(acroform, group, bool(value))
-        elif pdf_field.type == "radio":
-            _set_radio(group, value if isinstance(value, str) else None)
-        else:
-            _set_text(pdf, acroform, group, "" if value is None else str(value), pdf_field)
-    acroform_dict.NeedAppearances = False
-
-
-def _on_state(annot: Any) -> Name | None:
-    ap = annot.get(Name.AP)
-    normal = ap.get(Name.N) if isinstance(ap, pikepdf.Dictionary) else None
-    if isinstance(normal, pikepdf.Dictionary):
-        for key in normal:
-            if key != "/Off":
-                return Name(str(key))
-    return None
-
-
-def _set_checkbox(acroform: pikepdf.AcroForm, group: list[pikepdf.AcroFormField], checked: bool) -> None:
-    for f in group:
-        annots = acroform.get_annotations_for_field(f)
-        # The on-state is whatever the widget's appearance dictionary names (/Yes, /On, /1, ...).
-        on = next((s for s in (_on_state(a.obj) for a in annots) if s is not None), Name.Yes)
-        f.obj.V = on if checked else Name.Off
-        for annot in annots:
-            own = _on_state(annot.obj) or on
-            annot.obj.AS = own if checked else Name.Off
-
-
-def _set_radio(group: list[pikepdf.AcroFormField], state: str | None) -> None:
-    wanted = Name("/" + state) if state is not None else Name.Off
-    first = group[0]
-    holder = first.parent.obj if not first.parent.is_null else first.obj
-    holder.V = wanted
-    kids = holder.get(Name.Kids)
-    widgets = list(kids) if isinstance(kids, pikepdf.Array) else [holder]
-    for kid in widgets:
-        ap = kid.get(Name.AP)
-        normal = ap.get(Name.N) if isinstance(ap, pikepdf.Dictionary) else None
-        states = set(normal.keys()) if isinstance(normal, pikepdf.Dictionary) else set()
-        kid.AS = wanted if str(wanted) in states else Name.Off
-
-
-def _set_text(
-    pdf: pikepdf.Pdf,
-    acroform: pikepdf.AcroForm,
-    group: list[pikepdf.AcroFormField],
-    text: str,
-    pdf_field: FormField,
-) -> None:
-    for f in group:
-        f.set_value(text, False)
-        for annot in acroform.get_annotations_for_field(f):
-            if pdf_field.multiline or (pdf_field.comb and pdf_field.max_length) or _too_low(annot.obj, f):
-                # qpdf draws every text field as one line at the /DA size; multi-line and comb fields, and
-                # boxes lower than their font (LibreOffice exports some), get our own layout.
-                _layout_appearance(pdf, annot.obj, f, text, pdf_field)
-            else:
-                f.generate_appearance(annot)
-            _ensure_font_resource(pdf, annot.obj, f)
-
-
-def _too_low(annot: Any, f: pikepdf.AcroFormField) -> bool:
-    match = _TF.search(bytes(f.default_appearance or b""))
-    size = float(match.group(0).split()[-2]) if match else 0.0
-    rect = [float(v) for v in annot.Rect]
-    return size > 0 and abs(rect[3] - rect[1]) < size + 1
-
-
-def _pdf_string(text: str) -> bytes:
-    raw = text.encode("cp1252", errors="replace")
-    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
-
-
-def _wrap(text: str, font_size: float, width: float) -> list[str]:
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        current = ""
-        for word in paragraph.split():
-            candidate = f"{current} {word}".strip()
-            if current and stringWidth(candidate, "Helvetica", font_size) > width:
-                lines.append(current)
-                current = word
-            else:
-                current = candidate
-        lines.append(current)
-    return lines
-
-
-def _layout_appearance(
-    pdf: pikepdf.Pdf, annot: Any, f: pikepdf.AcroFormField, text: str, pdf_field: FormField
-) -> None:
-    """Appearance stream for multi-line (word-wrapped, clipped) and comb (one character per cell) fields.
-    Widths use Helvetica metrics, the font of the /DA of our templates and the usual default elsewhere."""
-    x1, y1, x2, y2 = (float(v) for v in annot.Rect)
-    width, height = abs(x2 - x1), abs(y2 - y1)
-    da = bytes(f.default_appearance or b"/Helv 9 Tf 0 g")
-    match = _TF.search(da)
-    size = float(match.group(0).split()[-2]) if match else 9.0
-    if not match:
-        da = b"/Helv 9 Tf 0 g " + da
-    # Auto-sized (0 Tf) text, or a box too low for one line at the /DA size: fit the size to the box.
-    fitted = min(size if size > 0 else 9.0, max((height - 2) / 1.3, 4.0))
-    if fitted != size:
-        size = fitted
-        da = _TF.sub(lambda m: m.group(0).rsplit(b" ", 2)[0] + f" {size:.2f} Tf".encode(), da)
-    ops = [b"/Tx BMC", b"q", f"1 1 {width - 2:.2f} {height - 2:.2f} re W n".encode(), b"BT", da]
-    if not (pdf_field.comb and pdf_field.max_length):
-        leading = size * 1.18
-        y = max(height - 1 - size * 0.95, 1.0) if pdf_field.multiline else max((height - size * 0.72) / 2, 0.5)
-        lines = _wrap(text, size, width - 4) if pdf_field.multiline else [" ".join(text.split())]
-        for number, line in enumerate(lines):
-            if number and y < 0:
-                break
-            ops.append(f"1 0 0 1 2 {y:.2f} Tm".encode() + b" " + _pdf_string(line) + b" Tj")
-            y -= leading
-    else:
-        cells = pdf_field.max_length or 1
-        step = width / cells
-        baseline = (height - size * 0.7) / 2
-        for index, char in enumerate(text[:cells]):
-            x = index * step + (step - stringWidth(char, "Helvetica", size)) / 2
-            ops.append(f"1 0 0 1 {x:.2f} {baseline:.2f} Tm".encode() + b" " + _pdf_string(char) + b" Tj")
-    ops += [b"ET", b"Q", b"EMC"]
-    stream = pdf.make_stream(
-        b"\n".join(ops), Type=Name.XObject, Subtype=Name.Form, BBox=[0, 0, width, height],
-        Resources=pikepdf.Dictionary(),
-    )
-    ap = annot.get(Name.AP)
-    if not isinstance(ap, pikepdf.Dictionary):
-        ap = pikepdf.Dictionary()
-        annot.AP = ap
-    ap.N = stream
-
-
-_TF = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+[-+0-9.]+\s+Tf")
-
-
-def _ensure_font_resource(pdf: pikepdf.Pdf, annot: Any, f: pikepdf.AcroFormField) -> None:
-    """qpdf leaves /Resources out of a generated appearance when the font lives only in the form's /DR
-    (PDFescape and DocFly forms); viewers then draw nothing. Copy the /DA font in, or fall back to Helvetica."""
-    ap = annot.get(Name.AP)
-    stream = ap.get(Name.N) if isinstance(ap, pikepdf.Dictionary) else None
-    if not isinstance(stream, pikepdf.Stream):
-        return
-    match = _TF.search(bytes(f.default_appearance or b""))
-    if match is None:
-        return
-    font_name = Name("/" + match.group(1).decode("latin-1"))
-    resources = stream.get(Name.Resources)
-    if not isinstance(resources, pikepdf.Dictionary):
-        resources = pikepdf.Dictionary()
-        stream.Resources = resources
-    fonts = resources.get(Name.Font)
-    if not isinstance(fonts, pikepdf.Dictionary):
-        fonts = pikepdf.Dictionary()
-        resources.Font = fonts
-    if font_name in fonts:
-        return
-    form_dr = pdf.Root.AcroForm.get(Name.DR)
-    form_fonts = form_dr.get(Name.Font) if isinstance(form_dr, pikepdf.Dictionary) else None
-    if isinstance(form_fonts, pikepdf.Dictionary) and font_name in form_fonts:
-        fonts[font_name] = form_fonts[font_name]
-    else:
-        fonts[font_name] = pdf.make_indirect(
-            pikepdf.Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica,
-                               Encoding=Name.WinAnsiEncoding)
-        )
+    return text, full_length
 
 
 def flatten_form(pdf: pikepdf.Pdf) -> None:

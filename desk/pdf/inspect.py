@@ -65,7 +65,7 @@ class FormField:
     comb: bool = False
     # checkbox: the on-state read from the widget's appearance dictionary (/Yes, /On, /1, ...)
     on_state: str | None = None
-    # radio: export value shown to people -> appearance state name in the PDF
+    # radio groups and checkbox groups (several on-states): export value shown to people -> state name
     radio_states: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -89,7 +89,10 @@ class PdfSummary:
 
 
 def open_pdf(data: bytes) -> pikepdf.Pdf:
-    """Open PDF bytes without repairing them; encrypted and unparseable files are refused."""
+    """Open PDF bytes without repairing them; user-password, fill-forbidding and unparseable files are refused.
+
+    A PDF encrypted with only an owner password opens for everyone; when its permissions allow filling
+    in forms it is accepted (payers distribute forms that way)."""
     if not data[:1024].lstrip().startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
         raise PdfRejected("this file is not a PDF (no %PDF header)")
     try:
@@ -98,8 +101,11 @@ def open_pdf(data: bytes) -> pikepdf.Pdf:
         raise PdfRejected("this PDF is password-protected; remove the password and upload it again") from None
     except (pikepdf.PdfError, ValueError, RuntimeError):
         raise PdfRejected("this PDF is damaged or truncated and cannot be read; export it again") from None
-    if pdf.is_encrypted:
-        raise PdfRejected("this PDF is encrypted; save an unencrypted copy and upload it again")
+    if pdf.is_encrypted and not (pdf.allow.modify_form or pdf.allow.modify_annotation):
+        # Owner-password-only files open without a password; their permissions decide (PDF 32000-1 §7.6.3.2).
+        pdf.close()
+        raise PdfRejected("this PDF's owner password does not allow filling in its form; ask the sender for a copy "
+                          "that allows form filling")
     return pdf
 
 
@@ -273,9 +279,12 @@ def list_fields(pdf: pikepdf.Pdf) -> list[FormField]:
         on_state: str | None = None
         radio_states: dict[str, str] = {}
         if kind == "checkbox":
-            states = [s for a in annots for s in _appearance_states(a)]
-            on_state = states[0] if states else "Yes"
-            options = (on_state,)
+            # Checkbox "groups": widgets sharing one name, each with its own on-state (/M, /F; Yes/No pairs).
+            radio_states = _radio_states(first, annots)
+            on_state = next(iter(radio_states.values()), "Yes")
+            options = tuple(radio_states) or (on_state,)
+            if len(radio_states) < 2:
+                radio_states = {}
         elif kind == "radio":
             radio_states = _radio_states(first, annots)
             options = tuple(radio_states)

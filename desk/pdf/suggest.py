@@ -87,9 +87,9 @@ def suggest_field_map(fields: Sequence[FormField], *, title: str = "") -> FieldM
         path = suggest_path(field, paths)
         if path is None:
             continue
-        if field.type == "checkbox":
+        if field.type == "checkbox" and not field.radio_states:
             rules[field.name] = FieldRule(path=path)
-        elif field.type in ("radio", "choice"):
+        elif field.type in ("radio", "choice", "checkbox"):
             rules[field.name] = FieldRule(path=path, options={o: o for o in field.options})
         else:
             rules[field.name] = FieldRule(path=path)

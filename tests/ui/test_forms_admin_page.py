@@ -80,3 +80,22 @@ def test_fields_suggestion_check_preview_and_save(page_app: AppFactory, app_db: 
     with Session(app_db) as session:
         stored = session.exec(select(PayerForm)).one()
     assert stored.field_map_yaml == good and stored.uploaded_by == "tester"
+
+
+def test_preview_shows_cut_values_and_refuses_values_that_do_not_fit(page_app: AppFactory, shared_dir: Path) -> None:
+    at = page_app(PAGE, roles=("admin",))
+    at.session_state["forms_admin_pdf"] = _pdf(shared_dir, "illinois-real-estate-power-of-attorney-form.pdf")
+    at.run()
+    at.text_area[0].set_value("fields:\n  Dated: {path: other_criteria}\n").run()
+    next(b for b in at.button if b.label == "Preview with demo case").click().run()
+    assert not at.exception and not at.image
+    assert at.error[0].value == "Cannot preview:"
+    problems = at.dataframe[-1].value
+    assert list(problems["field"]) == ["Dated"]
+    assert problems["problem"][0].startswith("the value is ") and "the box holds" in problems["problem"][0]
+
+    at.text_area[0].set_value("fields:\n  Dated: {path: other_criteria, overflow: truncate}\n").run()
+    next(b for b in at.button if b.label == "Preview with demo case").click().run()
+    assert not at.exception and len(at.image) == 1
+    assert at.warning[0].value == "The preview filled, with these warnings:"
+    assert at.text[0].value.startswith("Dated: cut from ")

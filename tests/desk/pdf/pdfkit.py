@@ -46,11 +46,13 @@ def plain_pdf(pages: int = 1, text: str = "Chart note") -> bytes:
     return buffer.getvalue()
 
 
-def encrypted(data: bytes, *, user_password: str) -> bytes:
-    """`data` re-saved with AES-256 encryption (empty user password = owner password only)."""
+def encrypted(data: bytes, *, user_password: str, allow_forms: bool = True) -> bytes:
+    """`data` re-saved with AES-256 encryption (empty user password = owner password only); with
+    `allow_forms=False` the permissions forbid filling forms and changing annotations."""
+    allow = pikepdf.Permissions(modify_form=allow_forms, modify_annotation=allow_forms, modify_other=False)
     with pikepdf.open(io.BytesIO(data)) as pdf:
         out = io.BytesIO()
-        pdf.save(out, encryption=pikepdf.Encryption(owner="owner-secret", user=user_password, R=6))
+        pdf.save(out, encryption=pikepdf.Encryption(owner="owner-secret", user=user_password, R=6, allow=allow))
         return out.getvalue()
 
 

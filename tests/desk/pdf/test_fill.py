@@ -14,7 +14,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from desk.errors import ValidationFailed
 from desk.pdf.fieldmap import FieldMap, load_field_map
-from desk.pdf.fill import fill_form, resolve_values
+from desk.pdf.fill import fill_form, fill_form_with_notes, resolve_values
 from desk.pdf.inspect import PdfRejected, fields_of
 from desk.pdf.sample_data import sample_pa_case, sample_rems_session
 from tests.desk.pdf.pdfkit import ink, pdftotext, squash, stored_values
@@ -122,14 +122,15 @@ def test_truncates_to_max_length_or_refuses(forms_dir: Path) -> None:
     template = (forms_dir / "rems_pmf.pdf").read_bytes()
     data = sample_rems_session()
     data["patient"]["middle_initial"] = "QX"
-    truncating = FieldMap.model_validate({"fields": {"patient_middle_initial": {"path": "patient.middle_initial"}}})
-    out = fill_form(template=template, field_map=truncating, data=data)
-    assert pypdf.PdfReader(io.BytesIO(out)).get_fields()["patient_middle_initial"]["/V"] == "Q"
-    strict = FieldMap.model_validate(
-        {"fields": {"patient_middle_initial": {"path": "patient.middle_initial", "overflow": "error"}}}
+    truncating = FieldMap.model_validate(
+        {"fields": {"patient_middle_initial": {"path": "patient.middle_initial", "overflow": "truncate"}}}
     )
+    filled = fill_form_with_notes(template=template, field_map=truncating, data=data)
+    assert pypdf.PdfReader(io.BytesIO(filled.pdf)).get_fields()["patient_middle_initial"]["/V"] == "Q"
+    assert filled.notes == ("patient_middle_initial: cut from 2 to 1 characters (field length)",)
+    by_default = FieldMap.model_validate({"fields": {"patient_middle_initial": {"path": "patient.middle_initial"}}})
     with pytest.raises(ValidationFailed) as caught:
-        fill_form(template=template, field_map=strict, data=data)
+        fill_form(template=template, field_map=by_default, data=data)
     assert caught.value.for_field("patient_middle_initial") == ["the value is 2 characters; the field holds 1"]
 
 

@@ -49,9 +49,13 @@ def test_encrypted_with_user_password(limits: PdfLimits) -> None:
     assert "password-protected" in _refused(encrypted(plain_pdf(), user_password="secret"), limits)
 
 
-def test_encrypted_with_owner_password_only(limits: PdfLimits) -> None:
-    """Opens without a password but is still encrypted: refused (cannot be filled or merged reliably)."""
-    assert "encrypted" in _refused(encrypted(plain_pdf(), user_password=""), limits)
+def test_owner_password_only_forbidding_form_filling_is_refused(limits: PdfLimits) -> None:
+    assert "does not allow filling" in _refused(encrypted(plain_pdf(), user_password="", allow_forms=False), limits)
+
+
+def test_owner_password_only_allowing_form_filling_is_accepted(limits: PdfLimits) -> None:
+    summary = check_pdf(encrypted(plain_pdf(), user_password="", allow_forms=True), limits=limits)
+    assert summary.pages == 1
 
 
 def test_xfa_only_form(limits: PdfLimits) -> None:
