@@ -11,11 +11,13 @@ from desk.policies.schema import (
     AllOf,
     AnyOf,
     AtLeast,
+    NotOf,
     Policy,
     Rule,
     TrialDefinition,
     TrialsRule,
     Variant,
+    children,
 )
 from desk.policies.shortfalls import Shortfall, Shortfalls, shortfalls
 
@@ -37,7 +39,7 @@ _POSITION_WORDS = {
     "not_medically_necessary": "not medically necessary (excluded)",
     "not_covered": "not covered",
 }
-_GROUP_WORDS = {"all": "All of", "any": "Any of", "at_least": "At least {n} of"}
+_GROUP_WORDS = {"all": "All of", "any": "Any of", "at_least": "At least {n} of", "not": "Not"}
 
 
 def _source_link(policy: Policy, source: str) -> str:
@@ -54,11 +56,11 @@ def _source_link(policy: Policy, source: str) -> str:
 def criteria_markdown(policy: Policy, rule: Rule, depth: int = 0) -> str:
     """The criteria tree as a nested markdown list."""
     indent = "    " * depth
-    if isinstance(rule, AllOf | AnyOf | AtLeast):
+    if isinstance(rule, AllOf | AnyOf | AtLeast | NotOf):
         words = _GROUP_WORDS[rule.kind].format(n=getattr(rule, "n", ""))
         line = f"{indent}- **{words}:** {rule.text if rule.text != 'All of the following' else ''}".rstrip()
-        children = "\n".join(criteria_markdown(policy, child, depth + 1) for child in rule.rules)
-        return f"{line}\n{children}"
+        below = "\n".join(criteria_markdown(policy, child, depth + 1) for child in children(rule))
+        return f"{line}\n{below}"
     needs = {"documentation": "documentation", "attestation": "prescriber attestation", "none": ""}[rule.needs]
     badge = f" :gray-badge[{needs}]" if needs else ""
     line = (
@@ -144,7 +146,7 @@ def evidence_markdown(criteria: list[CriterionResult]) -> str:
     for c in criteria:
         indent = "    " * c.depth
         if c.is_group:
-            words = {"all": "All of", "any": "Any of", "at_least": "At least"}[c.kind]
+            words = {"all": "All of", "any": "Any of", "at_least": "At least", "not": "Not"}[c.kind]
             text = "" if c.text.startswith("All of the following") else f" — {c.text}"
             lines.append(f"{indent}- {STATUS_BADGE[c.status]} **{words}**{text} :small[({c.evidence[0]})]")
             continue
@@ -236,7 +238,8 @@ def render_policy(policy: Policy, file_name: str, *, default_lead_days: int) -> 
             ) or "not on file"),
         ]))
     if policy.incomplete:
-        st.warning("Incomplete — not on file:\n" + "\n".join(f"- {m}" for m in policy.completeness.missing),
+        st.warning("Incomplete — not on file:\n" + "\n".join(
+            f"- {g.text}" + (f" ({', '.join(g.variants)})" if g.variants else "") for g in policy.completeness.items()),
                    icon=":material/content_cut:")
     st.markdown("**Sources:** " + " · ".join(
         (f"[{ref.title}]({ref.url})" if ref.url else ref.title) + f" ({ref.kind})" for ref in policy.sources.values()

@@ -19,7 +19,7 @@ from desk.pdf.inspect import PdfRejected, check_pdf, limits_from_settings
 from desk.policies.drugs import default_drugs
 from desk.policies.evaluator import Evaluation, evaluate
 from desk.policies.loader import GENERIC_POLICY_ID
-from desk.policies.schema import AllOf, AnyOf, AtLeast, Policy, Rule
+from desk.policies.schema import AllOf, AnyOf, AtLeast, NotOf, Policy, Rule, children
 from desk.prior_auth.cases import flush_or_stale, load_for_edit
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.payer_rules import policy_for
@@ -149,6 +149,9 @@ def evaluate_case(session: Session, *, case: PriorAuthCase, as_of: date | None =
 
 
 def _effective(rule: Rule, leaf: dict[str, str]) -> str:
+    if isinstance(rule, NotOf):
+        inner = _as_rank(_effective(rule.rule, leaf))
+        return {"met": "not_met", "not_met": "met"}.get(inner, inner)
     if isinstance(rule, AllOf | AnyOf | AtLeast):
         ranks = sorted((_RANK[_as_rank(_effective(child, leaf))] for child in rule.rules), reverse=True)
         if isinstance(rule, AllOf):
@@ -168,6 +171,9 @@ def _as_rank(status: str) -> str:
 def _missing(rule: Rule, effective: dict[str, str], texts: dict[str, tuple[str, ...]]) -> list[str]:
     if _as_rank(effective[rule.id]) == "met":
         return []
+    if isinstance(rule, NotOf):
+        detail = "; ".join(texts.get(rule.id, ()) + texts.get(rule.rule.id, ()))
+        return [f"{rule.text} ({'not met' if effective[rule.id] == 'not_met' else 'not on record'}: {detail})"]
     if isinstance(rule, AllOf):
         return [m for child in rule.rules for m in _missing(child, effective, texts)]
     if isinstance(rule, AnyOf | AtLeast):
@@ -235,12 +241,11 @@ def case_checklist(session: Session, *, case: PriorAuthCase, as_of: date | None 
 def _rule_by_id(rule: Rule, wanted: str) -> Rule:
     if rule.id == wanted:
         return rule
-    if isinstance(rule, AllOf | AnyOf | AtLeast):
-        for child in rule.rules:
-            try:
-                return _rule_by_id(child, wanted)
-            except KeyError:
-                continue
+    for child in children(rule):
+        try:
+            return _rule_by_id(child, wanted)
+        except KeyError:
+            continue
     raise KeyError(wanted)
 
 
