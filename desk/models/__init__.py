@@ -34,6 +34,7 @@ from desk.models.prior_auth import (
     PaSignoff,
     PaStatusChange,
     PaSubmission,
+    PayerPolicyFile,
     PriorAuthCase,
 )
 from desk.models.rems import (
@@ -98,6 +99,7 @@ __all__ = [
     "PaSignoff",
     "PaStatusChange",
     "PaSubmission",
+    "PayerPolicyFile",
     "Patient",
     "PayerForm",
     "Prescriber",
