@@ -134,9 +134,15 @@ class RequestedRegimen(_Fact):
     dose_mg: Literal[28, 56, 84] | None = Field(default=None, description="the dose of the later sessions")
     sessions_per_week: float | None = Field(default=None, gt=0, le=7)
     weeks: int | None = Field(default=None, ge=1, le=104)
+    sessions_requested: int | None = Field(default=None, ge=1, alias="sessions",
+                                           description="sessions requested; else sessions a week x weeks")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @property
     def sessions(self) -> int | None:
+        if self.sessions_requested is not None:
+            return self.sessions_requested
         if self.sessions_per_week is None or self.weeks is None:
             return None
         return max(1, round(self.sessions_per_week * self.weeks))

@@ -1168,7 +1168,10 @@ def _devices_requested(req: RequestedRegimen, per_days: int | None) -> tuple[int
     sessions = req.sessions
     if sessions is None or req.dose_mg is None or req.sessions_per_week is None:
         return None, ""
-    in_span = min(sessions, math.ceil(req.sessions_per_week * per_days / 7 - 1e-9))
+    in_span = math.ceil(req.sessions_per_week * per_days / 7 - 1e-9)
+    if sessions <= in_span:
+        return req.devices_total(), f"in {per_days} days"
+    # A window that leaves out the first session holds the most when later sessions are the larger dose.
     most = max(req.first_dose_mg or req.dose_mg, req.dose_mg) // _DEVICE_MG
     return in_span * most, f"in {per_days} days"
 

@@ -131,13 +131,16 @@ def load_policy_file(path: Path, *, drugs: DrugLookup) -> tuple[Policy | None, l
     return parse_policy(text, file_name=path.name, drugs=drugs)
 
 
-def parse_policy(text: str, *, file_name: str, drugs: DrugLookup) -> tuple[Policy | None, list[Problem]]:
+def parse_policy(text: str, *, file_name: str, drugs: DrugLookup,
+                 name_must_match: bool = True) -> tuple[Policy | None, list[Problem]]:
     """Validate the YAML text of one policy file; the newest version when it holds several."""
-    versions, problems = parse_policy_versions(text, file_name=file_name, drugs=drugs)
+    versions, problems = parse_policy_versions(text, file_name=file_name, drugs=drugs,
+                                               name_must_match=name_must_match)
     return (versions[-1] if versions else None), problems
 
 
-def parse_policy_versions(text: str, *, file_name: str, drugs: DrugLookup) -> tuple[list[Policy], list[Problem]]:
+def parse_policy_versions(text: str, *, file_name: str, drugs: DrugLookup,
+                          name_must_match: bool = True) -> tuple[list[Policy], list[Problem]]:
     """Every version of one policy file, oldest first. Versions are YAML documents separated by `---`, each a
     whole policy with its own effective_date; the file is valid only when every version is."""
     try:
@@ -165,7 +168,7 @@ def parse_policy_versions(text: str, *, file_name: str, drugs: DrugLookup) -> tu
                 found = _problem(file_name, error, raw)
                 problems.append(Problem(found.file, found.path, label + found.message))
             continue
-        for found in _semantic_problems(policy, file_name=file_name, drugs=drugs):
+        for found in _semantic_problems(policy, file_name=file_name, drugs=drugs, name_must_match=name_must_match):
             problems.append(Problem(found.file, found.path, label + found.message))
         versions.append(policy)
     if several and not problems:
@@ -244,10 +247,11 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def _semantic_problems(policy: Policy, *, file_name: str, drugs: DrugLookup) -> list[Problem]:
+def _semantic_problems(policy: Policy, *, file_name: str, drugs: DrugLookup,
+                       name_must_match: bool = True) -> list[Problem]:
     problems: list[Problem] = []
     stem = Path(file_name).stem
-    if stem != policy.id:
+    if name_must_match and stem != policy.id:
         problems.append(Problem(file_name, "id", f"must match the file name ({stem!r}), got {policy.id!r}"))
     seen: dict[str, str] = {}
     for v_index, variant in enumerate(policy.variants):
