@@ -9,7 +9,7 @@ import pytest
 
 from desk.policies.drugs import ReferenceDrugs
 from desk.policies.loader import PolicyCatalog
-from desk.policies.schema import AttestationRule, walk
+from desk.policies.schema import AttestationRule, Policy, walk
 from tests.desk.policies.cases import (
     attestation_ids,
     continuation_case,
@@ -141,11 +141,24 @@ FAILING: list[tuple[tuple[str, str, str], Mutation, dict[str, str], str]] = [
      {"mdsi-reauth-no-toxicity": "attest", "mdsi-reauth-still-meets": "attest", "mdsi-reauth": "attest"},
      "needs_attestation"),
     (("triple-s", "trd", "initial"), lambda c: _set_trials(c, adherence_pct=70),
-     {"trd-trials": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+     {"trd-trials": "not_met", "trd-trials-6-weeks": "not_met", "trd-trials-judged": "not_met",
+      "trd-trials-any-length": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
     (("uhc", "mdsi", "initial"), lambda c: _first_dx(c, suicidal_ideation=False),
      {"mdsi-suicidality": "not_met", "mdsi-initial": "not_met"}, "does_not_meet"),
     (("uhc", "trd", "initial"), lambda c: _set_trials(c, end_date=None, start_date="2026-10-15"),
      {"trd-trials": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    # Corrections read from the sources: UHC's antidepressant must be new; Triple-S accepts a trial length the
+    # physician judges sufficient (attested) when a trial is shorter than 6 weeks.
+    (("uhc", "trd", "initial"),
+     lambda c: {**c, "current_medications": [{"drug": "mirtazapine", "daily_dose_mg": 30, "started_on": "2026-06-01"}]},
+     {"trd-new-oral-ad": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("triple-s", "trd", "initial"), lambda c: _set_trials(c, start_date="2025-07-01", end_date="2025-08-01"),
+     {"trd-trials-6-weeks": "not_met", "trd-initial": "unknown"}, "needs_info"),
+    (("triple-s", "trd", "initial"),
+     lambda c: {**_set_trials(c, start_date="2025-07-01", end_date="2025-08-01"),
+                "attestations": [a for a in c["attestations"] if a != "trd-trials-length-judged"]},
+     {"trd-trials-6-weeks": "not_met", "trd-trials-length-judged": "attest", "trd-trials-judged": "attest",
+      "trd-trials": "attest", "trd-initial": "unknown"}, "needs_info"),
     # REMS criteria read from the record, not signed.
     (("highmark", "trd", "initial"), lambda c: _not_enrolled(c, ["the submission date"]),
      {"trd-rems-enrolled": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
@@ -179,6 +192,13 @@ REMS_ATTESTATIONS = {
 }
 
 
+def placeholders(policy: Policy, indication: str, phase: str) -> set[str]:
+    """The criteria the file marks as not on file (always unknown)."""
+    variant = policy.variant(indication, phase)
+    assert variant is not None and variant.criteria is not None
+    return {r.id for r in walk(variant.criteria) if r.kind == "not_on_file"}
+
+
 def test_every_policy_loads_without_problems(catalog: PolicyCatalog) -> None:
     assert catalog.problems == []
     assert set(catalog.policies) == EXPECTED_IDS
@@ -195,7 +215,15 @@ def test_meeting_case(variant: tuple[str, str, str], catalog: PolicyCatalog, dru
     case = _base(phase)
     case["attestations"] = attestation_ids(policy, indication, phase)
     result = run(policy, case, indication, phase, drugs)
+    unread = placeholders(policy, indication, phase)
     expected = {c.id: "met" for c in result.criteria} | UNUSED_BRANCHES.get(variant, {})
+    if unread:
+        # A criterion nobody has read is never met: the rest is met, the request needs it from the payer.
+        leaves = {c.id: c.status for c in result.criteria if not c.is_group}
+        assert leaves == {i: expected[i] for i in leaves} | dict.fromkeys(unread, "unknown")
+        assert result.decision == "needs_info"
+        assert len(result.missing) == len(unread) and all("not on file" in m for m in result.missing)
+        return
     assert statuses(result) == expected
     assert result.decision == "meets"
     assert result.missing == []
@@ -211,7 +239,9 @@ def test_meeting_case_without_signatures_asks_for_them(
     result = run(policy, _base(phase), indication, phase, drugs)
     for criterion_id in signatures:
         assert result.criterion(criterion_id).status == "attest"
-    if not signatures:
+    if placeholders(policy, indication, phase):
+        assert result.decision == "needs_info"
+    elif not signatures:
         assert result.decision == "meets"
     else:
         assert result.decision in ("meets", "needs_attestation")  # met when every attestation sits in a met "any"
@@ -229,7 +259,8 @@ def test_failing_case(
     case["attestations"] = attestation_ids(policy, indication, phase)
     case = mutate(case)
     result = run(policy, case, indication, phase, drugs)
-    expected = {c.id: "met" for c in result.criteria} | UNUSED_BRANCHES.get(variant, {}) | changed
+    unread = dict.fromkeys(placeholders(policy, indication, phase), "unknown")
+    expected = {c.id: "met" for c in result.criteria} | UNUSED_BRANCHES.get(variant, {}) | unread | changed
     assert statuses(result) == expected
     assert result.decision == decision
 
@@ -263,7 +294,7 @@ def test_evidence_explains_uncounted_trials(catalog: PolicyCatalog, drugs: Refer
         trial("venlafaxine", "2025-01-01", "2025-03-30", 225, current_episode=False, adherence_pct=70),
         trial("duloxetine", "2026-02-01", "2026-04-30", 60, adherence_pct=60),
     ])
-    triple_s = run(catalog.policies["triple-s"], case, "trd", "initial", drugs).criterion("trd-trials")
+    triple_s = run(catalog.policies["triple-s"], case, "trd", "initial", drugs).criterion("trd-trials-6-weeks")
     assert triple_s.status == "not_met"
     text = "\n".join(triple_s.evidence)
     assert "lasted 4.4 weeks; at least 6 required" in text
