@@ -81,7 +81,7 @@ def test_requested_regimen(rule: dict[str, Any], values: dict[str, Any], expecte
 
 
 def test_no_requested_regimen_is_unknown_and_named(drugs: ReferenceDrugs) -> None:
-    result = check({"kind": "requested_regimen", "first_dose_mg": 56}, strong_case(), drugs)
+    result = check({"kind": "requested_regimen", "first_dose_mg": 56}, strong_case(requested=None), drugs)
     assert result.criterion("r").status == "unknown"
     assert any("requested regimen" in m for m in result.missing)
 

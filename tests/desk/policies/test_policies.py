@@ -21,7 +21,7 @@ from tests.desk.policies.cases import (
 
 EXPECTED_IDS = {
     "cigna", "uhc", "carefirst", "bcbsnd", "highmark", "bcbsok", "triple-s", "bcbsma", "bcbsnc", "medical-mutual",
-    "generic-commercial",
+    "generic-commercial", "qualchoice",
 }
 INCOMPLETE = EXPECTED_IDS - {"generic-commercial"}
 VARIANTS = [
@@ -35,16 +35,26 @@ VARIANTS = [
     ("highmark", "trd", "initial"), ("medical-mutual", "trd", "initial"), ("medical-mutual", "mdsi", "initial"),
     ("medical-mutual", "trd", "continuation"), ("medical-mutual", "mdsi", "continuation"),
     ("triple-s", "trd", "initial"), ("uhc", "mdsi", "initial"), ("uhc", "trd", "initial"),
+    ("qualchoice", "trd", "initial"), ("qualchoice", "mdsi", "initial"),
 ]
 # Criteria that stay unmet in the meeting case because another branch of an "any" group carries it.
 UNUSED_BRANCHES: dict[tuple[str, str, str], dict[str, str]] = {
+    ("qualchoice", "trd", "initial"): {"trd-prior-spravato-used": "not_met", "trd-prior-spravato-response": "unknown"},
     ("bcbsnc", "trd", "initial"): {"trd-single-2-years": "not_met"},
     ("medical-mutual", "mdsi", "initial"): {"mdsi-hospital": "not_met", "mdsi-hospital-started": "not_met"},
 }
 
 
-def _base(phase: str, **overrides: Any) -> dict[str, Any]:
-    return strong_case(**overrides) if phase == "initial" else continuation_case(**overrides)
+# What a meeting case needs beyond the strong case for one variant (a fact only that payer asks about).
+SETUP: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("qualchoice", "mdsi", "initial"): {"inpatient_stays": [
+        {"admitted_on": "2026-11-10", "discharged_on": "2026-11-22", "reason": "suicidality"}]},
+}
+
+
+def _base(phase: str, variant: tuple[str, str, str] | None = None) -> dict[str, Any]:
+    extra = SETUP.get(variant, {}) if variant else {}
+    return strong_case(**extra) if phase == "initial" else continuation_case(**extra)
 
 
 def _set_trials(case: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -162,6 +172,25 @@ FAILING: list[tuple[tuple[str, str, str], Mutation, dict[str, str], str]] = [
                 "attestations": [a for a in c["attestations"] if a != "trd-trials-length-judged"]},
      {"trd-trials-6-weeks": "not_met", "trd-trials-length-judged": "attest", "trd-trials-judged": "attest",
       "trd-trials": "attest", "trd-initial": "unknown"}, "needs_info"),
+    # QualChoice: strict bounds, exact age, failed agents of both roles, "not", the request itself.
+    (("qualchoice", "trd", "initial"), lambda c: {**c, "birth_date": "1961-11-26"},  # 65 today: not under 65
+     {"trd-age": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("qualchoice", "trd", "initial"),
+     lambda c: {**c, "scores": [{"instrument": "PHQ-9", "score": 15, "measured_on": "2026-11-10"}]},
+     {"trd-phq9": "not_met", "trd-initial": "not_met"}, "does_not_meet"),  # 15 is not above 15
+    (("qualchoice", "trd", "initial"),
+     lambda c: {**c, "current_medications": [{"drug": "lithium", "daily_dose_mg": 900, "started_on": "2026-09-02"},
+                                             {"drug": "aripiprazole", "started_on": "2026-09-02"}]},
+     {"trd-stable-ad": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("qualchoice", "trd", "initial"),
+     lambda c: _screening(c, prior_esketamine=True, esketamine_started_on="2026-08-05"),
+     {"trd-no-prior-spravato": "not_met", "trd-prior-spravato-used": "met", "trd-prior-spravato-response": "unknown",
+      "trd-prior-spravato": "unknown", "trd-initial": "unknown"}, "needs_info"),
+    (("qualchoice", "trd", "initial"), lambda c: {**c, "requested": {**c["requested"], "weeks": 6}},
+     {"trd-dose": "not_met", "trd-initial": "not_met"}, "does_not_meet"),  # 35 devices, over 23
+    (("qualchoice", "mdsi", "initial"), lambda c: {**c, "inpatient_stays": [
+        {"admitted_on": "2026-11-01", "discharged_on": "2026-11-20", "reason": "suicidality"}]},
+     {"mdsi-inpatient": "not_met", "mdsi-initial": "not_met"}, "does_not_meet"),  # discharged 6 days ago
     # REMS criteria read from the record, not signed.
     (("highmark", "trd", "initial"), lambda c: _not_enrolled(c, ["the submission date"]),
      {"trd-rems-enrolled": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
@@ -215,7 +244,7 @@ def test_every_policy_loads_without_problems(catalog: PolicyCatalog) -> None:
 def test_meeting_case(variant: tuple[str, str, str], catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
     payer, indication, phase = variant
     policy = catalog.policies[payer]
-    case = _base(phase)
+    case = _base(phase, variant)
     case["attestations"] = attestation_ids(policy, indication, phase)
     result = run(policy, case, indication, phase, drugs)
     unread = placeholders(policy, indication, phase)
@@ -239,7 +268,7 @@ def test_meeting_case_without_signatures_asks_for_them(
     payer, indication, phase = variant
     policy = catalog.policies[payer]
     signatures = attestation_ids(policy, indication, phase)
-    result = run(policy, _base(phase), indication, phase, drugs)
+    result = run(policy, _base(phase, variant), indication, phase, drugs)
     for criterion_id in signatures:
         assert result.criterion(criterion_id).status == "attest"
     if placeholders(policy, indication, phase):
@@ -258,7 +287,7 @@ def test_failing_case(
 ) -> None:
     payer, indication, phase = variant
     policy = catalog.policies[payer]
-    case = _base(phase)
+    case = _base(phase, variant)
     case["attestations"] = attestation_ids(policy, indication, phase)
     case = mutate(case)
     result = run(policy, case, indication, phase, drugs)
