@@ -75,9 +75,17 @@ def policy_diff(old: Policy, new: Policy) -> list[str]:
                 continue
             a_fields, b_fields = _fields(rules_before[rule_id]), _fields(rule)
             for field in sorted(set(a_fields) | set(b_fields)):
-                if a_fields.get(field) != b_fields.get(field):
-                    lines.append(f"~ {key} {rule_id} {field}: {_show(a_fields.get(field))} → "
-                                 f"{_show(b_fields.get(field))}")
+                a, b = a_fields.get(field), b_fields.get(field)
+                if a == b:
+                    continue
+                if isinstance(a, list) and isinstance(b, list):
+                    added = [_show(x) for x in b if x not in a]
+                    removed = [_show(x) for x in a if x not in b]
+                    change = "; ".join(part for part in (f"added {', '.join(added)}" if added else "",
+                                                         f"removed {', '.join(removed)}" if removed else "") if part)
+                    lines.append(f"~ {key} {rule_id} {field}: {change}")
+                else:
+                    lines.append(f"~ {key} {rule_id} {field}: {_show(a)} → {_show(b)}")
         for rule_id, rule in rules_before.items():
             if rule_id not in rules_after:
                 lines.append(f"- {key} {rule_id} ({rule.kind}): {rule.text}")
@@ -87,6 +95,9 @@ def policy_diff(old: Policy, new: Policy) -> list[str]:
 def _show(value: Any) -> str:
     if value is None:
         return "(none)"
+    if isinstance(value, dict) and "code" in value:
+        dates = ", ".join(f"{k.removeprefix('accepted_')} {v}" for k, v in value.items() if k != "code")
+        return str(value["code"]) + (f" ({dates})" if dates else "")
     if hasattr(value, "model_dump"):
         value = value.model_dump(mode="json", exclude_defaults=True)
     return str(value)

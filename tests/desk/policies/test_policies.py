@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from tests.desk.policies.cases import (
 
 EXPECTED_IDS = {
     "cigna", "uhc", "carefirst", "bcbsnd", "highmark", "bcbsok", "triple-s", "bcbsma", "bcbsnc", "medical-mutual",
-    "generic-commercial", "qualchoice",
+    "generic-commercial", "qualchoice", "texas-medicaid",
 }
 INCOMPLETE = EXPECTED_IDS - {"generic-commercial"}
 VARIANTS = [
@@ -35,7 +36,7 @@ VARIANTS = [
     ("highmark", "trd", "initial"), ("medical-mutual", "trd", "initial"), ("medical-mutual", "mdsi", "initial"),
     ("medical-mutual", "trd", "continuation"), ("medical-mutual", "mdsi", "continuation"),
     ("triple-s", "trd", "initial"), ("uhc", "mdsi", "initial"), ("uhc", "trd", "initial"),
-    ("qualchoice", "trd", "initial"), ("qualchoice", "mdsi", "initial"),
+    ("qualchoice", "trd", "initial"), ("qualchoice", "mdsi", "initial"), ("texas-medicaid", "mdsi", "initial"),
 ]
 # Criteria that stay unmet in the meeting case because another branch of an "any" group carries it.
 UNUSED_BRANCHES: dict[tuple[str, str, str], dict[str, str]] = {
@@ -191,6 +192,9 @@ FAILING: list[tuple[tuple[str, str, str], Mutation, dict[str, str], str]] = [
     (("qualchoice", "mdsi", "initial"), lambda c: {**c, "inpatient_stays": [
         {"admitted_on": "2026-11-01", "discharged_on": "2026-11-20", "reason": "suicidality"}]},
      {"mdsi-inpatient": "not_met", "mdsi-initial": "not_met"}, "does_not_meet"),  # discharged 6 days ago
+    (("texas-medicaid", "mdsi", "initial"), lambda c: _first_dx(c, icd10="F43.10"),
+     {"mdsi-diagnosis": "not_met", "mdsi-suicidal-ideation": "not_met", "mdsi-initial": "not_met"},
+     "does_not_meet"),
     # REMS criteria read from the record, not signed.
     (("highmark", "trd", "initial"), lambda c: _not_enrolled(c, ["the submission date"]),
      {"trd-rems-enrolled": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
@@ -216,6 +220,7 @@ REMS_FACT_CRITERIA = {
     ("generic-commercial", "trd-rems-enrolled"): "rems_enrollment",
     ("generic-commercial", "mdsi-rems-enrolled"): "rems_enrollment",
     ("generic-commercial", "trd-monitoring"): "rems_monitoring",
+    ("texas-medicaid", "mdsi-monitoring"): "rems_monitoring",
 }
 # What stays a signature: the desk holds no record of it (or the payer asks for an attestation as such).
 REMS_ATTESTATIONS = {
@@ -369,3 +374,30 @@ def test_approval_terms_and_submission(catalog: PolicyCatalog, drugs: ReferenceD
     data = cigna.as_dict()
     assert data["decision"] == "meets" or data["decision"] in ("needs_attestation", "needs_info")
     assert set(data) >= {"payer", "indication", "phase", "decision", "criteria", "missing", "notes", "approval"}
+
+
+@pytest.mark.parametrize("day,code,expected,version", [
+    ("2025-04-30", "F32.A", "not_met", "2021-01-01 update (MDSI added)"),
+    ("2025-05-01", "F32.A", "met", "2025-05-01 update (more MDD codes, TRD monotherapy)"),
+    ("2025-04-30", "F33.2", "met", "2021-01-01 update (MDSI added)"),
+])
+def test_texas_medicaid_version_in_force_and_dated_codes(day: str, code: str, expected: str, version: str,
+                                                         catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
+    as_of = date.fromisoformat(day)
+    policy = catalog.in_force("texas-medicaid", as_of)
+    assert policy is not None and policy.version == version
+    case = _first_dx(strong_case(), icd10=code, episode_start="2025-03-01", diagnosed_on="2025-03-10")
+    case["trials"], case["psychotherapy"] = [], []
+    case["scores"] = [{"instrument": "PHQ-9", "score": 22, "measured_on": "2025-04-01"}]
+    case["current_medications"] = [{"drug": "mirtazapine", "daily_dose_mg": 30, "started_on": "2025-04-01"}]
+    case["screening"] = {**case["screening"], "pdmp_checked_on": "2025-04-20"}
+    case["rems"] = {**case["rems"], "enrolled_on": "2025-04-20"}
+    result = run(policy, case, "mdsi", "initial", drugs, as_of=as_of)
+    assert result.criterion("mdsi-diagnosis").status == expected
+    assert result.policy_version.startswith(f"version {version}")
+
+
+def test_texas_medicaid_has_no_trd_criteria_on_file(catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
+    result = run(catalog.policies["texas-medicaid"], strong_case(), "trd", "initial", drugs)
+    assert result.decision == "needs_info" and result.criteria == []
+    assert any("TRD prior-authorization criteria" in n for n in result.notes)
