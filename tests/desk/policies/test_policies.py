@@ -22,7 +22,7 @@ from tests.desk.policies.cases import (
 
 EXPECTED_IDS = {
     "cigna", "uhc", "carefirst", "bcbsnd", "highmark", "bcbsok", "triple-s", "bcbsma", "bcbsnc", "medical-mutual",
-    "generic-commercial", "qualchoice", "texas-medicaid",
+    "generic-commercial", "qualchoice", "texas-medicaid", "evicore",
 }
 INCOMPLETE = EXPECTED_IDS - {"generic-commercial"}
 VARIANTS = [
@@ -37,6 +37,7 @@ VARIANTS = [
     ("medical-mutual", "trd", "continuation"), ("medical-mutual", "mdsi", "continuation"),
     ("triple-s", "trd", "initial"), ("uhc", "mdsi", "initial"), ("uhc", "trd", "initial"),
     ("qualchoice", "trd", "initial"), ("qualchoice", "mdsi", "initial"), ("texas-medicaid", "mdsi", "initial"),
+    ("evicore", "trd", "initial"), ("evicore", "mdsi", "initial"),
 ]
 # Criteria that stay unmet in the meeting case because another branch of an "any" group carries it.
 UNUSED_BRANCHES: dict[tuple[str, str, str], dict[str, str]] = {
@@ -195,6 +196,10 @@ FAILING: list[tuple[tuple[str, str, str], Mutation, dict[str, str], str]] = [
     (("texas-medicaid", "mdsi", "initial"), lambda c: _first_dx(c, icd10="F43.10"),
      {"mdsi-diagnosis": "not_met", "mdsi-suicidal-ideation": "not_met", "mdsi-initial": "not_met"},
      "does_not_meet"),
+    (("evicore", "trd", "initial"), lambda c: _set_trials(c, improvement_pct=30),
+     {"trd-trials": "not_met", "trd-initial": "not_met"}, "does_not_meet"),  # 30 % is more than non-response
+    (("evicore", "mdsi", "initial"), lambda c: {**c, "prescriber": {"specialty": "psychiatric_np"}},
+     {"mdsi-prescriber": "not_met", "mdsi-initial": "not_met"}, "does_not_meet"),
     # REMS criteria read from the record, not signed.
     (("highmark", "trd", "initial"), lambda c: _not_enrolled(c, ["the submission date"]),
      {"trd-rems-enrolled": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
@@ -401,3 +406,11 @@ def test_texas_medicaid_has_no_trd_criteria_on_file(catalog: PolicyCatalog, drug
     result = run(catalog.policies["texas-medicaid"], strong_case(), "trd", "initial", drugs)
     assert result.decision == "needs_info" and result.criteria == []
     assert any("TRD prior-authorization criteria" in n for n in result.notes)
+
+
+def test_evicore_mdsi_dose_cap_checks_the_request(catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
+    fits = run(catalog.policies["evicore"], strong_case(), "mdsi", "initial", drugs)
+    assert fits.request_problems == []
+    over = strong_case(requested={"first_dose_mg": 84, "dose_mg": 84, "sessions_per_week": 2, "weeks": 6})
+    result = run(catalog.policies["evicore"], over, "mdsi", "initial", drugs)
+    assert result.request_problems == ["Dose cap: 6 weeks over 4."]
