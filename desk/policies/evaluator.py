@@ -52,7 +52,6 @@ from desk.policies.schema import (
     TrialDefinition,
     TrialsRule,
     Variant,
-    normalise_code,
 )
 
 Status = Literal["met", "not_met", "unknown", "attest"]
@@ -289,7 +288,8 @@ def _evaluate_rule(rule: Rule, ctx: _Ctx, depth: int, parent: str | None) -> Sta
     source = rule.source or ""
     entry = CriterionResult(
         id=rule.id, text=rule.text, kind=rule.kind, status="unknown", evidence=[], source=source,
-        source_url=_source_url(ctx.policy, source), needs=getattr(rule, "needs", "none"), missing=[],
+        source_url=_source_url(ctx.policy, source),
+        needs="none" if isinstance(rule, AllOf | AnyOf | AtLeast | NotOf) else rule.needs, missing=[],
         depth=depth, parent=parent,
     )
     ctx.out.append(entry)
@@ -419,10 +419,7 @@ def _age_rule(rule: AgeRule, ctx: _Ctx) -> _Outcome:
 
 
 def _code_matches(code: str, rule: DiagnosisRule, day: date) -> bool:
-    bare = normalise_code(code)
-    if any(bare == normalise_code(c.code) for c in rule.icd10_codes if c.accepted_on(day)):
-        return True
-    return any(bare.startswith(normalise_code(p.code)) for p in rule.icd10_prefixes if p.accepted_on(day))
+    return rule.code_accepted(code, day)
 
 
 def _diagnosis_rule(rule: DiagnosisRule, ctx: _Ctx) -> _Outcome:

@@ -59,6 +59,10 @@ class PolicyCatalog:
         """The version in force on `day`; before the first version's date, the first version."""
         return version_in_force(self.versions.get(payer_id, []), day)
 
+    def all_in_force(self, day: date) -> list[Policy]:
+        """Each payer's version in force on `day`."""
+        return [p for p in (self.in_force(i, day) for i in self.policies) if p is not None]
+
     @property
     def broken_files(self) -> list[str]:
         return sorted({p.file for p in self.problems})

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from desk.models.patients import CONCURRENT_THERAPIES, PLAN_TYPES
 from desk.policies.clocks import DecisionClock, resolve_clock
@@ -162,10 +162,31 @@ class DiagnosisRule(_Leaf):
     inclusive: bool = True
     suicidal_ideation: bool = False
 
+    _plain_codes: frozenset[str] = PrivateAttr(default=frozenset())
+    _plain_prefixes: tuple[str, ...] = PrivateAttr(default=())
+
     @field_validator("icd10_codes", "icd10_prefixes", mode="before")
     @classmethod
     def _items(cls, value: object) -> object:
         return _as_items(value)
+
+    def model_post_init(self, _context: object) -> None:
+        # Codes without dates, normalised once: the common case needs no date check per evaluation.
+        self._plain_codes = frozenset(normalise_code(c.code) for c in self.icd10_codes
+                                      if c.accepted_from is None and c.accepted_until is None)
+        self._plain_prefixes = tuple(normalise_code(c.code) for c in self.icd10_prefixes
+                                     if c.accepted_from is None and c.accepted_until is None)
+
+    def code_accepted(self, code: str, day: date) -> bool:
+        """Whether a recorded code (dot or not) is one this rule accepts on `day`."""
+        bare = normalise_code(code)
+        if bare in self._plain_codes or bare.startswith(self._plain_prefixes):
+            return True
+        dated = [c for c in self.icd10_codes if (c.accepted_from or c.accepted_until) and c.accepted_on(day)]
+        if any(bare == normalise_code(c.code) for c in dated):
+            return True
+        return any(bare.startswith(normalise_code(p.code)) for p in self.icd10_prefixes
+                   if (p.accepted_from or p.accepted_until) and p.accepted_on(day))
 
     @model_validator(mode="after")
     def _codes(self) -> DiagnosisRule:
@@ -259,14 +280,19 @@ class ScoreImprovementRule(_Leaf):
             raise ValueError("give instruments or thresholds, not both")
         return self
 
-    def bounds(self) -> list[ImprovementThreshold]:
+    _bounds: list[ImprovementThreshold] = PrivateAttr(default_factory=list)
+
+    def model_post_init(self, _context: object) -> None:
         if self.thresholds:
-            return list(self.thresholds)
+            self._bounds = list(self.thresholds)
+            return
         pct = self.min_improvement_pct
-        if pct <= 0:
-            return [ImprovementThreshold(instrument=i, above_pct=0) for i in self.instruments]
-        key = "at_least_pct" if self.inclusive else "above_pct"
-        return [ImprovementThreshold.model_validate({"instrument": i, key: pct}) for i in self.instruments]
+        key = "at_least_pct" if self.inclusive and pct > 0 else "above_pct"
+        self._bounds = [ImprovementThreshold.model_validate({"instrument": i, key: pct}) for i in self.instruments]
+
+    def bounds(self) -> list[ImprovementThreshold]:
+        """One threshold per instrument (min_improvement_pct 0 = any improvement)."""
+        return self._bounds
 
     @field_validator("instruments")
     @classmethod
@@ -525,9 +551,14 @@ class Gap(_Strict):
 class Completeness(_Strict):
     status: Literal["complete", "incomplete"]
     missing: list[str | Gap] = Field(default_factory=list)
+    _gaps: list[Gap] = PrivateAttr(default_factory=list)
+
+    def model_post_init(self, _context: object) -> None:
+        # Built once: every evaluation asks for the gaps.
+        self._gaps = [Gap(text=m) if isinstance(m, str) else m for m in self.missing]
 
     def items(self) -> list[Gap]:
-        return [Gap(text=m) if isinstance(m, str) else m for m in self.missing]
+        return self._gaps
 
     @model_validator(mode="after")
     def _say_what(self) -> Completeness:
