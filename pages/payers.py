@@ -56,4 +56,5 @@ for policy in policies:
         continue
     flag = " · :orange-badge[:material/content_cut: incomplete]" if policy.incomplete else ""
     with st.expander(f"**{policy.payer}** — {policy.title}{flag}", expanded=len(chosen) == 1):
-        render_policy(policy, catalog.files.get(policy.id, ""), default_lead_days=settings.renewal_lead_days)
+        render_policy(policy, catalog.files.get(policy.id, ""), default_lead_days=settings.renewal_lead_days,
+                      versions=catalog.versions.get(policy.id))

@@ -207,8 +207,12 @@ def render_evaluation(evaluation: Evaluation, *, key: str) -> None:
         st.caption(" · ".join(p for p in parts if p))
 
 
-def render_policy(policy: Policy, file_name: str, *, default_lead_days: int) -> None:
+def render_policy(policy: Policy, file_name: str, *, default_lead_days: int,
+                  versions: list[Policy] | None = None) -> None:
     """One policy: identification, submission, clocks, codes, gaps, sources and a tab per variant."""
+    if versions and len(versions) > 1:
+        st.caption("Versions in this file: " + " · ".join(
+            f"{v.version or 'undated'} (from {v.effective_date})" for v in versions) + ". Shown: the newest.")
     left, right = st.columns([3, 2])
     with left:
         lines = [
@@ -247,8 +251,10 @@ def render_policy(policy: Policy, file_name: str, *, default_lead_days: int) -> 
     if not policy.variants:
         st.info("No criteria: see the position above.")
         return
-    tabs = st.tabs([f"{v.indication.upper()} · {v.phase}" for v in policy.variants])
+    tabs = st.tabs([f"{v.indication.upper()} · {v.phase}" + (f" · {v.benefit} benefit" if v.benefit else "")
+                    for v in policy.variants])
     for tab, variant in zip(tabs, policy.variants, strict=True):
         with tab:
-            st.caption(INDICATION_NAMES[variant.indication])
+            shared = f" · criteria shared with {variant.criteria_from}" if variant.criteria_from else ""
+            st.caption(INDICATION_NAMES[variant.indication] + shared)
             render_variant(policy, variant)
