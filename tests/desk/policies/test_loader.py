@@ -192,3 +192,25 @@ def test_cli_check_missing_path(missing: str, tmp_path: Path) -> None:
     result = _cli("check", str(tmp_path / missing))
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: {tmp_path / missing}: no such file or folder"
+
+
+def test_cli_diff_and_code_shape_warnings(tmp_path: Path) -> None:
+    old = (PAYERS / "qualchoice.yaml").read_text()
+    new = old.replace("within_days: 28", "within_days: 30").replace("icd10_prefixes: [F32, F33]\n          source: "
+                                                                     '"qc: I.a"', 'icd10_prefixes: [F32, F33, "296"]'
+                                                                     '\n          source: "qc: I.a"')
+    assert new.count('"296"') == 1
+    (tmp_path / "qualchoice.yaml").write_text(new)
+    diff = _cli("diff", str(PAYERS / "qualchoice.yaml"), str(tmp_path / "qualchoice.yaml"))
+    assert diff.returncode == 0, diff.stderr
+    assert diff.stdout.splitlines() == [
+        "~ trd/initial trd-diagnosis icd10_prefixes: added 296",
+        "~ trd/initial trd-phq9 within_days: 28 → 30",
+    ]
+    checked = _cli("check", str(tmp_path))
+    assert checked.returncode == 0
+    assert ("warning: qualchoice.yaml: variants[0].criteria.rules[0].icd10_prefixes[2]: '296' is not shaped like an "
+            "ICD-10-CM code (e.g. F33.2 or F332)") in checked.stderr
+    missing = _cli("diff", str(tmp_path / "nowhere.yaml"), str(tmp_path / "qualchoice.yaml"))
+    assert missing.returncode == 1 and "OLD: nowhere.yaml: cannot be read" in missing.stderr
+    assert _cli("check").stderr.count("warning:") == 0  # every shipped code is ICD-10-CM shaped
