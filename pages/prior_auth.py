@@ -177,7 +177,8 @@ if policy_change is not None:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="policy_change_table")
         st.text(f"Policy: {policy_change.old_version} → {policy_change.new_version}")
         if st.button("Acknowledge the change", key="ack_policy_change", icon=":material/done:"):
-            ack_version = opened
+            # The re-check itself moved the case's version; acknowledging what is on screen is not a lost edit.
+            ack_version = case.version
             run_action(lambda s: acknowledge_policy_change(s, case_id=case_id, expected_version=ack_version),
                        "Policy change acknowledged.", "policy")
             st.rerun()

@@ -32,9 +32,10 @@ def restore_payer_text(live_server: LiveServer) -> Iterator[None]:
     engine = make_engine(live_server.database_url)
     try:
         with unit_of_work(engine, actor="test") as session:
-            row = session.exec(select(PayerPolicyFile).where(PayerPolicyFile.payer_id == PAYER)).one()
-            row.text = (ROOT / "payers" / f"{PAYER}.yaml").read_text(encoding="utf-8")
-            session.add(row)
+            row = session.exec(select(PayerPolicyFile).where(PayerPolicyFile.payer_id == PAYER)).first()
+            if row is not None:
+                row.text = (ROOT / "payers" / f"{PAYER}.yaml").read_text(encoding="utf-8")
+                session.add(row)
     finally:
         engine.dispose()
 
@@ -46,9 +47,20 @@ def _stricter_catalog(folder: Path) -> object:
     return load_catalog([folder], drugs=default_drugs())
 
 
+@pytest.fixture
+def patient_expect() -> Iterator[None]:
+    """Each step waits for its own result; on a busy machine a script run can take longer than the default 5 s."""
+    expect.set_options(timeout=UI_TIMEOUT_MS * 4)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 def test_changed_payer_file_shows_on_the_open_case(live_server: LiveServer, browser: Page, tmp_path: Path,
-                                                    restore_payer_text: None) -> None:
+                                                    restore_payer_text: None, patient_expect: None) -> None:
     page = browser
+    # The first visit prepares the database (migrations, demo data, payer files): wait for it, not a fixed time.
+    page.goto(live_server.base_url)
+    expect(page.get_by_label("Username")).to_be_visible(timeout=600_000)
     sign_in(page, live_server.base_url, "billing", DEMO_PASSWORD)
     page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Patients", exact=True).click()
     search = page.get_by_placeholder("Name, MRN, or date of birth (YYYY-MM-DD or MM/DD/YYYY)")
