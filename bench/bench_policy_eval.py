@@ -40,7 +40,10 @@ def synthetic_case(rng: random.Random) -> CaseFacts:
         trials.append({"drug": rng.choice(AUGMENTERS), "role": "augmentation", "daily_dose_mg": 5,
                        "start_date": day(100, 400), "end_date": day(0, 60), "outcome": "non_response",
                        "current_episode": True})
+    requested = rng.choice([None, {"first_dose_mg": 56, "dose_mg": 84, "sessions_per_week": 2, "weeks": 4},
+                            {"dose_mg": 84, "sessions_per_week": 1, "weeks": 8}])
     return CaseFacts.model_validate({
+        "requested": requested,
         "birth_date": date(rng.randint(1940, 2010), rng.randint(1, 12), rng.randint(1, 28)),
         "diagnoses": [{"icd10": rng.choice(["F33.2", "F32.2", "F33.1", "F32.A"]), "episode_start": day(200, 1500),
                        "episode_type": rng.choice(["single", "recurrent"]),
@@ -72,7 +75,8 @@ def synthetic_case(rng: random.Random) -> CaseFacts:
 def run(quick: bool) -> Iterable[Result]:
     drugs = default_drugs()
     catalog = load_catalog([PROJECT_ROOT / "payers"], drugs=drugs)
-    policies = sorted(catalog.policies.values(), key=lambda p: p.id)
+    # The version of each payer file in force on the evaluation date.
+    policies = sorted(catalog.all_in_force(AS_OF), key=lambda p: p.id)
     rng = random.Random(20261126)
     cases = [synthetic_case(rng) for _ in range(200 if quick else 1000)]
     # Each payer's first variant (TRD initial wherever it exists), every case.

@@ -18,13 +18,17 @@ def database_is_empty(engine: Engine) -> bool:
 
 
 def prepare_database(settings: Settings) -> Engine:
-    """Migrate to the newest schema; on first start with DESK_DEMO on, load the synthetic demo data."""
+    """Migrate to the newest schema; on first start with DESK_DEMO on, load the synthetic demo data; re-check
+    the open cases of any payer file that changed since the last start."""
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     if settings.demo and database_is_empty(engine):
         from desk.demo import load_demo
 
         load_demo(engine)
+    from desk.prior_auth.policy_changes import recheck_payer_files
+
+    recheck_payer_files(engine, actor="system", settings=settings)
     if not settings.demo:
         refuse_published_demo_passwords(engine)
     return engine

@@ -6,8 +6,10 @@ user = require_role("pages/payers.py")
 
 import streamlit as st  # noqa: E402
 
+from desk.prior_auth.policy_changes import recheck_payer_files  # noqa: E402
 from desk.settings import load_settings  # noqa: E402
-from ui.policies import policy_catalog  # noqa: E402
+from ui.context import get_engine  # noqa: E402
+from ui.policies import policy_catalog, reload_catalog  # noqa: E402
 from ui.policy_view import render_policy  # noqa: E402
 from ui.text import esc  # noqa: E402
 
@@ -21,6 +23,20 @@ st.caption(
     "criteria are paraphrased; check each against its source before relying on it. "
     "To add a payer, see payers/README.md."
 )
+
+reload_slot = st.container()
+if reload_slot.button("Reload payer files", icon=":material/refresh:",
+                      help="Read the payer folder again; open cases of a changed payer are evaluated again."):
+    reload_catalog()
+    synced = recheck_payer_files(get_engine(), actor=user.username)
+    changed = [s for s in synced if not s.first_seen]
+    st.session_state["payers_reload_notice"] = (
+        f"Payer files read again. {len(changed)} changed file(s); "
+        f"{sum(len(s.cases_changed) for s in changed)} open case(s) flagged 'policy changed'.")
+    st.rerun()
+notice = st.session_state.pop("payers_reload_notice", None)
+if notice:
+    reload_slot.success(esc(notice))
 
 if catalog.problems:
     with st.container(border=True):
@@ -41,4 +57,5 @@ for policy in policies:
         continue
     flag_md = " · :orange-badge[:material/content_cut: incomplete]" if policy.incomplete else ""
     with st.expander(f"**{esc(policy.payer)}** — {esc(policy.title)}{flag_md}", expanded=len(chosen) == 1):
-        render_policy(policy, catalog.files.get(policy.id, ""), default_lead_days=settings.renewal_lead_days)
+        render_policy(policy, catalog.files.get(policy.id, ""), default_lead_days=settings.renewal_lead_days,
+                      versions=catalog.versions.get(policy.id))

@@ -17,7 +17,13 @@ from desk.models import utcnow  # noqa: E402
 from desk.models.prior_auth import STATUS_LABELS, SUBMISSION_CHANNELS, URGENCIES, PaGeneratedFile  # noqa: E402
 from desk.policies.clocks import NO_CLOCK  # noqa: E402
 from desk.prior_auth import lifecycle as lc  # noqa: E402
-from desk.prior_auth.cases import DOSES_MG, case_overview, save_request, status_history  # noqa: E402
+from desk.prior_auth.cases import (  # noqa: E402
+    DOSES_MG,
+    FIRST_DOSES_MG,
+    case_overview,
+    save_request,
+    status_history,
+)
 from desk.prior_auth.checklist import (  # noqa: E402
     attach_document,
     attachments,
@@ -42,6 +48,7 @@ from desk.prior_auth.packet import (  # noqa: E402
     generated_files,
 )
 from desk.prior_auth.payer_rules import decision_clock_for, renewal_lead_days_for  # noqa: E402
+from desk.prior_auth.policy_changes import acknowledge_policy_change, policy_change_of  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
 from ui.editing import forget_version, opened_version  # noqa: E402
 from ui.fhir import render_fhir_panel  # noqa: E402
@@ -158,6 +165,25 @@ if notice:
 if overview.open_duplicates:
     alerts.warning("Probable duplicate: this patient has other open cases for the same payer and indication: "
                    + ", ".join(f"#{i:d}" for i in overview.open_duplicates) + ".")
+policy_change = policy_change_of(case)
+if policy_change is not None:
+    with alerts.container(border=True, key="policy_change_box"):
+        st.warning(f"Policy changed on {esc(local_time(case.policy_changed_at))}: the payer's policy file changed and "
+                   "this case's criteria were evaluated again. What changed, criterion by criterion:",
+                   icon=":material/published_with_changes:")
+        words = {"met": "met", "not_met": "not met", "unknown": "not on record", "attest": "needs attestation",
+                 None: "not in that version"}
+        rows = [{"criterion": "Decision", "before": policy_change.old_decision.replace("_", " "),
+                 "now": policy_change.new_decision.replace("_", " ")}]
+        rows += [{"criterion": c.text, "before": words[c.old], "now": words[c.new]} for c in policy_change.changes]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="policy_change_table")
+        st.text(f"Policy: {policy_change.old_version} → {policy_change.new_version}")
+        if st.button("Acknowledge the change", key="ack_policy_change", icon=":material/done:"):
+            # The re-check itself moved the case's version; acknowledging what is on screen is not a lost edit.
+            ack_version = case.version
+            run_action(lambda s: acknowledge_policy_change(s, case_id=case_id, expected_version=ack_version),
+                       "Policy change acknowledged.", "policy")
+            st.rerun()
 
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Status", STATUS_LABELS[case.status])
@@ -276,13 +302,24 @@ with tab_packet:
                                    value=case.sessions_requested or (8 if case.phase == "initial" else 12))
         start = r3.date_input("Start date", value=case.start_on or today)
         urgency = r4.selectbox("Review", URGENCIES, index=URGENCIES.index(case.urgency))
+        q1, q2, _q3 = st.columns([1, 1, 2])
+        first_choices: list[int | None] = [None, *FIRST_DOSES_MG]
+        first_dose = q1.selectbox("First session's dose", first_choices,
+                                  index=first_choices.index(case.first_dose_mg)
+                                  if case.first_dose_mg in first_choices else 0,
+                                  format_func=lambda d: "not recorded" if d is None else f"{d} mg")
+        per_week = q2.number_input("Sessions a week", min_value=0.0, max_value=7.0, step=0.5,
+                                   value=float(case.sessions_per_week or 0.0),
+                                   help="0 = not recorded; 0.5 = every other week. Payer rules on mg per week and "
+                                        "devices per period read this.")
         saved = st.form_submit_button("Save request", disabled=case.status not in ("draft", "ready"))
     show_errors("request")
     if saved:
         expected = opened
         run_action(lambda s: save_request(s, case_id=case_id, expected_version=expected, dose_mg=int(dose),
                                           sessions_requested=int(sessions), start_on=start,
-                                          urgency=str(urgency)), "Request saved.", "request")
+                                          urgency=str(urgency), first_dose_mg=first_dose,
+                                          sessions_per_week=float(per_week) or None), "Request saved.", "request")
         st.rerun()
 
     with work(user.username) as session:

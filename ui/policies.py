@@ -25,3 +25,8 @@ def policy_catalog() -> PolicyCatalog:
     """Policies are data, not PHI: cached per folder and file signature, so an edited file shows on the next run."""
     folder = load_settings().payers_dir
     return _load(str(folder), _signature(folder))
+
+
+def reload_catalog() -> None:
+    """Forget every cached catalog, so the next read takes each file as it is now."""
+    _load.clear()

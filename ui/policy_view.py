@@ -11,11 +11,13 @@ from desk.policies.schema import (
     AllOf,
     AnyOf,
     AtLeast,
+    NotOf,
     Policy,
     Rule,
     TrialDefinition,
     TrialsRule,
     Variant,
+    children,
 )
 from desk.policies.shortfalls import Shortfall, Shortfalls, shortfalls
 from ui.text import esc, link_md
@@ -38,7 +40,7 @@ _POSITION_WORDS = {
     "not_medically_necessary": "not medically necessary (excluded)",
     "not_covered": "not covered",
 }
-_GROUP_WORDS = {"all": "All of", "any": "Any of", "at_least": "At least {n} of"}
+_GROUP_WORDS = {"all": "All of", "any": "Any of", "at_least": "At least {n} of", "not": "Not"}
 
 
 def _source_link_md(policy: Policy, source: str) -> str:
@@ -54,11 +56,11 @@ def _source_link_md(policy: Policy, source: str) -> str:
 def criteria_md(policy: Policy, rule: Rule, depth: int = 0) -> str:
     """The criteria tree as a nested markdown list."""
     indent_md = "    " * depth
-    if isinstance(rule, AllOf | AnyOf | AtLeast):
+    if isinstance(rule, AllOf | AnyOf | AtLeast | NotOf):
         words = _GROUP_WORDS[rule.kind].format(n=getattr(rule, "n", ""))
         text = rule.text if rule.text != "All of the following" else ""
-        children_md = "\n".join(criteria_md(policy, child, depth + 1) for child in rule.rules)
-        return f"{indent_md}- **{esc(words)}:** {esc(text)}\n{children_md}"
+        below_md = "\n".join(criteria_md(policy, child, depth + 1) for child in children(rule))
+        return f"{indent_md}- **{esc(words)}:** {esc(text)}\n{below_md}"
     needs = {"documentation": "documentation", "attestation": "prescriber attestation", "none": ""}[rule.needs]
     badge_md = f" :gray-badge[{esc(needs)}]" if needs else ""
     line_md = (
@@ -148,7 +150,7 @@ def evidence_md(criteria: list[CriterionResult]) -> str:
     for c in criteria:
         indent_md = "    " * c.depth
         if c.is_group:
-            words = {"all": "All of", "any": "Any of", "at_least": "At least"}[c.kind]
+            words = {"all": "All of", "any": "Any of", "at_least": "At least", "not": "Not"}[c.kind]
             text = "" if c.text.startswith("All of the following") else f" — {c.text}"
             lines_md.append(f"{indent_md}- {STATUS_BADGE[c.status]} **{esc(words)}**{esc(text)} "
                             f":small[({esc(c.evidence[0])})]")
@@ -209,8 +211,12 @@ def render_evaluation(evaluation: Evaluation, *, key: str) -> None:
         st.caption(esc(" · ".join(p for p in parts if p)))
 
 
-def render_policy(policy: Policy, file_name: str, *, default_lead_days: int) -> None:
+def render_policy(policy: Policy, file_name: str, *, default_lead_days: int,
+                  versions: list[Policy] | None = None) -> None:
     """One policy: identification, submission, clocks, codes, gaps, sources and a tab per variant."""
+    if versions and len(versions) > 1:
+        st.caption("Versions in this file: " + " · ".join(
+            f"{esc(v.version or 'undated')} (from {esc(v.effective_date)})" for v in versions) + ". Shown: the newest.")
     left, right = st.columns([3, 2])
     with left:
         lines_md = [
@@ -242,7 +248,9 @@ def render_policy(policy: Policy, file_name: str, *, default_lead_days: int) -> 
             f"**Billing codes:** {esc(codes or 'not on file')}",
         ]))
     if policy.incomplete:
-        st.warning("Incomplete — not on file:\n" + "\n".join(f"- {esc(m)}" for m in policy.completeness.missing),
+        st.warning("Incomplete — not on file:\n" + "\n".join(
+            f"- {esc(g.text)}" + (f" ({esc(', '.join(g.variants))})" if g.variants else "")
+            for g in policy.completeness.items()),
                    icon=":material/content_cut:")
     st.markdown("**Sources:** " + " · ".join(
         link_md(ref.title, ref.url) + f" ({esc(ref.kind)})" for ref in policy.sources.values()
@@ -250,8 +258,10 @@ def render_policy(policy: Policy, file_name: str, *, default_lead_days: int) -> 
     if not policy.variants:
         st.info("No criteria: see the position above.")
         return
-    tabs = st.tabs([f"{esc(v.indication.upper())} · {esc(v.phase)}" for v in policy.variants])
+    tabs = st.tabs([f"{esc(v.indication.upper())} · {esc(v.phase)}"
+                    + (f" · {esc(v.benefit)} benefit" if v.benefit else "") for v in policy.variants])
     for tab, variant in zip(tabs, policy.variants, strict=True):
         with tab:
-            st.caption(esc(INDICATION_NAMES[variant.indication]))
+            shared = f" · criteria shared with {variant.criteria_from}" if variant.criteria_from else ""
+            st.caption(esc(INDICATION_NAMES[variant.indication] + shared))
             render_variant(policy, variant)

@@ -1,4 +1,4 @@
-"""`python -m desk payers ...`: list, check, case-schema and evaluate payer policies."""
+"""`python -m desk payers ...`: list, check, diff, case-schema and evaluate payer policies."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ from pathlib import Path
 from desk.cli import CommandFailed, print_json
 from desk.errors import ValidationFailed
 from desk.policies.case import case_json_schema, read_case
+from desk.policies.diff import policy_diff
 from desk.policies.drugs import default_drugs
 from desk.policies.evaluator import evaluate
-from desk.policies.loader import PolicyCatalog, load_catalog
+from desk.policies.loader import PolicyCatalog, load_catalog, parse_policy, read_policy_text
 from desk.policies.schema import INDICATIONS, PHASES, Policy
 from desk.settings import load_settings
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    payers = commands.add_parser("payers", help="payer policy files: list, check, case-schema, evaluate")
+    payers = commands.add_parser("payers", help="payer policy files: list, check, diff, case-schema, evaluate")
     sub = payers.add_subparsers(dest="payers_command", required=True)
 
     listing = sub.add_parser("list", help="the valid policies as JSON")
@@ -31,6 +32,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
     schema = sub.add_parser("case-schema", help="the JSON Schema of a case file")
     schema.set_defaults(handler=_case_schema)
+
+    diff = sub.add_parser("diff", help="the criterion-level changes from one policy file to another")
+    diff.add_argument("old", type=Path, help="the earlier file")
+    diff.add_argument("new", type=Path, help="the later file")
+    diff.set_defaults(handler=_diff)
 
     run = sub.add_parser("evaluate", help="evaluate a case file against one payer's policy")
     run.add_argument("--payer", required=True, help="policy id, e.g. cigna")
@@ -65,6 +71,8 @@ def _check(args: argparse.Namespace) -> int:
     catalog = load_catalog(paths, drugs=default_drugs())
     for problem in catalog.problems:
         print(problem)
+    for warning in catalog.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if catalog.problems:
         return 1
     print(f"{len(catalog.policies)} policy file(s) valid", file=sys.stderr)
@@ -83,7 +91,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise CommandFailed(f"--as-of: expected YYYY-MM-DD, got {args.as_of!r}") from exc
     drugs = default_drugs()
     catalog = load_catalog([_folder(args.dir)], drugs=drugs)
-    policy = policy_or_fail(catalog, args.payer)
+    policy_or_fail(catalog, args.payer)
+    policy = catalog.in_force(args.payer, as_of)
+    assert policy is not None
     try:
         text = args.case.read_text(encoding="utf-8")
     except OSError as exc:
@@ -94,6 +104,26 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise CommandFailed(f"--case: {exc}") from exc
     result = evaluate(case, policy, indication=args.indication, phase=args.phase, as_of=as_of, drugs=drugs)
     print(result.to_json())
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    drugs = default_drugs()
+    found = []
+    for name, path in (("OLD", args.old), ("NEW", args.new)):
+        text, problems = read_policy_text(path)
+        policy = None
+        if text is not None:
+            # Earlier copies are often named cigna.old.yaml: the id need not match the file name here.
+            policy, problems = parse_policy(text, file_name=path.name, drugs=drugs, name_must_match=False)
+        if policy is None:
+            raise CommandFailed(f"{name}: " + (str(problems[0]) if problems else f"{path}: not a policy file"))
+        found.append(policy)
+    lines = policy_diff(found[0], found[1])
+    for line in lines:
+        print(line)
+    if not lines:
+        print("no changes", file=sys.stderr)
     return 0
 
 

@@ -26,7 +26,7 @@ from desk.fhir.codes import (
 )
 from desk.fhir.validate import validate_resource
 from desk.policies.evaluator import Evaluation
-from desk.policies.schema import INDICATION_NAMES, AllOf, AnyOf, AtLeast, Policy, Rule
+from desk.policies.schema import INDICATION_NAMES, AllOf, AnyOf, AtLeast, AttestationRule, NotOf, Policy, Rule
 from desk.prior_auth.checklist import CaseChecklist
 
 STATUS_DISPLAY = {
@@ -102,6 +102,11 @@ def _group_extension(rule: AllOf | AnyOf | AtLeast) -> dict[str, Any]:
         {"url": "kind", "valueCode": rule.kind}, {"url": "minimum", "valueInteger": need}]}
 
 
+def _not_leaf(rule: NotOf, source: str) -> Rule:
+    return AttestationRule(kind="attestation", id=rule.id, text=rule.text, source=source or "-",
+                           needs="documentation")
+
+
 def _item(rule: Rule, policy: Policy, *, required: bool, enable: list[str]) -> dict[str, Any]:
     code = [{"system": f"{CRITERIA_SYSTEM}:{policy.id}", "code": rule.id, "display": rule.text}]
     item: dict[str, Any] = {"linkId": rule.id, "code": code, "text": rule.text}
@@ -109,6 +114,10 @@ def _item(rule: Rule, policy: Policy, *, required: bool, enable: list[str]) -> d
         item["enableWhen"] = [{"question": sid, "operator": "!=", "answerCoding": _status_coding("met")}
                               for sid in enable]
         item["enableBehavior"] = "all"
+    if isinstance(rule, NotOf):
+        # Answered as one question: the payer asks that the rule below is NOT met.
+        rule = _not_leaf(rule, rule.source or getattr(rule.rule, "source", None) or "")
+    assert not isinstance(rule, NotOf)
     if isinstance(rule, AllOf | AnyOf | AtLeast):
         item["type"] = "group"
         item["extension"] = [_constraint(rule), _group_extension(rule)]
@@ -152,7 +161,8 @@ def policy_questionnaire(policy: Policy, *, indication: str, phase: str) -> dict
     if policy.source_url:
         description.append(f"Source: {policy.source_url}")
     if policy.incomplete:
-        description.append("Incomplete policy file; not on file: " + "; ".join(policy.completeness.missing))
+        gaps = "; ".join(g.text for g in policy.completeness.items())
+        description.append("Incomplete policy file; not on file: " + gaps)
     if variant.incomplete:
         description.append(f"Criteria incomplete: {variant.incomplete}")
     name = re.sub(r"[^A-Za-z0-9]", "", f"{policy.id.title()}{indication.upper()}{phase.title()}Criteria")
@@ -230,7 +240,7 @@ def _answer(row: _Row) -> list[dict[str, Any]]:
 
 
 def _response_item(row: _Row, children: dict[str | None, list[_Row]]) -> dict[str, Any]:
-    if not row.is_group:
+    if not row.is_group or row.kind == "not":
         return {"linkId": row.id, "text": row.text, "answer": _answer(row)}
     kids = children.get(row.id, [])
     items: list[dict[str, Any]] = [{"linkId": f"{row.id}.result", "text": "Outcome of this group",

@@ -34,6 +34,7 @@ from desk.models.prior_auth import (
     PaSignoff,
     PaStatusChange,
     PaSubmission,
+    PayerPolicyFile,
     PriorAuthCase,
 )
 from desk.models.rems import (
@@ -100,6 +101,7 @@ __all__ = [
     "PaSubmission",
     "Patient",
     "PayerForm",
+    "PayerPolicyFile",
     "Prescriber",
     "PriorAuthCase",
     "PsychotherapyTrial",

@@ -71,6 +71,9 @@ class PriorAuthCase(SQLModel, table=True):
     dose_mg: int = 84
     sessions_requested: int | None = None
     start_on: date | None = None
+    # The requested regimen payer rules check: first session's dose and sessions a week (empty: not recorded).
+    first_dose_mg: int | None = None
+    sessions_per_week: float | None = None
     status: str = Field(default="draft", index=True)
     duplicate_of_id: int | None = Field(default=None, foreign_key="pa_case.id")
     created_at: datetime = Field(default_factory=utcnow)
@@ -90,8 +93,23 @@ class PriorAuthCase(SQLModel, table=True):
     denied_on: date | None = None
     appeal_level: int = 0
     notes: str = ""
+    # Set when a payer file changed the evaluation of this open case: JSON of the criterion-level changes.
+    policy_change: str = ""
+    policy_changed_at: datetime | None = None
     version: int = Field(default=1, sa_column=_case_version)
     __mapper_args__ = {"version_id_col": _case_version}
+
+
+class PayerPolicyFile(SQLModel, table=True):
+    """The text of each payer file as last seen, so a changed file can be compared with what open cases used."""
+
+    __tablename__ = "payer_policy_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    payer_id: str = Field(unique=True)
+    fingerprint: str
+    text: str
+    seen_at: datetime = Field(default_factory=utcnow)
 
 
 class PaStatusChange(SQLModel, table=True):

@@ -127,6 +127,35 @@ class RemsFact(_Fact):
         "effect on the day")
 
 
+class RequestedRegimen(_Fact):
+    """What the prior-authorization request asks for (from the PA case); 28 mg per device."""
+
+    first_dose_mg: Literal[28, 56, 84] | None = Field(default=None, description="the first session's dose")
+    dose_mg: Literal[28, 56, 84] | None = Field(default=None, description="the dose of the later sessions")
+    sessions_per_week: float | None = Field(default=None, gt=0, le=7)
+    weeks: int | None = Field(default=None, ge=1, le=104)
+    sessions_requested: int | None = Field(default=None, ge=1, alias="sessions",
+                                           description="sessions requested; else sessions a week x weeks")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def sessions(self) -> int | None:
+        if self.sessions_requested is not None:
+            return self.sessions_requested
+        if self.sessions_per_week is None or self.weeks is None:
+            return None
+        return max(1, round(self.sessions_per_week * self.weeks))
+
+    def devices_total(self) -> int | None:
+        """Devices over the whole request (first session at first_dose_mg, the rest at dose_mg)."""
+        sessions = self.sessions
+        if sessions is None or self.dose_mg is None:
+            return None
+        first = self.first_dose_mg or self.dose_mg
+        return first // 28 + (sessions - 1) * (self.dose_mg // 28)
+
+
 class CoverageFact(_Fact):
     payer_id: str
     plan_type: str | None = None
@@ -151,6 +180,7 @@ class CaseFacts(_Fact):
     rems: RemsFact = Field(default_factory=RemsFact)
     coverage: CoverageFact | None = None
     previous_approvals: list[str] | None = Field(default=None, description="payer ids that approved SPRAVATO before")
+    requested: RequestedRegimen | None = Field(default=None, description="the regimen the request asks for")
     attestations: list[str] = Field(default_factory=list, description="criterion ids the prescriber attests")
 
 
@@ -256,6 +286,7 @@ __all__ = [
     "PrescriberFact",
     "PsychotherapyFact",
     "RemsFact",
+    "RequestedRegimen",
     "ScoreFact",
     "Screening",
     "SettingFact",

@@ -47,12 +47,12 @@ def coverage_eligibility(
     for coverage in coverages:
         assert coverage.id is not None
         case = build_case_facts(session, patient_id=patient_id, coverage_id=coverage.id, as_of=as_of)
-        policy = catalog.get(coverage.payer_id)
+        policy = catalog.in_force(coverage.payer_id, as_of)
         evaluation = reference = None
         if policy is not None:
             evaluation = evaluate(case, policy, indication=indication, phase=phase, as_of=as_of, drugs=drugs)
         else:
-            generic = catalog.get(GENERIC_POLICY_ID)
+            generic = catalog.in_force(GENERIC_POLICY_ID, as_of)
             if generic is not None:
                 reference = evaluate(case, generic, indication=indication, phase=phase, as_of=as_of, drugs=drugs)
         results.append(CoverageEligibility(coverage.id, coverage.payer_id, coverage.plan_type, coverage.priority,
@@ -68,5 +68,5 @@ def every_payer(
     case = build_case_facts(session, patient_id=patient_id, as_of=as_of)
     return [
         evaluate(case, policy, indication=indication, phase=phase, as_of=as_of, drugs=drugs)
-        for policy in sorted(catalog.policies.values(), key=lambda p: p.payer)
+        for policy in sorted(catalog.all_in_force(as_of), key=lambda p: p.payer)
     ]

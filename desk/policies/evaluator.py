@@ -2,21 +2,25 @@
 
 Each criterion is met, not_met, unknown (the record lacks something; `missing` says what) or attest (a
 person must confirm it). Groups combine their rules on the order not_met < unknown < attest < met: "all"
-takes the lowest, "any" the highest, "at least N" the N-th highest.
+takes the lowest, "any" the highest, "at least N" the N-th highest; "not" swaps met and not_met and keeps
+unknown and attest. Every threshold compares inclusively (at the bound counts) unless the rule says
+`inclusive: false`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from desk.policies.case import CaseFacts, TrialFact
+from desk.policies.case import CaseFacts, RequestedRegimen, TrialFact
 from desk.policies.clocks import NO_CLOCK
 from desk.policies.drugs import DrugInfo, DrugLookup
 from desk.policies.schema import (
+    GROUP_KINDS,
     INDICATION_NAMES,
     AgeRule,
     AllOf,
@@ -28,6 +32,8 @@ from desk.policies.schema import (
     CurrentAntidepressantRule,
     DiagnosisRule,
     InpatientStayRule,
+    NotOf,
+    NotOnFileRule,
     PdmpRule,
     Policy,
     PrescriberRule,
@@ -39,6 +45,7 @@ from desk.policies.schema import (
     RemsEnrollmentRule,
     RemsMonitoringRule,
     RemsSettingRule,
+    RequestedRegimenRule,
     Rule,
     ScoreImprovementRule,
     SubstanceUseRule,
@@ -64,6 +71,14 @@ _OUTCOME_WORDS = {
     "contraindicated": "contraindicated", "response": "response",
 }
 _DAYS_PER_MONTH = 30.4375
+_INVERT: dict[str, Status] = {"met": "not_met", "not_met": "met"}
+_NOT_WORDS = {
+    "met": "The rule below is met, so this criterion is not.",
+    "not_met": "The rule below is not met, as required.",
+    "unknown": "Whether the rule below is met is not known yet.",
+    "attest": "The rule below needs a person's confirmation.",
+}
+_DEVICE_MG = 28
 
 
 @dataclass(slots=True)
@@ -84,7 +99,7 @@ class CriterionResult:
 
     @property
     def is_group(self) -> bool:
-        return self.kind in ("all", "any", "at_least")
+        return self.kind in GROUP_KINDS
 
 
 @dataclass(slots=True)
@@ -120,6 +135,9 @@ class Evaluation:
     form_template: str = ""
     submission: list[str] = field(default_factory=list)
     decision_clock: str | None = None
+    policy_version: str = ""
+    benefit: str | None = None
+    request_problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -165,17 +183,23 @@ def evaluate(
     """Check `case` against `policy` for `indication`/`phase` on `as_of`. Never raises on valid inputs."""
     notes: list[str] = []
     missing: list[str] = []
-    variant = policy.variant(indication, phase)
+    benefit = case.coverage.benefit if case.coverage else None
+    variant = policy.variant(indication, phase, benefit)
     label = f"{INDICATION_NAMES.get(indication, indication)}, {phase}"
-    if policy.incomplete:
-        notes.append("This policy file is incomplete; not on file: " + "; ".join(policy.completeness.missing) + ".")
+    gaps = policy_gaps(policy, variant)
+    if gaps:
+        notes.append("This policy file is incomplete for this request; not on file: " + "; ".join(gaps) + ".")
+    if policy.effective_date is not None and as_of < policy.effective_date:
+        notes.append(f"This version of {policy.payer}'s policy takes effect on {_d(policy.effective_date)}, after "
+                     f"{_d(as_of)}; no earlier version is on file.")
     notes.extend(_billing_notes(policy, as_of))
     result = Evaluation(
         payer=policy.id, payer_name=policy.payer, policy_number=policy.policy_number, indication=indication,
         phase=phase, as_of=as_of, decision="needs_info", criteria=[], missing=missing, notes=notes, approval=None,
-        policy_incomplete=policy.incomplete, source_url=policy.source_url, reviewed_on=policy.reviewed_on,
+        policy_incomplete=bool(gaps), source_url=policy.source_url, reviewed_on=policy.reviewed_on,
         form_template=policy.form_template,
         submission=[_describe_channel(c.channel, c.number, c.url, c.note) for c in policy.submission],
+        policy_version=describe_version(policy),
     )
     plan_type = case.coverage.plan_type if case.coverage else None
     clock = policy.clock_for(plan_type)
@@ -185,23 +209,37 @@ def evaluate(
         words = policy.position.status.replace("_", " ")
         notes.insert(0, f"{policy.payer} considers SPRAVATO {words}. {policy.position.note}".strip())
         return result
-    if variant is None:
-        missing.append(f"{policy.payer}'s criteria for {label}")
-        notes.insert(0, f"No criteria for {label} are on file for {policy.payer}; ask the payer before submitting.")
-        return result
+    if variant is None or (variant.benefit is None and benefit is None and policy.benefit_variants(indication, phase)):
+        options = policy.benefit_variants(indication, phase)
+        if options and benefit is None:
+            words = " or ".join(sorted({v.benefit or "" for v in options}))
+            missing.append(f"the coverage's benefit ({words}), which decides {policy.payer}'s criteria")
+            notes.insert(0, f"{policy.payer} has separate criteria for the {words} benefit; record the coverage's "
+                         "benefit.")
+            if variant is None:
+                return result
+        else:
+            missing.append(f"{policy.payer}'s criteria for {label}")
+            notes.insert(0, f"No criteria for {label} are on file for {policy.payer}; ask the payer before "
+                         "submitting.")
+            return result
+    result.benefit = variant.benefit
+    if variant.benefit:
+        notes.append(f"Criteria for the {variant.benefit} benefit (the coverage's benefit).")
     result.approval = _approval(variant)
     notes.extend(variant.notes)
-    if variant.incomplete:
-        notes.append(f"Criteria for {label} are incomplete: {variant.incomplete}")
     if variant.position == "not_covered" or variant.criteria is None:
         result.decision = "not_covered"
         notes.insert(0, f"{policy.payer} does not cover SPRAVATO for {label}.")
         return result
     notes.extend(_label_notes(variant, indication))
+    result.request_problems = request_problems(variant, case)
+    if result.request_problems:
+        notes.insert(0, "The requested regimen exceeds what an approval allows: " + " ".join(result.request_problems))
     ctx = _Ctx(case, policy, as_of, drugs, frozenset(case.attestations), result.criteria)
     status = _evaluate_rule(variant.criteria, ctx, 0, None)
     result.decision = _DECISION[status]
-    seen: set[str] = set()
+    seen: set[str] = set(missing)
     by_id = {c.id: c for c in result.criteria}
     for criterion in result.criteria:
         if criterion.is_group or _settled_above(criterion, by_id):
@@ -214,6 +252,22 @@ def evaluate(
                 seen.add(item)
                 missing.append(item)
     return result
+
+
+def policy_gaps(policy: Policy, variant: Variant | None) -> list[str]:
+    """What the file says is not on file, for this variant: policy-wide gaps and this variant's own."""
+    gaps = [item.text for item in policy.completeness.items() if variant is None or item.applies_to(variant.key)]
+    if variant is not None and variant.incomplete:
+        gaps.append(variant.incomplete)
+    return gaps
+
+
+def describe_version(policy: Policy) -> str:
+    """The version an evaluation used, as staff read it."""
+    parts = [f"version {policy.version}" if policy.version else ""]
+    if policy.effective_date is not None:
+        parts.append(f"in force from {_d(policy.effective_date)}")
+    return ", ".join(p for p in parts if p) or "undated version"
 
 
 def _settled_above(criterion: CriterionResult, by_id: dict[str, CriterionResult]) -> bool:
@@ -234,10 +288,16 @@ def _evaluate_rule(rule: Rule, ctx: _Ctx, depth: int, parent: str | None) -> Sta
     source = rule.source or ""
     entry = CriterionResult(
         id=rule.id, text=rule.text, kind=rule.kind, status="unknown", evidence=[], source=source,
-        source_url=_source_url(ctx.policy, source), needs=getattr(rule, "needs", "none"), missing=[],
+        source_url=_source_url(ctx.policy, source),
+        needs="none" if isinstance(rule, AllOf | AnyOf | AtLeast | NotOf) else rule.needs, missing=[],
         depth=depth, parent=parent,
     )
     ctx.out.append(entry)
+    if isinstance(rule, NotOf):
+        inner = _evaluate_rule(rule.rule, ctx, depth + 1, rule.id)
+        entry.status = _INVERT.get(inner, inner)
+        entry.evidence = [_NOT_WORDS[inner]]
+        return entry.status
     if isinstance(rule, AllOf | AnyOf | AtLeast):
         statuses = [_evaluate_rule(child, ctx, depth + 1, rule.id) for child in rule.rules]
         ranks = sorted((_RANK[s] for s in statuses), reverse=True)
@@ -253,7 +313,9 @@ def _evaluate_rule(rule: Rule, ctx: _Ctx, depth: int, parent: str | None) -> Sta
         return entry.status
     status, evidence, missing = _LEAVES[type(rule)](rule, ctx)
     if status == "attest" and rule.id in ctx.attested:
-        status, evidence = "met", [*evidence, "Attested by the prescriber."]
+        confirmed = "Attested by the prescriber." if rule.needs == "attestation" else (
+            "Marked as documented on the checklist; the document goes with the request.")
+        status, evidence = "met", [*evidence, confirmed]
     entry.status, entry.evidence, entry.missing = status, evidence, missing
     return status
 
@@ -283,11 +345,37 @@ def _years_ago(as_of: date, years: float) -> date:
     return as_of - timedelta(days=round(years * 365.25))
 
 
+def at_least(value: float, bound: float, inclusive: bool) -> bool:
+    """value >= bound (inclusive) or value > bound (strict)."""
+    return value >= bound if inclusive else value > bound
+
+
+def at_most(value: float, bound: float, inclusive: bool) -> bool:
+    """value <= bound (inclusive) or value < bound (strict)."""
+    return value <= bound if inclusive else value < bound
+
+
+def _ge_word(inclusive: bool) -> str:
+    return "at least" if inclusive else "more than"
+
+
+def _le_word(inclusive: bool) -> str:
+    return "at most" if inclusive else "under"
+
+
 def _age(case: CaseFacts, as_of: date) -> int | None:
     if case.birth_date is not None:
         born = case.birth_date
         return as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
     return case.age_years
+
+
+def birthday(born: date, years: int) -> date:
+    """The day a person born on `born` turns `years` (29 February birthdays fall on 1 March in other years)."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return date(born.year + years, 3, 1)
 
 
 def _verdict(no: list[str], maybe: list[str]) -> str:
@@ -301,22 +389,37 @@ def _age_rule(rule: AgeRule, ctx: _Ctx) -> _Outcome:
     age = _age(ctx.case, ctx.as_of)
     if age is None:
         return "unknown", ["No birth date or age recorded."], ["birth date"]
+    born = ctx.case.birth_date
     problems = []
-    if rule.min_years is not None and (age < rule.min_years or (not rule.min_inclusive and age == rule.min_years)):
-        problems.append(f"{'at least' if rule.min_inclusive else 'over'} {rule.min_years}")
-    if rule.max_years is not None and (age > rule.max_years or (not rule.max_inclusive and age == rule.max_years)):
-        problems.append(f"{'at most' if rule.max_inclusive else 'under'} {rule.max_years}")
+    unsure = []
+    if rule.min_years is not None:
+        wanted = f"{'at least' if rule.min_inclusive else 'older than'} {rule.min_years}"
+        if born is not None:
+            turned = birthday(born, rule.min_years)
+            if not (ctx.as_of >= turned if rule.min_inclusive else ctx.as_of > turned):
+                problems.append(wanted)
+        elif age < rule.min_years:
+            problems.append(wanted)
+        elif age == rule.min_years and not rule.min_inclusive:
+            unsure.append(wanted)
+    if rule.max_years is not None:
+        wanted = f"{'at most' if rule.max_inclusive else 'younger than'} {rule.max_years}"
+        limit = rule.max_years + 1 if rule.max_inclusive else rule.max_years
+        if born is not None:
+            if ctx.as_of >= birthday(born, limit):
+                problems.append(wanted)
+        elif age >= limit:
+            problems.append(wanted)
     if problems:
         return "not_met", [f"Age {age} on {_d(ctx.as_of)}; the policy requires {' and '.join(problems)}."], []
+    if unsure:
+        return "unknown", [f"Age {age} on {_d(ctx.as_of)} (no birth date); the policy requires {unsure[0]}."], [
+            "the birth date (the age in years alone cannot tell)"]
     return "met", [f"Age {age} on {_d(ctx.as_of)}."], []
 
 
-def _code_matches(code: str, rule: DiagnosisRule) -> bool:
-    code = code.strip().upper()
-    if code in {c.upper() for c in rule.icd10_codes}:
-        return True
-    bare = code.replace(".", "")
-    return any(bare.startswith(p.upper().replace(".", "")) for p in rule.icd10_prefixes)
+def _code_matches(code: str, rule: DiagnosisRule, day: date) -> bool:
+    return rule.code_accepted(code, day)
 
 
 def _diagnosis_rule(rule: DiagnosisRule, ctx: _Ctx) -> _Outcome:
@@ -329,8 +432,8 @@ def _diagnosis_rule(rule: DiagnosisRule, ctx: _Ctx) -> _Outcome:
     for dx in current:
         no: list[str] = []
         maybe: list[str] = []
-        if not _code_matches(dx.icd10, rule):
-            no.append("its code is not one the policy lists")
+        if not _code_matches(dx.icd10, rule, ctx.as_of):
+            no.append(f"its code is not one the policy accepts on {_d(ctx.as_of)}")
         if rule.methods:
             if dx.method is None:
                 maybe.append("how the diagnosis was made")
@@ -357,8 +460,9 @@ def _diagnosis_rule(rule: DiagnosisRule, ctx: _Ctx) -> _Outcome:
                 maybe.append("the episode start date")
             else:
                 months = (ctx.as_of - dx.episode_start).days / _DAYS_PER_MONTH
-                if months < rule.min_episode_months:
-                    no.append(f"episode has lasted {months:.0f} months, under {rule.min_episode_months}")
+                if not at_least(months, rule.min_episode_months, rule.inclusive):
+                    no.append(f"episode has lasted {months:.1f} months; {_ge_word(rule.inclusive)} "
+                              f"{rule.min_episode_months} required")
         if rule.suicidal_ideation:
             if dx.suicidal_ideation is None:
                 maybe.append("whether acute suicidal ideation or behavior is present")
@@ -378,11 +482,12 @@ def _diagnosis_rule(rule: DiagnosisRule, ctx: _Ctx) -> _Outcome:
     return status, evidence, missing if status == "unknown" else []
 
 
-def _latest_scores(ctx: _Ctx, instrument: str, within_days: int | None) -> list[tuple[date, float]]:
-    earliest = ctx.as_of - timedelta(days=within_days) if within_days else date.min
+def _latest_scores(ctx: _Ctx, instrument: str, within_days: int | None,
+                   inclusive: bool = True) -> list[tuple[date, float]]:
     return sorted(
         (s.measured_on, s.score) for s in ctx.case.scores
-        if s.instrument == instrument and earliest <= s.measured_on <= ctx.as_of
+        if s.instrument == instrument and s.measured_on <= ctx.as_of
+        and (within_days is None or at_most((ctx.as_of - s.measured_on).days, within_days, inclusive))
     )
 
 
@@ -392,9 +497,15 @@ def _rating_score_rule(rule: RatingScoreRule, ctx: _Ctx) -> _Outcome:
     any_found = False
     met = False
     for threshold in rule.scores:
-        scores = _latest_scores(ctx, threshold.instrument, rule.within_days)
+        scores = _latest_scores(ctx, threshold.instrument, rule.within_days, rule.inclusive)
         if not scores:
-            evidence.append(f"No {threshold.instrument} score{window}.")
+            older = _latest_scores(ctx, threshold.instrument, None)
+            if older:
+                day, value = older[-1]
+                evidence.append(f"No {threshold.instrument} score{window}; the latest, {_fmt(value)} on {_d(day)}, "
+                                "is older.")
+            else:
+                evidence.append(f"No {threshold.instrument} score{window}.")
             continue
         any_found = True
         when, value = scores[-1]
@@ -418,31 +529,49 @@ def _rating_score_rule(rule: RatingScoreRule, ctx: _Ctx) -> _Outcome:
 def _score_improvement_rule(rule: ScoreImprovementRule, ctx: _Ctx) -> _Outcome:
     started = ctx.case.screening.esketamine_started_on
     evidence: list[str] = []
+    wanted: list[str] = []
     met = False
     computed = False
-    for instrument in rule.instruments:
+    for bound in rule.bounds():
+        instrument = bound.instrument
+        wanted.append(bound.describe())
         scores = _latest_scores(ctx, instrument, None)
         if len(scores) < 2:
             continue
-        before = [s for s in scores if started is not None and s[0] <= started]
-        base_day, base = before[-1] if before else scores[0]
+        if started is not None:
+            earliest = started - timedelta(days=rule.baseline_within_days) if rule.baseline_within_days is not None \
+                else date.min
+            before = [s for s in scores if earliest <= s[0] <= started]
+            if not before:
+                evidence.append(f"No {instrument} baseline" + (
+                    f" in the {rule.baseline_within_days} days before esketamine started on {_d(started)}"
+                    if rule.baseline_within_days is not None else f" on or before {_d(started)}") + ".")
+                continue
+            base_day, base = before[-1]
+        else:
+            base_day, base = scores[0]
         last_day, last = scores[-1]
         if last_day <= base_day or base <= 0:
             continue
+        if rule.followup_within_days is not None and not at_most(
+                (ctx.as_of - last_day).days, rule.followup_within_days, rule.inclusive):
+            evidence.append(f"The latest {instrument}, {_fmt(last)} on {_d(last_day)}, is older than the "
+                            f"{rule.followup_within_days} days the follow-up must fall in.")
+            continue
         computed = True
         pct = (base - last) / base * 100
-        ok = pct >= rule.min_improvement_pct if rule.min_improvement_pct > 0 else pct > 0
+        ok = pct >= bound.at_least_pct if bound.at_least_pct is not None else pct > (bound.above_pct or 0)
         met = met or ok
         evidence.append(
             f"{instrument} {_fmt(base)} on {_d(base_day)} → {_fmt(last)} on {_d(last_day)}: "
-            f"{pct:.0f}% improvement ({'enough' if ok else 'not enough'})."
+            f"{pct:.0f}% improvement; {bound.describe()} is {'met' if ok else 'not met'}."
         )
     if met:
         return "met", evidence, []
     if not computed:
-        names = " or ".join(rule.instruments)
-        return "unknown", ["No baseline and follow-up score on the same instrument."], [
-            f"a baseline and a follow-up {names} score"
+        names = " or ".join(dict.fromkeys(b.instrument for b in rule.bounds()))
+        return "unknown", evidence or ["No baseline and follow-up score on the same instrument."], [
+            f"a baseline and a follow-up {names} score ({' or '.join(wanted)})"
         ]
     return "not_met", evidence, []
 
@@ -504,14 +633,16 @@ def _check_definition(
     if d.min_adherence_pct is not None:
         if trial.adherence_pct is None:
             maybe.append("adherence")
-        elif trial.adherence_pct < d.min_adherence_pct:
-            no.append(f"adherence {_fmt(trial.adherence_pct)}% is under {_fmt(d.min_adherence_pct)}%")
+        elif not at_least(trial.adherence_pct, d.min_adherence_pct, d.inclusive):
+            word = "is under" if d.inclusive else "is not above"
+            no.append(f"adherence {_fmt(trial.adherence_pct)}% {word} {_fmt(d.min_adherence_pct)}%")
     if d.max_improvement_pct is not None and trial.outcome in ("non_response", "partial_response"):
         if trial.improvement_pct is None:
             maybe.append("the symptom improvement on a scale")
-        elif trial.improvement_pct > d.max_improvement_pct:
+        elif not at_most(trial.improvement_pct, d.max_improvement_pct, d.inclusive):
+            word = "more than" if d.inclusive else "at or above"
             no.append(
-                f"improved {_fmt(trial.improvement_pct)}%, more than the {_fmt(d.max_improvement_pct)}% "
+                f"improved {_fmt(trial.improvement_pct)}%, {word} the {_fmt(d.max_improvement_pct)}% "
                 "that counts as non-response"
             )
     return no, maybe
@@ -521,14 +652,15 @@ def _check_trial(trial: TrialFact, rule: TrialsRule, ctx: _Ctx) -> _TrialCheck:
     info = ctx.drugs.info(trial.drug)
     no: list[str] = []
     maybe: list[str] = []
+    role = trial.role if rule.role == "either" else rule.role
     if info is None:
         maybe.append(f"{trial.drug} is not in the drug reference data, so its class and doses cannot be checked")
     elif rule.allowed_classes:
         if info.drug_class not in rule.allowed_classes:
             no.append(f"class {info.drug_class} is not one of {', '.join(rule.allowed_classes)}")
-    elif rule.role == "antidepressant" and not info.is_antidepressant:
+    elif role == "antidepressant" and not info.is_antidepressant:
         no.append(f"{info.name} is not counted as an antidepressant")
-    elif rule.role == "augmentation" and not info.is_augmentation:
+    elif role == "augmentation" and not info.is_augmentation:
         no.append(f"{info.name} is not an augmentation agent")
     if trial.start_date is not None and trial.start_date > ctx.as_of:
         no.append(f"starts after {_d(ctx.as_of)}")
@@ -537,7 +669,7 @@ def _check_trial(trial: TrialFact, rule: TrialsRule, ctx: _Ctx) -> _TrialCheck:
         cutoff = _years_ago(ctx.as_of, rule.lookback_years)
         if trial.end_date is None and trial.start_date is None:
             maybe.append("the trial's dates (for the look-back)")
-        elif end < cutoff:
+        elif not (end >= cutoff if rule.inclusive else end > cutoff):
             no.append(f"ended {_d(end)}, outside the {_fmt(rule.lookback_years)}-year look-back")
     if rule.current_episode == "all":
         if trial.current_episode is None:
@@ -564,7 +696,7 @@ def _check_trial(trial: TrialFact, rule: TrialsRule, ctx: _Ctx) -> _TrialCheck:
 
 
 def _trials_rule(rule: TrialsRule, ctx: _Ctx) -> _Outcome:
-    checks = [_check_trial(t, rule, ctx) for t in ctx.case.trials if t.role == rule.role]
+    checks = [_check_trial(t, rule, ctx) for t in ctx.case.trials if rule.role in ("either", t.role)]
     # One agent counts once ("different antidepressants"); its best trial speaks for it.
     order = {"yes": 2, "maybe": 1, "no": 0}
     by_agent: dict[str, _TrialCheck] = {}
@@ -578,12 +710,14 @@ def _trials_rule(rule: TrialsRule, ctx: _Ctx) -> _Outcome:
     def enough(pool: list[_TrialCheck], optimistic: bool) -> bool:
         classes = {c.info.drug_class if c.info else f"?{i}" for i, c in enumerate(pool)}
         current = sum(1 for c in pool if c.trial.current_episode or (optimistic and c.trial.current_episode is None))
-        return len(pool) >= rule.count and len(classes) >= rule.distinct_classes and current >= need_current
+        roles = all(sum(1 for c in pool if c.trial.role == role) >= k for role, k in rule.min_by_role.items())
+        return len(pool) >= rule.count and len(classes) >= rule.distinct_classes and current >= need_current \
+            and roles
 
     sure = [c for c in by_agent.values() if c.verdict == "yes"]
     possible = [c for c in by_agent.values() if c.verdict != "no"]
     evidence = [_trial_line(c, rule) for c in checks]
-    noun = "augmentation trial" if rule.role == "augmentation" else "antidepressant trial"
+    noun = {"augmentation": "augmentation trial", "antidepressant": "antidepressant trial"}.get(rule.role, "trial")
     sure_classes = len({c.info.drug_class for c in sure if c.info})
     summary = f"{len(sure)} qualifying {noun}{'s' if len(sure) != 1 else ''} of {rule.count} required"
     if rule.distinct_classes > 1:
@@ -591,6 +725,9 @@ def _trials_rule(rule: TrialsRule, ctx: _Ctx) -> _Outcome:
     if need_current:
         in_episode = sum(1 for c in sure if c.trial.current_episode)
         summary += f"; {in_episode} in the current episode of {need_current}"
+    for role, k in rule.min_by_role.items():
+        have = sum(1 for c in sure if c.trial.role == role)
+        summary += f"; {have} {role} of at least {k}"
     evidence.insert(0, summary + ".")
     if not checks:
         evidence = [f"No {noun}s recorded."]
@@ -646,12 +783,14 @@ def _psychotherapy_rule(rule: PsychotherapyRule, ctx: _Ctx) -> _Outcome:
             problems.append("outside the current episode")
         if rule.lookback_years is not None and course.start_date is not None:
             end = course.end_date or ctx.as_of
-            if end < _years_ago(ctx.as_of, rule.lookback_years):
+            cutoff = _years_ago(ctx.as_of, rule.lookback_years)
+            if not (end >= cutoff if rule.inclusive else end > cutoff):
                 problems.append(f"ended {_d(end)}, outside the {_fmt(rule.lookback_years)}-year look-back")
         if rule.min_weeks is not None and course.start_date is not None:
             weeks = _weeks(course.start_date, min(course.end_date or ctx.as_of, ctx.as_of))
-            if weeks < rule.min_weeks:
-                problems.append(f"lasted {weeks:.1f} weeks; at least {_fmt(rule.min_weeks)} required")
+            if not at_least(weeks, rule.min_weeks, rule.inclusive):
+                problems.append(f"lasted {weeks:.1f} weeks; {_ge_word(rule.inclusive)} {_fmt(rule.min_weeks)} "
+                                "required")
         unsure = []
         if rule.current_episode and course.current_episode is None:
             unsure.append("whether it was in the current episode")
@@ -674,17 +813,22 @@ def _psychotherapy_rule(rule: PsychotherapyRule, ctx: _Ctx) -> _Outcome:
     return "not_met", evidence, []
 
 
-def _failed_agents(ctx: _Ctx) -> set[str]:
+_SCOPE_ROLES = {"antidepressants": ("antidepressant",), "augmentation": ("augmentation",),
+                "both": ("antidepressant", "augmentation")}
+
+
+def _failed_agents(ctx: _Ctx, scope: str) -> set[str]:
     names = set()
+    roles = _SCOPE_ROLES[scope]
     for trial in ctx.case.trials:
-        if trial.role == "antidepressant" and trial.outcome in _FAILED_OUTCOMES:
+        if trial.role in roles and trial.outcome in _FAILED_OUTCOMES:
             info = ctx.drugs.info(trial.drug)
             names.add(info.name if info else trial.drug.strip().lower())
     return names
 
 
 def _current_antidepressant_rule(rule: CurrentAntidepressantRule, ctx: _Ctx) -> _Outcome:
-    failed = _failed_agents(ctx) if rule.not_failed_agent else set()
+    failed = _failed_agents(ctx, rule.failed_agents) if rule.not_failed_agent else set()
     evidence: list[str] = []
     missing: list[str] = []
     best = "no"
@@ -704,13 +848,15 @@ def _current_antidepressant_rule(rule: CurrentAntidepressantRule, ctx: _Ctx) -> 
         if rule.min_stable_days is not None:
             if med.started_on is None:
                 maybe.append("its start date")
-            elif (ctx.as_of - med.started_on).days < rule.min_stable_days:
-                no.append(f"taken since {_d(med.started_on)}, under {rule.min_stable_days} days")
+            elif not at_least((ctx.as_of - med.started_on).days, rule.min_stable_days, rule.inclusive):
+                no.append(f"taken since {_d(med.started_on)}; {_ge_word(rule.inclusive)} {rule.min_stable_days} "
+                          "days required")
         if rule.new_within_days is not None:
             if med.started_on is None:
                 maybe.append("its start date")
-            elif med.started_on < ctx.as_of - timedelta(days=rule.new_within_days):
-                no.append(f"started {_d(med.started_on)}, not newly started with SPRAVATO")
+            elif not at_most((ctx.as_of - med.started_on).days, rule.new_within_days, rule.inclusive):
+                no.append(f"started {_d(med.started_on)}, not within {rule.new_within_days} days (newly started "
+                          "with SPRAVATO)")
         verdict = _verdict(no, maybe)
         since = f" since {_d(med.started_on)}" if med.started_on else ""
         if verdict == "yes":
@@ -744,15 +890,15 @@ def _prior_esketamine_rule(rule: PriorEsketamineRule, ctx: _Ctx) -> _Outcome:
         return "unknown", ["Esketamine was used before; the response is not recorded."], [
             "the improvement (%) on esketamine"
         ]
-    if pct >= rule.min_improvement_pct:
+    if at_least(pct, rule.min_improvement_pct, rule.inclusive):
         return "met", [f"Esketamine used before with {_fmt(pct)}% improvement."], []
     wanted = _fmt(rule.min_improvement_pct)
-    return "not_met", [f"Esketamine used before with {_fmt(pct)}% improvement, under {wanted}%."], []
+    return "not_met", [f"Esketamine used before with {_fmt(pct)}% improvement; {_ge_word(rule.inclusive)} "
+                       f"{wanted}% required."], []
 
 
 def _inpatient_stay_rule(rule: InpatientStayRule, ctx: _Ctx) -> _Outcome:
     window = rule.discharged_within_days
-    cutoff = ctx.as_of - timedelta(days=window) if window is not None else date.min
     evidence: list[str] = []
     best = "no"
     for stay in ctx.case.inpatient_stays:
@@ -762,8 +908,9 @@ def _inpatient_stay_rule(rule: InpatientStayRule, ctx: _Ctx) -> _Outcome:
             no.append(f"reason {stay.reason}")
         if stay.admitted_on > ctx.as_of:
             no.append(f"admitted after {_d(ctx.as_of)}")
-        if stay.discharged_on is not None and stay.discharged_on < cutoff:
-            no.append(f"discharged {_d(stay.discharged_on)}, more than {window} days ago")
+        if stay.discharged_on is not None and window is not None and not at_most(
+                (ctx.as_of - stay.discharged_on).days, window, rule.inclusive):
+            no.append(f"discharged {_d(stay.discharged_on)}, not within {window} days")
         if rule.esketamine_started:
             if stay.esketamine_started is None:
                 maybe.append("whether esketamine was started in hospital")
@@ -798,10 +945,11 @@ def _substance_use_rule(rule: SubstanceUseRule, ctx: _Ctx) -> _Outcome:
                 "the date remission began"
             ]
         days = (ctx.as_of - s.substance_remission_since).days
-        if days >= rule.remission_min_days:
+        if at_least(days, rule.remission_min_days, rule.inclusive):
             return "met", [f"In remission since {_d(s.substance_remission_since)} ({days} days)."], []
         return "not_met", [
-            f"In remission since {_d(s.substance_remission_since)} ({days} days); {rule.remission_min_days} required."
+            f"In remission since {_d(s.substance_remission_since)} ({days} days); {_ge_word(rule.inclusive)} "
+            f"{rule.remission_min_days} required."
         ], []
     if rule.treated_counts:
         if s.substance_treated:
@@ -899,12 +1047,12 @@ def _rems_monitoring_rule(rule: RemsMonitoringRule, ctx: _Ctx) -> _Outcome:
     if setting_status == "not_met":
         no.extend(setting_evidence)
     minimum = rems.monitoring_minimum_minutes
-    if minimum is not None and minimum < wanted:
+    if minimum is not None and not at_least(minimum, wanted, rule.inclusive):
         no.append(f"The session log allows discharge {minimum} min after the first device, under the {wanted} min "
                   "the policy requires (clinic setting DESK_REMS_MIN_MONITORING_MINUTES).")
     sessions = rems.monitored_sessions
     shortest = rems.shortest_monitoring_minutes
-    if sessions and shortest is not None and shortest < wanted:
+    if sessions and shortest is not None and not at_least(shortest, wanted, rule.inclusive):
         no.append(f"A logged session was monitored {shortest} min; {wanted} required.")
     if sessions and rems.sessions_at_uncertified_setting:
         count = rems.sessions_at_uncertified_setting
@@ -938,8 +1086,8 @@ def _pdmp_rule(rule: PdmpRule, ctx: _Ctx) -> _Outcome:
     checked = ctx.case.screening.pdmp_checked_on
     if checked is None or checked > ctx.as_of:
         return "unknown", ["No PDMP check recorded."], ["the date the state PDMP was checked"]
-    if rule.within_days is not None and (ctx.as_of - checked).days > rule.within_days:
-        return "not_met", [f"PDMP checked {_d(checked)}, more than {rule.within_days} days ago."], []
+    if rule.within_days is not None and not at_most((ctx.as_of - checked).days, rule.within_days, rule.inclusive):
+        return "not_met", [f"PDMP checked {_d(checked)}, not within {rule.within_days} days."], []
     return "met", [f"PDMP checked {_d(checked)}."], []
 
 
@@ -954,6 +1102,123 @@ def _previous_approval_rule(_rule: PreviousApprovalRule, ctx: _Ctx) -> _Outcome:
 
 def _attestation_rule(_rule: AttestationRule, _ctx: _Ctx) -> _Outcome:
     return "attest", ["Needs confirmation by the prescriber or clinic."], []
+
+
+def _not_on_file_rule(rule: NotOnFileRule, _ctx: _Ctx) -> _Outcome:
+    return "unknown", ["Our copy of the policy is cut off here; this criterion is not on file."], [
+        f"the payer's wording of: {rule.text} (not on file; ask the payer)"
+    ]
+
+
+def _requested_regimen_rule(rule: RequestedRegimenRule, ctx: _Ctx) -> _Outcome:
+    req = ctx.case.requested
+    if req is None:
+        return "unknown", ["No requested regimen on the case."], [_REGIMEN_MISSING]
+    no: list[str] = []
+    maybe: list[str] = []
+    first = req.first_dose_mg or req.dose_mg
+    if rule.first_dose_mg is not None:
+        if req.first_dose_mg is None:
+            maybe.append("the first session's dose")
+        elif req.first_dose_mg != rule.first_dose_mg:
+            no.append(f"first session {req.first_dose_mg} mg; the policy requires {rule.first_dose_mg} mg")
+    highest = max(first or 0, req.dose_mg or 0) or None
+    if rule.max_mg_per_session is not None:
+        if highest is None:
+            maybe.append("the dose per session")
+        elif not at_most(highest, rule.max_mg_per_session, rule.inclusive):
+            no.append(f"{highest} mg per session; {_le_word(rule.inclusive)} {rule.max_mg_per_session} mg allowed")
+    if rule.max_sessions_per_week is not None:
+        if req.sessions_per_week is None:
+            maybe.append("sessions per week")
+        elif not at_most(req.sessions_per_week, rule.max_sessions_per_week, rule.inclusive):
+            no.append(f"{_fmt(req.sessions_per_week)} sessions a week; {_le_word(rule.inclusive)} "
+                      f"{_fmt(rule.max_sessions_per_week)} allowed")
+    if rule.max_mg_per_week is not None:
+        if highest is None or req.sessions_per_week is None:
+            maybe.append("the dose and sessions per week")
+        else:
+            weekly = highest * req.sessions_per_week
+            if not at_most(weekly, rule.max_mg_per_week, rule.inclusive):
+                no.append(f"{_fmt(weekly)} mg a week; {_le_word(rule.inclusive)} {rule.max_mg_per_week} mg allowed")
+    if rule.max_devices is not None:
+        devices, span = _devices_requested(req, rule.per_days)
+        if devices is None:
+            maybe.append("the dose, sessions per week and weeks requested")
+        elif not at_most(devices, rule.max_devices, rule.inclusive):
+            no.append(f"{devices} devices {span}; {_le_word(rule.inclusive)} {rule.max_devices} allowed")
+    evidence = [f"Requested: {describe_regimen(req)}."]
+    if no:
+        return "not_met", [*evidence, *(n[0].upper() + n[1:] + "." for n in no)], []
+    if maybe:
+        return "unknown", evidence, [f"the requested regimen: {m}" for m in maybe]
+    return "met", evidence, []
+
+
+_REGIMEN_MISSING = "the requested regimen (first dose, dose, sessions per week, weeks)"
+
+
+def _devices_requested(req: RequestedRegimen, per_days: int | None) -> tuple[int | None, str]:
+    """Devices over the approval (per_days None) or the most in any `per_days` days of the request."""
+    if per_days is None:
+        return req.devices_total(), "over the request"
+    sessions = req.sessions
+    if sessions is None or req.dose_mg is None or req.sessions_per_week is None:
+        return None, ""
+    in_span = math.ceil(req.sessions_per_week * per_days / 7 - 1e-9)
+    if sessions <= in_span:
+        return req.devices_total(), f"in {per_days} days"
+    # A window that leaves out the first session holds the most when later sessions are the larger dose.
+    most = max(req.first_dose_mg or req.dose_mg, req.dose_mg) // _DEVICE_MG
+    return in_span * most, f"in {per_days} days"
+
+
+def describe_regimen(req: RequestedRegimen) -> str:
+    """The requested regimen in words ("56 mg first, then 84 mg, 2 sessions a week for 4 weeks")."""
+    parts = []
+    if req.first_dose_mg and req.dose_mg and req.first_dose_mg != req.dose_mg:
+        parts.append(f"{req.first_dose_mg} mg first, then {req.dose_mg} mg")
+    elif req.dose_mg or req.first_dose_mg:
+        parts.append(f"{req.dose_mg or req.first_dose_mg} mg per session")
+    if req.sessions_per_week is not None:
+        parts.append(f"{_fmt(req.sessions_per_week)} session{'s' if req.sessions_per_week != 1 else ''} a week")
+    if req.weeks is not None:
+        parts.append(f"for {req.weeks} week{'s' if req.weeks != 1 else ''}")
+    return ", ".join(parts) or "nothing recorded"
+
+
+def request_problems(variant: Variant, case: CaseFacts) -> list[str]:
+    """Where the requested regimen exceeds the variant's dose caps or quantity caps (empty when it fits or no
+    regimen is recorded). A request fits the dose caps when it fits any one of them."""
+    req = case.requested
+    if req is None:
+        return []
+    problems: list[str] = []
+    caps = variant.approval.dose_caps
+    highest = max(req.first_dose_mg or 0, req.dose_mg or 0)
+    if caps and highest:
+        reasons: list[str] = []
+        for cap in caps:
+            why = []
+            if highest > cap.max_mg_per_session:
+                why.append(f"{highest} mg per session over {cap.max_mg_per_session} mg")
+            per_week = req.sessions_per_week
+            if cap.max_sessions_per_week and per_week and per_week > cap.max_sessions_per_week:
+                why.append(f"{_fmt(per_week)} sessions a week over {cap.max_sessions_per_week}")
+            if cap.weeks and req.weeks and req.weeks > cap.weeks:
+                why.append(f"{req.weeks} weeks over {cap.weeks}")
+            if not why:
+                reasons = []
+                break
+            reasons.append(", ".join(why))
+        if reasons:
+            problems.append("Dose cap: " + "; or ".join(reasons) + ".")
+    for quantity in variant.approval.quantity_caps:
+        devices, span = _devices_requested(req, quantity.per_days)
+        if devices is not None and devices > quantity.devices:
+            problems.append(f"Quantity cap: {devices} devices {span}, over {quantity.devices} per "
+                            f"{quantity.per_days} days.")
+    return problems
 
 
 _LEAVES: dict[type, Callable[[Any, _Ctx], _Outcome]] = {
@@ -977,6 +1242,8 @@ _LEAVES: dict[type, Callable[[Any, _Ctx], _Outcome]] = {
     PdmpRule: _pdmp_rule,
     PreviousApprovalRule: _previous_approval_rule,
     AttestationRule: _attestation_rule,
+    RequestedRegimenRule: _requested_regimen_rule,
+    NotOnFileRule: _not_on_file_rule,
 }
 
 

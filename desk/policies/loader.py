@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,17 @@ import yaml
 from pydantic import ValidationError
 
 from desk.policies.drugs import DrugLookup
-from desk.policies.schema import RULE_KINDS, AllOf, AnyOf, AtLeast, Policy, Rule, TrialsRule, walk
+from desk.policies.schema import (
+    ICD10_PREFIX_SHAPE,
+    ICD10_SHAPE,
+    RULE_KINDS,
+    DiagnosisRule,
+    Policy,
+    Rule,
+    TrialsRule,
+    children,
+    walk,
+)
 
 GENERIC_POLICY_ID = "generic-commercial"
 
@@ -30,14 +41,27 @@ class Problem:
 
 @dataclass
 class PolicyCatalog:
-    """The valid policies of a folder, and the problems of the files that are not."""
+    """The valid policies of a folder, and the problems of the files that are not.
+
+    `policies` holds each payer's newest version; `versions` every version of a file, oldest first."""
 
     policies: dict[str, Policy] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, list[Policy]] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
 
     def get(self, payer_id: str) -> Policy | None:
         return self.policies.get(payer_id)
+
+    def in_force(self, payer_id: str, day: date) -> Policy | None:
+        """The version in force on `day`; before the first version's date, the first version."""
+        return version_in_force(self.versions.get(payer_id, []), day)
+
+    def all_in_force(self, day: date) -> list[Policy]:
+        """Each payer's version in force on `day`."""
+        return [p for p in (self.in_force(i, day) for i in self.policies) if p is not None]
 
     @property
     def broken_files(self) -> list[str]:
@@ -59,50 +83,135 @@ def load_catalog(paths: Sequence[Path], *, drugs: DrugLookup) -> PolicyCatalog:
     """Load every policy file under `paths`; valid files are kept even when others are broken."""
     catalog = PolicyCatalog()
     for path in policy_files(paths):
-        policy, problems = load_policy_file(path, drugs=drugs)
+        text, problems = read_policy_text(path)
+        versions: list[Policy] = []
+        if text is not None:
+            versions, problems = parse_policy_versions(text, file_name=path.name, drugs=drugs)
         catalog.problems.extend(problems)
-        if policy is None:
+        if not versions:
             continue
+        policy = versions[-1]
         if policy.id in catalog.policies:
             catalog.problems.append(
                 Problem(path.name, "id", f"{policy.id!r} is already used by {catalog.files[policy.id]}")
             )
             continue
         catalog.policies[policy.id] = policy
+        catalog.versions[policy.id] = versions
         catalog.files[policy.id] = path.name
+        catalog.texts[policy.id] = text or ""
+        for version in versions:
+            catalog.warnings.extend(policy_warnings(version, file_name=path.name))
     return catalog
 
 
-def load_policy_file(path: Path, *, drugs: DrugLookup) -> tuple[Policy | None, list[Problem]]:
-    """One file: the policy when valid, otherwise None and its problems."""
+def version_in_force(versions: Sequence[Policy], day: date) -> Policy | None:
+    """Of versions sorted oldest first, the newest whose effective date is on or before `day` (else the first)."""
+    if not versions:
+        return None
+    chosen = versions[0]
+    for version in versions:
+        if version.effective_date is None or version.effective_date <= day:
+            chosen = version
+    return chosen
+
+
+def read_policy_text(path: Path) -> tuple[str | None, list[Problem]]:
+    """The file's text, or None and why it cannot be read."""
     name = path.name
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8"), []
     except OSError as exc:
         return None, [Problem(name, "", f"cannot be read ({exc.strerror})")]
     except UnicodeDecodeError:
         return None, [Problem(name, "", "is not UTF-8 text")]
-    return parse_policy(text, file_name=name, drugs=drugs)
 
 
-def parse_policy(text: str, *, file_name: str, drugs: DrugLookup) -> tuple[Policy | None, list[Problem]]:
-    """Validate the YAML text of one policy file."""
+def load_policy_file(path: Path, *, drugs: DrugLookup) -> tuple[Policy | None, list[Problem]]:
+    """One file: the policy (its newest version) when valid, otherwise None and its problems."""
+    text, problems = read_policy_text(path)
+    if text is None:
+        return None, problems
+    return parse_policy(text, file_name=path.name, drugs=drugs)
+
+
+def parse_policy(text: str, *, file_name: str, drugs: DrugLookup,
+                 name_must_match: bool = True) -> tuple[Policy | None, list[Problem]]:
+    """Validate the YAML text of one policy file; the newest version when it holds several."""
+    versions, problems = parse_policy_versions(text, file_name=file_name, drugs=drugs,
+                                               name_must_match=name_must_match)
+    return (versions[-1] if versions else None), problems
+
+
+def parse_policy_versions(text: str, *, file_name: str, drugs: DrugLookup,
+                          name_must_match: bool = True) -> tuple[list[Policy], list[Problem]]:
+    """Every version of one policy file, oldest first. Versions are YAML documents separated by `---`, each a
+    whole policy with its own effective_date; the file is valid only when every version is."""
     try:
-        raw = yaml.safe_load(text)
+        documents = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "malformed YAML"
-        return None, [Problem(file_name, where, f"not valid YAML: {problem}")]
-    if not isinstance(raw, dict):
-        expected = "expected a mapping with id, payer, plan_types, ... (see payers/README.md)"
-        return None, [Problem(file_name, "", expected)]
-    try:
-        policy = Policy.model_validate(raw)
-    except ValidationError as exc:
-        return None, [_problem(file_name, error, raw) for error in exc.errors()]
-    problems = _semantic_problems(policy, file_name=file_name, drugs=drugs)
-    return (None, problems) if problems else (policy, [])
+        return [], [Problem(file_name, where, f"not valid YAML: {problem}")]
+    if not documents:
+        documents = [None]
+    several = len(documents) > 1
+    versions: list[Policy] = []
+    problems: list[Problem] = []
+    for index, raw in enumerate(documents):
+        label = f"version {index + 1}: " if several else ""
+        if not isinstance(raw, dict):
+            expected = "expected a mapping with id, payer, plan_types, ... (see payers/README.md)"
+            problems.append(Problem(file_name, "", label + expected))
+            continue
+        try:
+            policy = Policy.model_validate(raw)
+        except ValidationError as exc:
+            for error in exc.errors():
+                found = _problem(file_name, error, raw)
+                problems.append(Problem(found.file, found.path, label + found.message))
+            continue
+        for found in _semantic_problems(policy, file_name=file_name, drugs=drugs, name_must_match=name_must_match):
+            problems.append(Problem(found.file, found.path, label + found.message))
+        versions.append(policy)
+    if several and not problems:
+        problems.extend(_version_problems(versions, file_name))
+    if problems:
+        return [], problems
+    return sorted(versions, key=lambda p: p.effective_date or date.min), []
+
+
+def _version_problems(versions: list[Policy], file_name: str) -> list[Problem]:
+    problems = []
+    dates = [v.effective_date for v in versions]
+    if any(d is None for d in dates):
+        problems.append(Problem(file_name, "effective_date", "a file with several versions needs an effective_date "
+                                "on every version"))
+    elif len(set(dates)) != len(dates):
+        problems.append(Problem(file_name, "effective_date", "two versions share an effective_date"))
+    if len({v.id for v in versions}) > 1:
+        problems.append(Problem(file_name, "id", "every version of a file has the same id"))
+    return problems
+
+
+def policy_warnings(policy: Policy, *, file_name: str) -> list[Problem]:
+    """Things that are valid but probably wrong: codes that are not ICD-10-CM shaped."""
+    found = []
+    for v_index, variant in enumerate(policy.variants):
+        if variant.criteria is None or variant.criteria_from is not None:
+            continue
+        for path, rule in _paths(variant.criteria, f"variants[{v_index}].criteria"):
+            if not isinstance(rule, DiagnosisRule):
+                continue
+            for field_name, items, shape in (("icd10_codes", rule.icd10_codes, ICD10_SHAPE),
+                                             ("icd10_prefixes", rule.icd10_prefixes, ICD10_PREFIX_SHAPE)):
+                for index, item in enumerate(items):
+                    if not shape.match(item.code.strip().upper()):
+                        found.append(Problem(file_name, f"{path}.{field_name}[{index}]",
+                                             f"{item.code!r} is not shaped like an ICD-10-CM code (e.g. F33.2 or "
+                                             "F332)"))
+    return found
 
 
 def _problem(file_name: str, error: Any, raw: Any) -> Problem:
@@ -132,7 +241,7 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     for item in loc:
         if isinstance(item, int):
             text += f"[{item}]"
-        elif (item in RULE_KINDS and previous in ("rules", "criteria")) or (
+        elif (item in RULE_KINDS and previous in ("rules", "criteria", "rule")) or (
             item in RULE_KINDS and isinstance(previous, int)
         ):
             pass  # the discriminator tag pydantic inserts into the location
@@ -142,14 +251,15 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def _semantic_problems(policy: Policy, *, file_name: str, drugs: DrugLookup) -> list[Problem]:
+def _semantic_problems(policy: Policy, *, file_name: str, drugs: DrugLookup,
+                       name_must_match: bool = True) -> list[Problem]:
     problems: list[Problem] = []
     stem = Path(file_name).stem
-    if stem != policy.id:
+    if name_must_match and stem != policy.id:
         problems.append(Problem(file_name, "id", f"must match the file name ({stem!r}), got {policy.id!r}"))
     seen: dict[str, str] = {}
     for v_index, variant in enumerate(policy.variants):
-        if variant.criteria is None:
+        if variant.criteria is None or variant.criteria_from is not None:
             continue
         for path, rule in _paths(variant.criteria, f"variants[{v_index}].criteria"):
             if rule.id in seen:
@@ -175,11 +285,14 @@ def _semantic_problems(policy: Policy, *, file_name: str, drugs: DrugLookup) -> 
 
 def _paths(rule: Rule, path: str) -> Iterable[tuple[str, Rule]]:
     yield path, rule
-    if isinstance(rule, AllOf | AnyOf | AtLeast):
-        for index, child in enumerate(rule.rules):
-            yield from _paths(child, f"{path}.rules[{index}]")
+    below = children(rule)
+    if len(below) == 1 and not hasattr(rule, "rules"):
+        yield from _paths(below[0], f"{path}.rule")
+        return
+    for index, child in enumerate(below):
+        yield from _paths(child, f"{path}.rules[{index}]")
 
 
 def criteria_count(policy: Policy) -> int:
     """How many criteria (groups included) the policy's variants hold."""
-    return sum(len(walk(v.criteria)) for v in policy.variants if v.criteria is not None)
+    return sum(len(walk(v.criteria)) for v in policy.variants if v.criteria is not None and v.criteria_from is None)

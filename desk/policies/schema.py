@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from desk.models.patients import CONCURRENT_THERAPIES, PLAN_TYPES
 from desk.policies.clocks import DecisionClock, resolve_clock
@@ -22,6 +22,15 @@ INDICATION_NAMES = {"trd": "treatment-resistant depression", "mdsi": "MDD with a
 CONTRAINDICATIONS = ("aneurysmal_vascular_disease", "intracerebral_hemorrhage_history", "esketamine_hypersensitivity")
 SPECIALTY_NAMES = ("psychiatrist", "psychiatric_np", "other")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# ICD-10-CM: a letter, two characters, then up to four more after an optional dot (F32.A, F33.40, F3340).
+ICD10_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")
+ICD10_PREFIX_SHAPE = re.compile(r"^[A-Z][0-9]([0-9A-Z](\.?[0-9A-Z]{0,4})?)?$")
+FailedScope = Literal["antidepressants", "augmentation", "both"]
+
+
+def normalise_code(code: str) -> str:
+    """An ICD-10 code compared without its dot and case: payers publish both F32.2 and F322."""
+    return code.strip().upper().replace(".", "")
 
 
 class _Strict(BaseModel):
@@ -82,11 +91,21 @@ class AtLeast(_Node):
         return self
 
 
+class NotOf(_Node):
+    """The rule below must not be met ("no prior esketamine"); unknown and attest stay as they are."""
+
+    kind: Literal["not"]
+    source: str | None = None
+    rule: Rule
+
+
 # ---------------------------------------------------------------- leaves
 
 
 class AgeRule(_Leaf):
-    """Age on the evaluation date within bounds (inclusive unless *_inclusive is false)."""
+    """Age on the evaluation date within bounds, by exact date of birth (inclusive unless *_inclusive is false):
+    "over 18" (min_inclusive false) is met from the day after the 18th birthday, "at least 18" on it; "under 65"
+    (max_inclusive false) until the day before the 65th birthday, "at most 65" until the day before the 66th."""
 
     kind: Literal["age"]
     min_years: int | None = Field(default=None, ge=0, le=120)
@@ -103,18 +122,71 @@ class AgeRule(_Leaf):
         return self
 
 
+class CodeItem(_Strict):
+    """One code of a payer's list, counted only from/until the dates the payer gives (both inclusive)."""
+
+    code: str = Field(min_length=1)
+    accepted_from: date | None = None
+    accepted_until: date | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> CodeItem:
+        if self.accepted_from and self.accepted_until and self.accepted_until < self.accepted_from:
+            raise ValueError("accepted_until is before accepted_from")
+        return self
+
+    def accepted_on(self, day: date) -> bool:
+        return (self.accepted_from is None or self.accepted_from <= day) and (
+            self.accepted_until is None or day <= self.accepted_until)
+
+
+def _as_items(value: object) -> object:
+    if isinstance(value, list):
+        return [{"code": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
 class DiagnosisRule(_Leaf):
-    """A current diagnosis matching codes/prefixes, method, DSM edition, episode shape, suicidality."""
+    """A current diagnosis matching codes/prefixes, method, DSM edition, episode shape, suicidality.
+
+    Codes match with or without their dot; an item may carry accepted_from / accepted_until."""
 
     kind: Literal["diagnosis"]
-    icd10_codes: list[str] = Field(default_factory=list)
-    icd10_prefixes: list[str] = Field(default_factory=list)
+    icd10_codes: list[CodeItem] = Field(default_factory=list)
+    icd10_prefixes: list[CodeItem] = Field(default_factory=list)
     methods: list[Literal["clinical_interview", "structured_interview", "other"]] = Field(default_factory=list)
     dsm_editions: list[str] = Field(default_factory=list)
     episode_types: list[Literal["single", "recurrent"]] = Field(default_factory=list)
     exclude_psychotic_features: bool = False
     min_episode_months: int | None = Field(default=None, ge=1)
+    inclusive: bool = True
     suicidal_ideation: bool = False
+
+    _plain_codes: frozenset[str] = PrivateAttr(default=frozenset())
+    _plain_prefixes: tuple[str, ...] = PrivateAttr(default=())
+
+    @field_validator("icd10_codes", "icd10_prefixes", mode="before")
+    @classmethod
+    def _items(cls, value: object) -> object:
+        return _as_items(value)
+
+    def model_post_init(self, _context: object) -> None:
+        # Codes without dates, normalised once: the common case needs no date check per evaluation.
+        self._plain_codes = frozenset(normalise_code(c.code) for c in self.icd10_codes
+                                      if c.accepted_from is None and c.accepted_until is None)
+        self._plain_prefixes = tuple(normalise_code(c.code) for c in self.icd10_prefixes
+                                     if c.accepted_from is None and c.accepted_until is None)
+
+    def code_accepted(self, code: str, day: date) -> bool:
+        """Whether a recorded code (dot or not) is one this rule accepts on `day`."""
+        bare = normalise_code(code)
+        if bare in self._plain_codes or bare.startswith(self._plain_prefixes):
+            return True
+        dated = [c for c in self.icd10_codes if (c.accepted_from or c.accepted_until) and c.accepted_on(day)]
+        if any(bare == normalise_code(c.code) for c in dated):
+            return True
+        return any(bare.startswith(normalise_code(p.code)) for p in self.icd10_prefixes
+                   if (p.accepted_from or p.accepted_until) and p.accepted_on(day))
 
     @model_validator(mode="after")
     def _codes(self) -> DiagnosisRule:
@@ -158,14 +230,69 @@ class RatingScoreRule(_Leaf):
     kind: Literal["rating_score"]
     scores: list[ScoreThreshold] = Field(min_length=1)
     within_days: int | None = Field(default=None, ge=1)
+    inclusive: bool = Field(default=True, description="a score exactly within_days old counts (false: it does not)")
+
+
+class ImprovementThreshold(_Strict):
+    """One instrument and the improvement it needs: at_least_pct (>=) or above_pct (>); neither = any."""
+
+    instrument: str
+    at_least_pct: float | None = Field(default=None, ge=0, le=100)
+    above_pct: float | None = Field(default=None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _one(self) -> ImprovementThreshold:
+        if self.instrument not in SCALE_RANGES:
+            raise ValueError(f"unknown instrument {self.instrument!r}; expected one of {', '.join(SCALE_RANGES)}")
+        if self.at_least_pct is not None and self.above_pct is not None:
+            raise ValueError("give at most one of at_least_pct, above_pct")
+        return self
+
+    def describe(self) -> str:
+        if self.at_least_pct is not None:
+            return f"≥ {self.at_least_pct:g}% on the {self.instrument}"
+        if self.above_pct is not None:
+            return f"> {self.above_pct:g}% on the {self.instrument}"
+        return f"any improvement on the {self.instrument}"
 
 
 class ScoreImprovementRule(_Leaf):
-    """Improvement from baseline to the latest score on a listed instrument, in percent."""
+    """Improvement from baseline to the latest score on a listed instrument, in percent.
+
+    `instruments` + `min_improvement_pct` (+ `inclusive`) apply one threshold to every instrument; `thresholds`
+    name a bound per instrument. The baseline is the last score on or before esketamine started (no more than
+    `baseline_within_days` before it when given); the follow-up the latest score, no older than
+    `followup_within_days` on the evaluation date when given."""
 
     kind: Literal["score_improvement"]
-    instruments: list[str] = Field(min_length=1)
+    instruments: list[str] = Field(default_factory=list)
     min_improvement_pct: float = Field(default=0.0, ge=0, le=100)
+    inclusive: bool = True
+    thresholds: list[ImprovementThreshold] = Field(default_factory=list)
+    baseline_within_days: int | None = Field(default=None, ge=0)
+    followup_within_days: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _some(self) -> ScoreImprovementRule:
+        if not self.instruments and not self.thresholds:
+            raise ValueError("give instruments or thresholds")
+        if self.instruments and self.thresholds:
+            raise ValueError("give instruments or thresholds, not both")
+        return self
+
+    _bounds: list[ImprovementThreshold] = PrivateAttr(default_factory=list)
+
+    def model_post_init(self, _context: object) -> None:
+        if self.thresholds:
+            self._bounds = list(self.thresholds)
+            return
+        pct = self.min_improvement_pct
+        key = "at_least_pct" if self.inclusive and pct > 0 else "above_pct"
+        self._bounds = [ImprovementThreshold.model_validate({"instrument": i, key: pct}) for i in self.instruments]
+
+    def bounds(self) -> list[ImprovementThreshold]:
+        """One threshold per instrument (min_improvement_pct 0 = any improvement)."""
+        return self._bounds
 
     @field_validator("instruments")
     @classmethod
@@ -186,22 +313,30 @@ class TrialDefinition(_Strict):
     dose: Literal["any", "min_therapeutic", "max_tolerated", "maximum"] = "any"
     min_adherence_pct: float | None = Field(default=None, ge=0, le=100)
     max_improvement_pct: float | None = Field(default=None, ge=0, le=100)
+    inclusive: bool = Field(default=True, description="adherence and improvement bounds count at the bound")
 
 
 class TrialsRule(_Leaf):
     """Enough failed trials: distinct agents, distinct classes, current episode, look-back, definitions."""
 
     kind: Literal["trials"]
-    role: Literal["antidepressant", "augmentation"] = "antidepressant"
+    role: Literal["antidepressant", "augmentation", "either"] = "antidepressant"
     count: int = Field(ge=1, le=10)
+    min_by_role: dict[Literal["antidepressant", "augmentation"], int] = Field(
+        default_factory=dict, description='with role either: "3 agents, at least 1 augmentation" = {augmentation: 1}')
     distinct_classes: int = Field(default=1, ge=1, le=10)
     allowed_classes: list[str] = Field(default_factory=list)
     current_episode: Literal["all", "any"] | int = "any"
     lookback_years: float | None = Field(default=None, gt=0, le=50)
+    inclusive: bool = Field(default=True, description="a trial ending exactly on the look-back cut-off counts")
     definitions: list[TrialDefinition] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _coherent(self) -> TrialsRule:
+        if self.min_by_role and self.role != "either":
+            raise ValueError("min_by_role needs role: either")
+        if sum(self.min_by_role.values()) > self.count or any(v < 1 for v in self.min_by_role.values()):
+            raise ValueError("each min_by_role is at least 1 and together they cannot exceed count")
         if self.distinct_classes > self.count:
             raise ValueError("distinct_classes cannot exceed count")
         if isinstance(self.current_episode, int) and not 1 <= self.current_episode <= self.count:
@@ -218,6 +353,7 @@ class PsychotherapyRule(_Leaf):
     current_episode: bool = False
     lookback_years: float | None = Field(default=None, gt=0, le=50)
     min_weeks: float | None = Field(default=None, gt=0)
+    inclusive: bool = True
 
 
 class CurrentAntidepressantRule(_Leaf):
@@ -226,7 +362,10 @@ class CurrentAntidepressantRule(_Leaf):
     kind: Literal["current_antidepressant"]
     min_stable_days: int | None = Field(default=None, ge=1)
     not_failed_agent: bool = False
+    failed_agents: FailedScope = Field(default="antidepressants",
+                                       description="which failed trials not_failed_agent looks at")
     new_within_days: int | None = Field(default=None, ge=0)
+    inclusive: bool = True
 
 
 class PriorEsketamineRule(_Leaf):
@@ -234,6 +373,7 @@ class PriorEsketamineRule(_Leaf):
 
     kind: Literal["prior_esketamine"]
     min_improvement_pct: float | None = Field(default=None, ge=0, le=100)
+    inclusive: bool = True
 
 
 class InpatientStayRule(_Leaf):
@@ -242,6 +382,7 @@ class InpatientStayRule(_Leaf):
     kind: Literal["inpatient_stay"]
     reasons: list[str] = Field(default_factory=lambda: ["suicidality"])
     discharged_within_days: int | None = Field(default=None, ge=0)
+    inclusive: bool = True
     esketamine_started: bool = False
 
 
@@ -250,6 +391,7 @@ class SubstanceUseRule(_Leaf):
 
     kind: Literal["substance_use"]
     remission_min_days: int | None = Field(default=None, ge=0)
+    inclusive: bool = True
     treated_counts: bool = False
 
 
@@ -307,6 +449,7 @@ class RemsMonitoringRule(_Leaf):
 
     kind: Literal["rems_monitoring"]
     min_minutes: int = Field(default=120, ge=1, le=1440, description="monitoring from the first device, in minutes")
+    inclusive: bool = True
 
 
 class PdmpRule(_Leaf):
@@ -314,6 +457,7 @@ class PdmpRule(_Leaf):
 
     kind: Literal["pdmp_checked"]
     within_days: int | None = Field(default=None, ge=1)
+    inclusive: bool = True
 
 
 class PreviousApprovalRule(_Leaf):
@@ -329,21 +473,55 @@ class AttestationRule(_Leaf):
     needs: Needs = "attestation"
 
 
+class RequestedRegimenRule(_Leaf):
+    """What the request asks for (the PA case's requested regimen) fits the payer's limits.
+
+    Devices hold 28 mg each; a regimen of `sessions_per_week` for `weeks` with `first_dose_mg` then `dose_mg`."""
+
+    kind: Literal["requested_regimen"]
+    max_mg_per_session: int | None = Field(default=None, ge=28, le=84)
+    max_mg_per_week: int | None = Field(default=None, ge=28)
+    max_sessions_per_week: float | None = Field(default=None, gt=0, le=7)
+    max_devices: int | None = Field(default=None, ge=1)
+    per_days: int | None = Field(default=None, ge=1, description="devices per N days; none = per approval")
+    first_dose_mg: Literal[28, 56, 84] | None = Field(default=None, description="the first session's dose")
+    inclusive: bool = Field(default=True, description="a request exactly at a maximum fits (false: it must be under)")
+
+    @model_validator(mode="after")
+    def _something(self) -> RequestedRegimenRule:
+        if all(v is None for v in (self.max_mg_per_session, self.max_mg_per_week, self.max_sessions_per_week,
+                                   self.max_devices, self.first_dose_mg)):
+            raise ValueError("give at least one of max_mg_per_session, max_mg_per_week, max_sessions_per_week, "
+                             "max_devices, first_dose_mg")
+        if self.per_days is not None and self.max_devices is None:
+            raise ValueError("per_days needs max_devices")
+        return self
+
+
+class NotOnFileRule(_Leaf):
+    """A criterion the payer has but our copy of the policy does not show (cut off): always unknown."""
+
+    kind: Literal["not_on_file"]
+    needs: Needs = "documentation"
+
+
 Leaf = (
     AgeRule | DiagnosisRule | RatingScoreRule | ScoreImprovementRule | TrialsRule | PsychotherapyRule
     | CurrentAntidepressantRule | PriorEsketamineRule | InpatientStayRule | SubstanceUseRule
     | ConcurrentTherapyRule | ContraindicationRule | PsychosisRule | PrescriberRule | RemsSettingRule
     | RemsEnrollmentRule | RemsMonitoringRule | PdmpRule | PreviousApprovalRule | AttestationRule
+    | RequestedRegimenRule | NotOnFileRule
 )
-Rule = Annotated[AllOf | AnyOf | AtLeast | Leaf, Field(discriminator="kind")]
-Group = AllOf | AnyOf | AtLeast
+Rule = Annotated[AllOf | AnyOf | AtLeast | NotOf | Leaf, Field(discriminator="kind")]
+Group = AllOf | AnyOf | AtLeast | NotOf
+GROUP_KINDS = ("all", "any", "at_least", "not")
 RULE_KINDS: tuple[str, ...] = (
-    "all", "any", "at_least", "age", "diagnosis", "rating_score", "score_improvement", "trials", "psychotherapy",
+    "all", "any", "at_least", "not", "age", "diagnosis", "rating_score", "score_improvement", "trials", "psychotherapy",
     "current_antidepressant", "prior_esketamine", "inpatient_stay", "substance_use", "concurrent_therapy",
     "contraindications", "no_psychosis_history", "prescriber", "rems_setting", "rems_enrollment", "rems_monitoring",
-    "pdmp_checked", "previous_approval", "attestation",
+    "pdmp_checked", "previous_approval", "attestation", "requested_regimen", "not_on_file",
 )
-for _group in (AllOf, AnyOf, AtLeast):
+for _group in (AllOf, AnyOf, AtLeast, NotOf):
     _group.model_rebuild()
 
 
@@ -360,9 +538,27 @@ class SourceRef(_Strict):
     note: str = ""
 
 
+class Gap(_Strict):
+    """One part of the policy not on file; with `variants` (e.g. [mdsi/initial]) only those requests are affected."""
+
+    text: str = Field(min_length=3)
+    variants: list[str] = Field(default_factory=list)
+
+    def applies_to(self, key: str) -> bool:
+        return not self.variants or any(key == v or key.startswith(v + "/") for v in self.variants)
+
+
 class Completeness(_Strict):
     status: Literal["complete", "incomplete"]
-    missing: list[str] = Field(default_factory=list)
+    missing: list[str | Gap] = Field(default_factory=list)
+    _gaps: list[Gap] = PrivateAttr(default_factory=list)
+
+    def model_post_init(self, _context: object) -> None:
+        # Built once: every evaluation asks for the gaps.
+        self._gaps = [Gap(text=m) if isinstance(m, str) else m for m in self.missing]
+
+    def items(self) -> list[Gap]:
+        return self._gaps
 
     @model_validator(mode="after")
     def _say_what(self) -> Completeness:
@@ -428,10 +624,15 @@ class Approval(_Strict):
 
 
 class Variant(_Strict):
-    """Criteria for one indication and phase."""
+    """Criteria for one indication and phase (and, when the payer has both, one benefit)."""
 
     indication: Indication
     phase: Phase
+    benefit: Literal["medical", "pharmacy"] | None = Field(
+        default=None, description="only for coverages under this benefit; none = any benefit")
+    criteria_from: str | None = Field(
+        default=None, pattern=r"^(trd|mdsi)/(initial|continuation)(/(medical|pharmacy))?$",
+        description="share another variant's criteria: indication/phase[/benefit]")
     position: Literal["covered_with_pa", "not_covered"] = "covered_with_pa"
     incomplete: str = ""
     approval: Approval = Field(default_factory=Approval)
@@ -441,9 +642,15 @@ class Variant(_Strict):
 
     @model_validator(mode="after")
     def _criteria_when_covered(self) -> Variant:
-        if self.position == "covered_with_pa" and self.criteria is None:
-            raise ValueError("a covered variant needs criteria")
+        if self.criteria_from is not None and self.criteria is not None:
+            raise ValueError("give criteria or criteria_from, not both")
+        if self.position == "covered_with_pa" and self.criteria is None and self.criteria_from is None:
+            raise ValueError("a covered variant needs criteria (or criteria_from)")
         return self
+
+    @property
+    def key(self) -> str:
+        return f"{self.indication}/{self.phase}" + (f"/{self.benefit}" if self.benefit else "")
 
 
 class Policy(_Strict):
@@ -498,21 +705,40 @@ class Policy(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
-        seen_variants: set[tuple[str, str]] = set()
+        by_key: dict[str, Variant] = {}
         for variant in self.variants:
-            key = (variant.indication, variant.phase)
-            if key in seen_variants:
-                raise ValueError(f"two variants for {variant.indication}/{variant.phase}")
-            seen_variants.add(key)
+            if variant.key in by_key:
+                raise ValueError(f"two variants for {variant.key}")
+            by_key[variant.key] = variant
         if self.position.status == "covered_with_pa" and not self.variants:
             raise ValueError("a policy that covers with prior authorization needs at least one variant")
+        resolved = []
+        for index, variant in enumerate(self.variants):
+            if variant.criteria_from is not None:
+                shared = by_key.get(variant.criteria_from)
+                if shared is None or shared.criteria is None:
+                    raise ValueError(f"variants[{index}].criteria_from: no variant {variant.criteria_from} with its "
+                                     f"own criteria in this file (have: {', '.join(by_key)})")
+                variant = variant.model_copy(update={"criteria": shared.criteria})
+            resolved.append(variant)
+        # Shared criteria are copied in once here, so every reader sees a variant with its criteria.
+        object.__setattr__(self, "variants", resolved)
         return self
 
-    def variant(self, indication: str, phase: str) -> Variant | None:
-        for variant in self.variants:
-            if variant.indication == indication and variant.phase == phase:
+    def variant(self, indication: str, phase: str, benefit: str | None = None) -> Variant | None:
+        """The variant for the indication and phase; a benefit-specific one when the coverage's benefit has one."""
+        found = [v for v in self.variants if v.indication == indication and v.phase == phase]
+        for variant in found:
+            if benefit is not None and variant.benefit == benefit:
+                return variant
+        for variant in found:
+            if variant.benefit is None:
                 return variant
         return None
+
+    def benefit_variants(self, indication: str, phase: str) -> list[Variant]:
+        """The benefit-specific variants for the indication and phase."""
+        return [v for v in self.variants if v.indication == indication and v.phase == phase and v.benefit]
 
     @property
     def incomplete(self) -> bool:
@@ -531,7 +757,15 @@ class Policy(_Strict):
 def walk(rule: Rule) -> list[Rule]:
     """The rule and every rule below it, depth first."""
     found: list[Rule] = [rule]
-    if isinstance(rule, AllOf | AnyOf | AtLeast):
-        for child in rule.rules:
-            found.extend(walk(child))
+    for child in children(rule):
+        found.extend(walk(child))
     return found
+
+
+def children(rule: Rule) -> list[Rule]:
+    """The rules directly below a group (none below a leaf)."""
+    if isinstance(rule, AllOf | AnyOf | AtLeast):
+        return list(rule.rules)
+    if isinstance(rule, NotOf):
+        return [rule.rule]
+    return []

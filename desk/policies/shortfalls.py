@@ -54,6 +54,12 @@ def shortfalls(evaluation: Evaluation) -> Shortfalls:
         if criterion.status == "met" or criterion.id in seen:
             return
         seen.add(criterion.id)
+        if criterion.kind == "not":
+            # The rule below is met (not wanted) or undecided: the "not" criterion itself is what is missing.
+            inner = children.get(criterion.id, [])
+            seen.update(c.id for c in inner)
+            found[criterion.status].append(_not_shortfall(criterion, inner, route_of))
+            return
         if not criterion.is_group:
             found[criterion.status].append(_shortfall(criterion, route_of))
             return
@@ -70,6 +76,20 @@ def shortfalls(evaluation: Evaluation) -> Shortfalls:
     for root in children.get(None, []):
         visit(root, "")
     return Shortfalls(tuple(found["not_met"]), tuple(found["unknown"]), tuple(found["attest"]))
+
+
+def _not_shortfall(criterion: CriterionResult, inner: list[CriterionResult], route_of: str) -> Shortfall:
+    below = inner[0] if inner else None
+    if below is None:
+        return _shortfall(criterion, route_of)
+    if criterion.status == "unknown":
+        reasons = tuple(below.missing) or tuple(below.evidence)
+    elif criterion.status == "attest":
+        reasons = ("Staff confirm it and attach the document.",)
+    else:
+        reasons = tuple(below.evidence)
+    return Shortfall(criterion.id, criterion.text, criterion.status, reasons, criterion.source or below.source,
+                     route_of)
 
 
 def _shortfall(criterion: CriterionResult, route_of: str) -> Shortfall:

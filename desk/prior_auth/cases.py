@@ -186,6 +186,9 @@ def save_notes(session: Session, *, case_id: int, expected_version: int, notes: 
 
 DOSES_MG = (56, 84)
 MAX_SESSIONS_REQUESTED = 104
+FIRST_DOSES_MG = (28, 56, 84)
+# A plausibility bound only: what a payer or the label allows is checked against the payer file, not here.
+MAX_SESSIONS_PER_WEEK = 7.0
 
 
 def save_request(
@@ -197,8 +200,11 @@ def save_request(
     sessions_requested: int | None,
     start_on: date | None,
     urgency: str,
+    first_dose_mg: int | None = None,
+    sessions_per_week: float | None = None,
 ) -> PriorAuthCase:
-    """What the request asks for (dose per session, sessions, start date, urgency); only before submission."""
+    """What the request asks for (dose per session, sessions, start date, urgency, and for the payer's regimen
+    rules the first session's dose and sessions a week; None = not recorded); only before submission."""
     case = load_for_edit(session, case_id=case_id, expected_version=expected_version)
     errors: list[FieldError] = []
     if case.status not in ("draft", "ready"):
@@ -209,9 +215,16 @@ def save_request(
         errors.append(FieldError("sessions_requested", f"between 1 and {MAX_SESSIONS_REQUESTED}"))
     if urgency not in URGENCIES:
         errors.append(FieldError("urgency", f"expected one of {', '.join(URGENCIES)}"))
+    if first_dose_mg is not None and first_dose_mg not in FIRST_DOSES_MG:
+        errors.append(FieldError("first_dose_mg", "28 mg, 56 mg or 84 mg (1, 2 or 3 devices), or not recorded"))
+    if sessions_per_week is not None and not 0 < sessions_per_week <= MAX_SESSIONS_PER_WEEK:
+        errors.append(FieldError("sessions_per_week", f"above 0 and at most {MAX_SESSIONS_PER_WEEK:g} "
+                                 "(0.5 = every other week), or not recorded"))
     if errors:
         raise ValidationFailed(errors)
     assert dose_mg is not None
+    case.first_dose_mg = first_dose_mg
+    case.sessions_per_week = sessions_per_week
     case.dose_mg = dose_mg
     case.sessions_requested = sessions_requested
     case.start_on = start_on

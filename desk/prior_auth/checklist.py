@@ -6,6 +6,7 @@ every leaf met, attested or excepted; otherwise the checklist says exactly what 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,10 +18,11 @@ from desk.models import utcnow
 from desk.models.prior_auth import PaAttachment, PaSignoff, PaStatusChange, PriorAuthCase
 from desk.pdf.inspect import PdfRejected, check_pdf, limits_from_settings
 from desk.pdf.sanitize import document_title, sanitize_pdf
+from desk.policies.case import RequestedRegimen
 from desk.policies.drugs import default_drugs
 from desk.policies.evaluator import Evaluation, evaluate
 from desk.policies.loader import GENERIC_POLICY_ID
-from desk.policies.schema import AllOf, AnyOf, AtLeast, Policy, Rule
+from desk.policies.schema import AllOf, AnyOf, AtLeast, NotOf, Policy, Rule, children
 from desk.prior_auth.cases import flush_or_stale, load_for_edit
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.payer_rules import policy_for
@@ -122,27 +124,44 @@ def attachments(session: Session, *, case_id: int) -> Sequence[PaAttachment]:
     ).all()
 
 
-def resolve_policy(payer_id: str) -> tuple[Policy | None, str]:
-    """The payer's policy, else the generic one with a note saying so."""
-    policy = policy_for(payer_id)
+def resolve_policy(payer_id: str, as_of: date | None = None) -> tuple[Policy | None, str]:
+    """The payer's policy (the version in force on `as_of`), else the generic one with a note saying so."""
+    policy = policy_for(payer_id, as_of)
     if policy is not None:
         return policy, ""
-    generic = policy_for(GENERIC_POLICY_ID)
+    generic = policy_for(GENERIC_POLICY_ID, as_of)
     if generic is not None:
         return generic, f"No valid policy file for payer '{payer_id}'; the generic commercial checklist is shown."
     return None, f"No valid policy file for payer '{payer_id}' and no generic policy file."
 
 
+def requested_regimen(case: PriorAuthCase) -> RequestedRegimen:
+    """The regimen the case requests, as the evaluator reads it (weeks from sessions and sessions a week)."""
+    weeks = None
+    if case.sessions_requested and case.sessions_per_week:
+        weeks = max(1, math.ceil(case.sessions_requested / case.sessions_per_week - 1e-9))
+    dose = case.dose_mg if case.dose_mg in (28, 56, 84) else None
+    first = case.first_dose_mg if case.first_dose_mg in (28, 56, 84) else None
+    return RequestedRegimen.model_validate({
+        "first_dose_mg": first, "dose_mg": dose, "sessions_per_week": case.sessions_per_week, "weeks": weeks,
+        "sessions": case.sessions_requested})
+
+
 def evaluate_case(session: Session, *, case: PriorAuthCase, as_of: date | None = None,
-                  attested: Sequence[str] = ()) -> tuple[Evaluation | None, Policy | None, str]:
-    """Run the payer's evaluator on the patient's record for this case."""
+                  attested: Sequence[str] = (), policy: Policy | None = None
+                  ) -> tuple[Evaluation | None, Policy | None, str]:
+    """Run the payer's evaluator on the patient's record for this case (under `policy` when given, else the
+    payer's version in force on the date)."""
     from desk.policies.builder import build_case_facts
 
-    policy, note = resolve_policy(case.payer_id)
+    today = as_of or local_today(load_settings().timezone)
+    note = ""
+    if policy is None:
+        policy, note = resolve_policy(case.payer_id, today)
     if policy is None:
         return None, None, note
-    today = as_of or local_today(load_settings().timezone)
     facts = build_case_facts(session, patient_id=case.patient_id, coverage_id=case.coverage_id, as_of=today)
+    facts = facts.model_copy(update={"requested": requested_regimen(case)})
     if attested:
         facts = facts.model_copy(update={"attestations": sorted(set(facts.attestations) | set(attested))})
     evaluation = evaluate(facts, policy, indication=case.indication.lower(), phase=case.phase, as_of=today,
@@ -151,6 +170,9 @@ def evaluate_case(session: Session, *, case: PriorAuthCase, as_of: date | None =
 
 
 def _effective(rule: Rule, leaf: dict[str, str]) -> str:
+    if isinstance(rule, NotOf):
+        inner = _as_rank(_effective(rule.rule, leaf))
+        return {"met": "not_met", "not_met": "met"}.get(inner, inner)
     if isinstance(rule, AllOf | AnyOf | AtLeast):
         ranks = sorted((_RANK[_as_rank(_effective(child, leaf))] for child in rule.rules), reverse=True)
         if isinstance(rule, AllOf):
@@ -170,6 +192,9 @@ def _as_rank(status: str) -> str:
 def _missing(rule: Rule, effective: dict[str, str], texts: dict[str, tuple[str, ...]]) -> list[str]:
     if _as_rank(effective[rule.id]) == "met":
         return []
+    if isinstance(rule, NotOf):
+        detail = "; ".join(texts.get(rule.id, ()) + texts.get(rule.rule.id, ()))
+        return [f"{rule.text} ({'not met' if effective[rule.id] == 'not_met' else 'not on record'}: {detail})"]
     if isinstance(rule, AllOf):
         return [m for child in rule.rules for m in _missing(child, effective, texts)]
     if isinstance(rule, AnyOf | AtLeast):
@@ -200,7 +225,7 @@ def case_checklist(session: Session, *, case: PriorAuthCase, as_of: date | None 
     general = _refs(by_criterion.get("", []))
     if evaluation is None or policy is None:
         return CaseChecklist("", "", None, (), False, (note,), notes, general)
-    variant = policy.variant(case.indication.lower(), case.phase)
+    variant = policy.variant(case.indication.lower(), case.phase, evaluation.benefit)
     if evaluation.decision == "not_covered" or variant is None or variant.criteria is None:
         reason = evaluation.notes[0] if evaluation.notes else "The payer's policy does not cover this request."
         return CaseChecklist(policy.id, policy.title, evaluation, (), False, (reason,), notes, general)
@@ -230,19 +255,20 @@ def case_checklist(session: Session, *, case: PriorAuthCase, as_of: date | None 
         )
         for r in evaluation.criteria
     )
-    ready = _as_rank(effective[variant.criteria.id]) == "met"
+    if evaluation.request_problems:
+        missing = (*missing, *(f"requested regimen: {p}" for p in evaluation.request_problems))
+    ready = _as_rank(effective[variant.criteria.id]) == "met" and not evaluation.request_problems
     return CaseChecklist(policy.id, policy.title, evaluation, items, ready, () if ready else missing, notes, general)
 
 
 def _rule_by_id(rule: Rule, wanted: str) -> Rule:
     if rule.id == wanted:
         return rule
-    if isinstance(rule, AllOf | AnyOf | AtLeast):
-        for child in rule.rules:
-            try:
-                return _rule_by_id(child, wanted)
-            except KeyError:
-                continue
+    for child in children(rule):
+        try:
+            return _rule_by_id(child, wanted)
+        except KeyError:
+            continue
     raise KeyError(wanted)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from desk.policies.clocks import ClockPeriod, DecisionClock, resolve_clock
@@ -31,9 +32,11 @@ def policy_catalog(folder: Path | None = None) -> PolicyCatalog:
     return cached[1]
 
 
-def policy_for(payer_id: str) -> Policy | None:
-    """The valid policy file for `payer_id`, or None (unknown payer or a broken file)."""
-    return policy_catalog().get(payer_id)
+def policy_for(payer_id: str, as_of: date | None = None) -> Policy | None:
+    """The valid policy for `payer_id` (the version in force on `as_of`; the newest without a date), or None
+    (unknown payer or a broken file)."""
+    catalog = policy_catalog()
+    return catalog.get(payer_id) if as_of is None else catalog.in_force(payer_id, as_of)
 
 
 def plan_clock_for(*, payer_id: str, plan_type: str) -> DecisionClock | None:

@@ -42,6 +42,7 @@ INFO_DUE_SOON_DAYS = 2
 CASE_COLUMNS = (
     "case", "patient", "mrn", "payer", "plan_type", "indication", "phase", "status", "urgency",
     "created", "submitted", "decision_due", "info_due", "auth_number", "auth_end", "approved_devices",
+    "policy_changed",
 )
 
 
@@ -127,6 +128,7 @@ ACTION_TITLES = {
     "expiring": "Authorizations to renew",
     "idle_drafts": "Drafts idle",
     "devices_low": "Devices running out",
+    "policy_changed": "Policy changed",
 }
 
 
@@ -264,7 +266,8 @@ def todays_actions(
     draft_idle_days: int,
     limit: int = 25,
 ) -> dict[str, ActionList]:
-    """Overdue decisions, information due, renewals due, idle drafts and devices running out."""
+    """Overdue decisions, information due, renewals due, idle drafts, devices running out and cases whose payer
+    file changed their criteria."""
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(timezone)
@@ -304,6 +307,13 @@ def todays_actions(
                    f"untouched for {(now - c.updated_at).days} days") for c, last, first, mrn in rows))
 
     result["devices_low"] = _devices_low(session, today=today, limit=limit)
+
+    where = [col(PriorAuthCase.status).in_(OPEN_STATUSES), col(PriorAuthCase.policy_changed_at).is_not(None)]
+    total, rows = _page(session, where, col(PriorAuthCase.policy_changed_at), limit)
+    result["policy_changed"] = ActionList(ACTION_TITLES["policy_changed"], total, tuple(
+        ActionItem(c.id, _patient_name(last, first), mrn, c.payer_id, c.status, local(c.policy_changed_at),
+                   "the payer file changed this case's criteria; review and acknowledge")
+        for c, last, first, mrn in rows))
     return result
 
 
@@ -357,6 +367,7 @@ def _case_row(c: PriorAuthCase, last: str, first: str, mrn: str) -> dict[str, An
         "urgency": c.urgency, "created": c.created_at, "submitted": c.submitted_at,
         "decision_due": c.decision_due_at, "info_due": c.info_due_on, "auth_number": c.auth_number,
         "auth_end": c.auth_end_on, "approved_devices": c.approved_devices,
+        "policy_changed": bool(c.policy_change),
     }
 
 

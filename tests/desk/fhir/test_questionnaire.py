@@ -15,7 +15,7 @@ from desk.policies.case import CaseFacts
 from desk.policies.drugs import default_drugs
 from desk.policies.evaluator import evaluate
 from desk.policies.loader import load_catalog
-from desk.policies.schema import AllOf, AnyOf, AtLeast, Policy, walk
+from desk.policies.schema import AllOf, AnyOf, AtLeast, NotOf, Policy, walk
 from tests.desk.fhir.conftest import TODAY
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -49,10 +49,14 @@ def test_every_shipped_policy_becomes_a_valid_questionnaire_with_criterion_link_
     Questionnaire.model_validate(data)
     variant = policy.variant(indication, phase)
     assert variant is not None and variant.criteria is not None
-    ids = {r.id for r in walk(variant.criteria)}
+    # A "not" group is asked as one question: the rule below it is not a separate item.
+    inside_not = {c.id for r in walk(variant.criteria) if isinstance(r, NotOf) for c in walk(r.rule)}
+    rules = [r for r in walk(variant.criteria) if r.id not in inside_not]
+    ids = {r.id for r in rules}
     by_link = {i["linkId"]: i for i in _items(data["item"])}
     assert ids <= set(by_link)
-    for rule in walk(variant.criteria):
+    assert not inside_not & set(by_link)
+    for rule in rules:
         item = by_link[rule.id]
         assert item["code"][0]["code"] == rule.id
         assert item["type"] == ("group" if isinstance(rule, AllOf | AnyOf | AtLeast) else "coding")

@@ -38,6 +38,7 @@ def strong_case(**overrides: Any) -> dict[str, Any]:
             trial("bupropion", "2025-11-20", "2026-01-30", 450, outcome="partial_response", improvement_pct=20),
             trial("nortriptyline", "2026-02-05", "2026-04-15", 150),
             trial("aripiprazole", "2026-04-20", "2026-07-01", 10, role="augmentation"),
+            trial("lithium", "2026-07-05", "2026-09-01", 900, role="augmentation"),
         ],
         "psychotherapy": [{"modality": "CBT", "start_date": "2025-07-01", "end_date": "2025-12-01",
                            "current_episode": True}],
@@ -57,6 +58,8 @@ def strong_case(**overrides: Any) -> dict[str, Any]:
         "rems": {"enrolled_on": "2026-11-18", "enrollment_confirmation": "ENR-0042",
                  "monitoring_minimum_minutes": 120, "monitored_sessions": 0},
         "previous_approvals": [],
+        # The label's TRD induction: 56 mg on day 1, then 84 mg twice a week for 4 weeks (23 devices).
+        "requested": {"first_dose_mg": 56, "dose_mg": 84, "sessions_per_week": 2, "weeks": 4},
     }
     case.update(overrides)
     return case
@@ -72,6 +75,8 @@ def continuation_case(**overrides: Any) -> dict[str, Any]:
         {"instrument": "MADRS", "score": 36, "measured_on": "2026-08-01"},
         {"instrument": "MADRS", "score": 14, "measured_on": "2026-11-10"},
     ]
+    if "requested" not in overrides:
+        case["requested"] = {"dose_mg": 84, "sessions_per_week": 1, "weeks": 4}
     if "previous_approvals" not in overrides:
         case["previous_approvals"] = ["bcbsnd", "carefirst", "cigna", "uhc", "bcbsok", "medical-mutual",
                                       "generic-commercial"]

@@ -35,7 +35,7 @@ def test_schema_describes_the_case() -> None:
 
 def test_valid_case_reads(drugs: ReferenceDrugs) -> None:
     case = read_case(json.dumps(strong_case()), as_of=AS_OF, drugs=drugs)
-    assert len(case.trials) == 5
+    assert len(case.trials) == 6
 
 
 def test_unknown_drug(drugs: ReferenceDrugs) -> None:

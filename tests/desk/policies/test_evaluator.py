@@ -267,7 +267,7 @@ def test_augmentation_and_contraindicated(drugs: ReferenceDrugs) -> None:
     case = strong_case()
     assert status({"kind": "trials", "role": "augmentation", "count": 1,
                    "definitions": [{"outcomes": ["non_response"], "min_weeks": 8}]}, case, drugs) == "met"
-    assert status({"kind": "trials", "role": "augmentation", "count": 1, "allowed_classes": ["lithium"],
+    assert status({"kind": "trials", "role": "augmentation", "count": 1, "allowed_classes": ["thyroid_hormone"],
                    "definitions": [{"outcomes": ["non_response"]}]}, case, drugs) == "not_met"
     never_taken = strong_case(trials=[trial("sertraline", "2026-01-01", None, 0, outcome="contraindicated",
                                             start_date=None)])

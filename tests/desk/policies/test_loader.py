@@ -159,7 +159,7 @@ def test_broken_file_leaves_valid_ones_loaded(tmp_path: Path, drugs: ReferenceDr
 
 def test_shipped_policies_round_trip_as_yaml(drugs: ReferenceDrugs) -> None:
     for path in sorted(PAYERS.glob("*.yaml")):
-        assert isinstance(yaml.safe_load(path.read_text()), dict), path.name
+        assert all(isinstance(d, dict) for d in yaml.safe_load_all(path.read_text())), path.name
 
 
 def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -174,7 +174,7 @@ def test_cli_check_and_list(tmp_path: Path) -> None:
     listing = json.loads(_cli("list").stdout)
     assert {"id": "cigna", "name": "Cigna", "plan_types": ["commercial"], "benefit": "unstated",
             "incomplete": True} in listing
-    assert len(listing) == 11
+    assert len(listing) == len(list(PAYERS.glob("*.yaml")))
     broken_sample = MINIMAL.replace("at_least: 28", "at_least: 70").replace(', source: "s: 1"', "")
     (tmp_path / "sample.yaml").write_text(broken_sample)
     (tmp_path / "broken.yaml").write_text("id: [\n")
@@ -192,3 +192,25 @@ def test_cli_check_missing_path(missing: str, tmp_path: Path) -> None:
     result = _cli("check", str(tmp_path / missing))
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: {tmp_path / missing}: no such file or folder"
+
+
+def test_cli_diff_and_code_shape_warnings(tmp_path: Path) -> None:
+    old = (PAYERS / "qualchoice.yaml").read_text()
+    new = old.replace("within_days: 28", "within_days: 30").replace("icd10_prefixes: [F32, F33]\n          source: "
+                                                                     '"qc: I.a"', 'icd10_prefixes: [F32, F33, "296"]'
+                                                                     '\n          source: "qc: I.a"')
+    assert new.count('"296"') == 1
+    (tmp_path / "qualchoice.yaml").write_text(new)
+    diff = _cli("diff", str(PAYERS / "qualchoice.yaml"), str(tmp_path / "qualchoice.yaml"))
+    assert diff.returncode == 0, diff.stderr
+    assert diff.stdout.splitlines() == [
+        "~ trd/initial trd-diagnosis icd10_prefixes: added 296",
+        "~ trd/initial trd-phq9 within_days: 28 → 30",
+    ]
+    checked = _cli("check", str(tmp_path))
+    assert checked.returncode == 0
+    assert ("warning: qualchoice.yaml: variants[0].criteria.rules[0].icd10_prefixes[2]: '296' is not shaped like an "
+            "ICD-10-CM code (e.g. F33.2 or F332)") in checked.stderr
+    missing = _cli("diff", str(tmp_path / "nowhere.yaml"), str(tmp_path / "qualchoice.yaml"))
+    assert missing.returncode == 1 and "OLD: nowhere.yaml: cannot be read" in missing.stderr
+    assert _cli("check").stderr.count("warning:") == 0  # every shipped code is ICD-10-CM shaped

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
 
 from desk.policies.drugs import ReferenceDrugs
 from desk.policies.loader import PolicyCatalog
-from desk.policies.schema import AttestationRule, walk
+from desk.policies.schema import AttestationRule, Policy, walk
 from tests.desk.policies.cases import (
     attestation_ids,
     continuation_case,
@@ -21,7 +22,7 @@ from tests.desk.policies.cases import (
 
 EXPECTED_IDS = {
     "cigna", "uhc", "carefirst", "bcbsnd", "highmark", "bcbsok", "triple-s", "bcbsma", "bcbsnc", "medical-mutual",
-    "generic-commercial",
+    "generic-commercial", "qualchoice", "texas-medicaid", "evicore",
 }
 INCOMPLETE = EXPECTED_IDS - {"generic-commercial"}
 VARIANTS = [
@@ -35,16 +36,27 @@ VARIANTS = [
     ("highmark", "trd", "initial"), ("medical-mutual", "trd", "initial"), ("medical-mutual", "mdsi", "initial"),
     ("medical-mutual", "trd", "continuation"), ("medical-mutual", "mdsi", "continuation"),
     ("triple-s", "trd", "initial"), ("uhc", "mdsi", "initial"), ("uhc", "trd", "initial"),
+    ("qualchoice", "trd", "initial"), ("qualchoice", "mdsi", "initial"), ("texas-medicaid", "mdsi", "initial"),
+    ("evicore", "trd", "initial"), ("evicore", "mdsi", "initial"),
 ]
 # Criteria that stay unmet in the meeting case because another branch of an "any" group carries it.
 UNUSED_BRANCHES: dict[tuple[str, str, str], dict[str, str]] = {
+    ("qualchoice", "trd", "initial"): {"trd-prior-spravato-used": "not_met", "trd-prior-spravato-response": "unknown"},
     ("bcbsnc", "trd", "initial"): {"trd-single-2-years": "not_met"},
     ("medical-mutual", "mdsi", "initial"): {"mdsi-hospital": "not_met", "mdsi-hospital-started": "not_met"},
 }
 
 
-def _base(phase: str, **overrides: Any) -> dict[str, Any]:
-    return strong_case(**overrides) if phase == "initial" else continuation_case(**overrides)
+# What a meeting case needs beyond the strong case for one variant (a fact only that payer asks about).
+SETUP: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("qualchoice", "mdsi", "initial"): {"inpatient_stays": [
+        {"admitted_on": "2026-11-10", "discharged_on": "2026-11-22", "reason": "suicidality"}]},
+}
+
+
+def _base(phase: str, variant: tuple[str, str, str] | None = None) -> dict[str, Any]:
+    extra = SETUP.get(variant, {}) if variant else {}
+    return strong_case(**extra) if phase == "initial" else continuation_case(**extra)
 
 
 def _set_trials(case: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -96,7 +108,10 @@ FAILING: list[tuple[tuple[str, str, str], Mutation, dict[str, str], str]] = [
     (("bcbsnd", "trd", "continuation"), lambda c: {**c, "previous_approvals": ["cigna"]},
      {"trd-reauth-previous": "not_met", "trd-reauth": "not_met"}, "does_not_meet"),
     (("bcbsnd", "mdsi", "continuation"), lambda c: {**c, "previous_approvals": []},
-     {"mdsi-reauth-previous": "not_met", "mdsi-reauth": "not_met"}, "does_not_meet"),
+     {"trd-reauth-previous": "not_met", "trd-reauth": "not_met"}, "does_not_meet"),
+    (("bcbsnd", "trd", "continuation"), lambda c: {**c, "prescriber": {"specialty": "other",
+                                                                   "psychiatric_consultation": False}},
+     {"trd-reauth-prescriber": "not_met", "trd-reauth": "not_met"}, "does_not_meet"),
     (("bcbsok", "trd", "initial"),
      lambda c: {**c, "scores": [{"instrument": "PHQ-9", "score": 9, "measured_on": "2026-11-10"}]},
      {"trd-severity": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
@@ -141,11 +156,50 @@ FAILING: list[tuple[tuple[str, str, str], Mutation, dict[str, str], str]] = [
      {"mdsi-reauth-no-toxicity": "attest", "mdsi-reauth-still-meets": "attest", "mdsi-reauth": "attest"},
      "needs_attestation"),
     (("triple-s", "trd", "initial"), lambda c: _set_trials(c, adherence_pct=70),
-     {"trd-trials": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+     {"trd-trials": "not_met", "trd-trials-6-weeks": "not_met", "trd-trials-judged": "not_met",
+      "trd-trials-any-length": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
     (("uhc", "mdsi", "initial"), lambda c: _first_dx(c, suicidal_ideation=False),
      {"mdsi-suicidality": "not_met", "mdsi-initial": "not_met"}, "does_not_meet"),
     (("uhc", "trd", "initial"), lambda c: _set_trials(c, end_date=None, start_date="2026-10-15"),
      {"trd-trials": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    # Corrections read from the sources: UHC's antidepressant must be new; Triple-S accepts a trial length the
+    # physician judges sufficient (attested) when a trial is shorter than 6 weeks.
+    (("uhc", "trd", "initial"),
+     lambda c: {**c, "current_medications": [{"drug": "mirtazapine", "daily_dose_mg": 30, "started_on": "2026-06-01"}]},
+     {"trd-new-oral-ad": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("triple-s", "trd", "initial"), lambda c: _set_trials(c, start_date="2025-07-01", end_date="2025-08-01"),
+     {"trd-trials-6-weeks": "not_met", "trd-initial": "unknown"}, "needs_info"),
+    (("triple-s", "trd", "initial"),
+     lambda c: {**_set_trials(c, start_date="2025-07-01", end_date="2025-08-01"),
+                "attestations": [a for a in c["attestations"] if a != "trd-trials-length-judged"]},
+     {"trd-trials-6-weeks": "not_met", "trd-trials-length-judged": "attest", "trd-trials-judged": "attest",
+      "trd-trials": "attest", "trd-initial": "unknown"}, "needs_info"),
+    # QualChoice: strict bounds, exact age, failed agents of both roles, "not", the request itself.
+    (("qualchoice", "trd", "initial"), lambda c: {**c, "birth_date": "1961-11-26"},  # 65 today: not under 65
+     {"trd-age": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("qualchoice", "trd", "initial"),
+     lambda c: {**c, "scores": [{"instrument": "PHQ-9", "score": 15, "measured_on": "2026-11-10"}]},
+     {"trd-phq9": "not_met", "trd-initial": "not_met"}, "does_not_meet"),  # 15 is not above 15
+    (("qualchoice", "trd", "initial"),
+     lambda c: {**c, "current_medications": [{"drug": "lithium", "daily_dose_mg": 900, "started_on": "2026-09-02"},
+                                             {"drug": "aripiprazole", "started_on": "2026-09-02"}]},
+     {"trd-stable-ad": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("qualchoice", "trd", "initial"),
+     lambda c: _screening(c, prior_esketamine=True, esketamine_started_on="2026-08-05"),
+     {"trd-no-prior-spravato": "not_met", "trd-prior-spravato-used": "met", "trd-prior-spravato-response": "unknown",
+      "trd-prior-spravato": "unknown", "trd-initial": "unknown"}, "needs_info"),
+    (("qualchoice", "trd", "initial"), lambda c: {**c, "requested": {**c["requested"], "weeks": 6}},
+     {"trd-dose": "not_met", "trd-initial": "not_met"}, "does_not_meet"),  # 35 devices, over 23
+    (("qualchoice", "mdsi", "initial"), lambda c: {**c, "inpatient_stays": [
+        {"admitted_on": "2026-11-01", "discharged_on": "2026-11-20", "reason": "suicidality"}]},
+     {"mdsi-inpatient": "not_met", "mdsi-initial": "not_met"}, "does_not_meet"),  # discharged 6 days ago
+    (("texas-medicaid", "mdsi", "initial"), lambda c: _first_dx(c, icd10="F43.10"),
+     {"mdsi-diagnosis": "not_met", "mdsi-suicidal-ideation": "not_met", "mdsi-initial": "not_met"},
+     "does_not_meet"),
+    (("evicore", "trd", "initial"), lambda c: _set_trials(c, improvement_pct=30),
+     {"trd-trials": "not_met", "trd-initial": "not_met"}, "does_not_meet"),  # 30 % is more than non-response
+    (("evicore", "mdsi", "initial"), lambda c: {**c, "prescriber": {"specialty": "psychiatric_np"}},
+     {"mdsi-prescriber": "not_met", "mdsi-initial": "not_met"}, "does_not_meet"),
     # REMS criteria read from the record, not signed.
     (("highmark", "trd", "initial"), lambda c: _not_enrolled(c, ["the submission date"]),
      {"trd-rems-enrolled": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
@@ -171,12 +225,20 @@ REMS_FACT_CRITERIA = {
     ("generic-commercial", "trd-rems-enrolled"): "rems_enrollment",
     ("generic-commercial", "mdsi-rems-enrolled"): "rems_enrollment",
     ("generic-commercial", "trd-monitoring"): "rems_monitoring",
+    ("texas-medicaid", "mdsi-monitoring"): "rems_monitoring",
 }
 # What stays a signature: the desk holds no record of it (or the payer asks for an attestation as such).
 REMS_ATTESTATIONS = {
     ("highmark", "trd-rems-pharmacy"), ("uhc", "mdsi-rems-prescriber"), ("carefirst", "trd-supervision"),
     ("carefirst", "mdsi-supervision"), ("generic-commercial", "trd-supervision"),
 }
+
+
+def placeholders(policy: Policy, indication: str, phase: str) -> set[str]:
+    """The criteria the file marks as not on file (always unknown)."""
+    variant = policy.variant(indication, phase)
+    assert variant is not None and variant.criteria is not None
+    return {r.id for r in walk(variant.criteria) if r.kind == "not_on_file"}
 
 
 def test_every_policy_loads_without_problems(catalog: PolicyCatalog) -> None:
@@ -192,10 +254,18 @@ def test_every_policy_loads_without_problems(catalog: PolicyCatalog) -> None:
 def test_meeting_case(variant: tuple[str, str, str], catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
     payer, indication, phase = variant
     policy = catalog.policies[payer]
-    case = _base(phase)
+    case = _base(phase, variant)
     case["attestations"] = attestation_ids(policy, indication, phase)
     result = run(policy, case, indication, phase, drugs)
+    unread = placeholders(policy, indication, phase)
     expected = {c.id: "met" for c in result.criteria} | UNUSED_BRANCHES.get(variant, {})
+    if unread:
+        # A criterion nobody has read is never met: the rest is met, the request needs it from the payer.
+        leaves = {c.id: c.status for c in result.criteria if not c.is_group}
+        assert leaves == {i: expected[i] for i in leaves} | dict.fromkeys(unread, "unknown")
+        assert result.decision == "needs_info"
+        assert len(result.missing) == len(unread) and all("not on file" in m for m in result.missing)
+        return
     assert statuses(result) == expected
     assert result.decision == "meets"
     assert result.missing == []
@@ -208,10 +278,12 @@ def test_meeting_case_without_signatures_asks_for_them(
     payer, indication, phase = variant
     policy = catalog.policies[payer]
     signatures = attestation_ids(policy, indication, phase)
-    result = run(policy, _base(phase), indication, phase, drugs)
+    result = run(policy, _base(phase, variant), indication, phase, drugs)
     for criterion_id in signatures:
         assert result.criterion(criterion_id).status == "attest"
-    if not signatures:
+    if placeholders(policy, indication, phase):
+        assert result.decision == "needs_info"
+    elif not signatures:
         assert result.decision == "meets"
     else:
         assert result.decision in ("meets", "needs_attestation")  # met when every attestation sits in a met "any"
@@ -225,11 +297,12 @@ def test_failing_case(
 ) -> None:
     payer, indication, phase = variant
     policy = catalog.policies[payer]
-    case = _base(phase)
+    case = _base(phase, variant)
     case["attestations"] = attestation_ids(policy, indication, phase)
     case = mutate(case)
     result = run(policy, case, indication, phase, drugs)
-    expected = {c.id: "met" for c in result.criteria} | UNUSED_BRANCHES.get(variant, {}) | changed
+    unread = dict.fromkeys(placeholders(policy, indication, phase), "unknown")
+    expected = {c.id: "met" for c in result.criteria} | UNUSED_BRANCHES.get(variant, {}) | unread | changed
     assert statuses(result) == expected
     assert result.decision == decision
 
@@ -263,7 +336,7 @@ def test_evidence_explains_uncounted_trials(catalog: PolicyCatalog, drugs: Refer
         trial("venlafaxine", "2025-01-01", "2025-03-30", 225, current_episode=False, adherence_pct=70),
         trial("duloxetine", "2026-02-01", "2026-04-30", 60, adherence_pct=60),
     ])
-    triple_s = run(catalog.policies["triple-s"], case, "trd", "initial", drugs).criterion("trd-trials")
+    triple_s = run(catalog.policies["triple-s"], case, "trd", "initial", drugs).criterion("trd-trials-6-weeks")
     assert triple_s.status == "not_met"
     text = "\n".join(triple_s.evidence)
     assert "lasted 4.4 weeks; at least 6 required" in text
@@ -306,3 +379,38 @@ def test_approval_terms_and_submission(catalog: PolicyCatalog, drugs: ReferenceD
     data = cigna.as_dict()
     assert data["decision"] == "meets" or data["decision"] in ("needs_attestation", "needs_info")
     assert set(data) >= {"payer", "indication", "phase", "decision", "criteria", "missing", "notes", "approval"}
+
+
+@pytest.mark.parametrize("day,code,expected,version", [
+    ("2025-04-30", "F32.A", "not_met", "2021-01-01 update (MDSI added)"),
+    ("2025-05-01", "F32.A", "met", "2025-05-01 update (more MDD codes, TRD monotherapy)"),
+    ("2025-04-30", "F33.2", "met", "2021-01-01 update (MDSI added)"),
+])
+def test_texas_medicaid_version_in_force_and_dated_codes(day: str, code: str, expected: str, version: str,
+                                                         catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
+    as_of = date.fromisoformat(day)
+    policy = catalog.in_force("texas-medicaid", as_of)
+    assert policy is not None and policy.version == version
+    case = _first_dx(strong_case(), icd10=code, episode_start="2025-03-01", diagnosed_on="2025-03-10")
+    case["trials"], case["psychotherapy"] = [], []
+    case["scores"] = [{"instrument": "PHQ-9", "score": 22, "measured_on": "2025-04-01"}]
+    case["current_medications"] = [{"drug": "mirtazapine", "daily_dose_mg": 30, "started_on": "2025-04-01"}]
+    case["screening"] = {**case["screening"], "pdmp_checked_on": "2025-04-20"}
+    case["rems"] = {**case["rems"], "enrolled_on": "2025-04-20"}
+    result = run(policy, case, "mdsi", "initial", drugs, as_of=as_of)
+    assert result.criterion("mdsi-diagnosis").status == expected
+    assert result.policy_version.startswith(f"version {version}")
+
+
+def test_texas_medicaid_has_no_trd_criteria_on_file(catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
+    result = run(catalog.policies["texas-medicaid"], strong_case(), "trd", "initial", drugs)
+    assert result.decision == "needs_info" and result.criteria == []
+    assert any("TRD prior-authorization criteria" in n for n in result.notes)
+
+
+def test_evicore_mdsi_dose_cap_checks_the_request(catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
+    fits = run(catalog.policies["evicore"], strong_case(), "mdsi", "initial", drugs)
+    assert fits.request_problems == []
+    over = strong_case(requested={"first_dose_mg": 84, "dose_mg": 84, "sessions_per_week": 2, "weeks": 6})
+    result = run(catalog.policies["evicore"], over, "mdsi", "initial", drugs)
+    assert result.request_problems == ["Dose cap: 6 weeks over 4."]
