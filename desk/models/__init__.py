@@ -4,6 +4,7 @@ from desk.models.audit import AuditEvent
 from desk.models.base import utcnow
 from desk.models.clinic import ROLES, SPECIALTIES, Prescriber, Site, User
 from desk.models.forms import PayerForm
+from desk.models.history import IMPORT_SECTIONS, ImportedFact
 from desk.models.patients import (
     BENEFITS,
     CONCURRENT_THERAPIES,
@@ -62,6 +63,8 @@ from desk.models.savings import (
 )
 
 __all__ = [
+    "IMPORT_SECTIONS",
+    "ImportedFact",
     "BENEFITS",
     "CLAIM_KINDS",
     "CLAIM_METHODS",
