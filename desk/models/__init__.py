@@ -63,8 +63,6 @@ from desk.models.savings import (
 )
 
 __all__ = [
-    "IMPORT_SECTIONS",
-    "ImportedFact",
     "BENEFITS",
     "CLAIM_KINDS",
     "CLAIM_METHODS",
@@ -73,6 +71,7 @@ __all__ = [
     "DOCUMENT_KINDS",
     "ENROLLMENT_STATUSES",
     "GOVERNMENT_PLAN_TYPES",
+    "IMPORT_SECTIONS",
     "INDICATIONS",
     "PA_STATUSES",
     "PHASES",
@@ -89,6 +88,7 @@ __all__ = [
     "Coverage",
     "CurrentMedication",
     "Diagnosis",
+    "ImportedFact",
     "InpatientStay",
     "MedicationTrial",
     "PaAppeal",
