@@ -63,7 +63,8 @@ def test_review_accept_and_payer_criteria_show_the_imported_trials(page_app: App
     assert at.success and at.success[0].value.startswith("Accepted:")
     with unit_of_work(app_db, actor="tester") as session:
         assert session.exec(select(func.count()).select_from(MedicationTrial)).one() == 6
-        assert session.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "import")).one() == 1
+        imports = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "import")
+        assert session.exec(imports).one() == 1
     at.session_state["patient_id"] = patient_id
     at.switch_page("pages/patient_record.py").run()
     assert not at.exception
