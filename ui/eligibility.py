@@ -104,5 +104,5 @@ def render_imported_evidence(patient_id: int, user: CurrentUser) -> None:
         st.caption("Facts brought in from an EHR export or spreadsheet; the criteria above read them like any "
                    "other entry. Outcomes marked not recorded are for staff to set on the Trials tab.")
         st.table(pd.DataFrame([{"Section": v.section, "Fact": v.fact, "Source file": v.source_file,
-                                "Resource": v.resource_id, "Imported on": v.imported_on.isoformat()}
+                                "Resources": v.resource_ids, "Imported on": v.imported_on.isoformat()}
                                for v in views]))

@@ -16,7 +16,7 @@ from desk.database import SYSTEM_ACTOR
 from desk.fhir.ehr_import import ImportRefused, SourceFile, read_fhir_export
 from desk.history.accept import accept_history
 from desk.history.facts import SECTIONS, HistoryImport
-from desk.history.review import match_patient, review_patient
+from desk.history.review import match_patient, review_patients
 from desk.history.spreadsheet import read_spreadsheet
 from desk.imports import ImportFailed, import_patients, known_payer_ids, read_csv_text
 from desk.settings import load_settings
@@ -72,20 +72,18 @@ def _apply(pending: HistoryImport, *, database_url: str, known_payers: list[str]
     statuses: Counter[str] = Counter()
     created = updated = 0
     with migrated_work(database_url, actor=SYSTEM_ACTOR) as session:
-        for history in pending.patients:
-            match = match_patient(session, history.identity)
-            matches[match.how] += 1
-            if match.patient_id is None:
-                continue
-            review = review_patient(session, history=history, patient_id=match.patient_id, match=match,
-                                    known_payers=known_payers, today=pending.imported_on)
+        items = [(history, match_patient(session, history.identity)) for history in pending.patients]
+        matches.update(match.how for _, match in items)
+        matched = [(history, match) for history, match in items if match.patient_id is not None]
+        for review in review_patients(session, items=matched, known_payers=known_payers,
+                                      today=pending.imported_on):
             statuses.update(review.counts())
-            if dry_run or match.needs_confirmation:
+            if dry_run or review.match.needs_confirmation or review.match.patient_id is None:
                 continue
-            result = accept_history(session, history=history, patient_id=match.patient_id, match=match,
-                                    sections=SECTIONS, known_payers=known_payers,
+            result = accept_history(session, history=review.history, patient_id=review.match.patient_id,
+                                    match=review.match, sections=SECTIONS, known_payers=known_payers,
                                     imported_on=pending.imported_on, kind=pending.kind,
-                                    today=pending.imported_on)
+                                    today=pending.imported_on, review=review)
             created += sum(result.created.values())
             updated += sum(result.updated.values())
     return {

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from desk.errors import DeskError
 from desk.fhir.codes import ICD10CM
-from desk.fhir.validate import FhirInvalid, validate_resource
+from desk.fhir.validate import FhirInvalid, validate_resource, validate_resource_json
 from desk.history.facts import Fact, HistoryImport, PatientHistory, PatientIdentity, Provenance, ResourceProblem
 from desk.history.trials import DEFAULT_GAP_DAYS, MedicationEvent, assemble_trials
 from desk.patients import CoverageDetails, DiagnosisDetails, PsychotherapyDetails, ScoreDetails, StayDetails
@@ -208,7 +208,7 @@ class _Reader:
 
     # --- one resource ------------------------------------------------------------------------------------
 
-    def resource(self, data: Any, *, file: str, where: str, full_url: str = "") -> None:
+    def resource(self, data: Any, *, file: str, where: str, full_url: str = "", raw: bytes | None = None) -> None:
         self.read += 1
         if not isinstance(data, dict):
             self.problems.append(ResourceProblem(file, where, "not a JSON object"))
@@ -226,7 +226,10 @@ class _Reader:
         if kind not in READ_TYPES:
             return
         try:
-            validate_resource(data)
+            if raw is not None:
+                validate_resource_json(raw, resource_type=str(kind))
+            else:
+                validate_resource(data)
         except FhirInvalid as exc:
             self.problems.append(ResourceProblem(file, rid, f"not valid FHIR R4: {exc}"))
             return
@@ -620,7 +623,7 @@ def _read_ndjson(name: str, handle: IO[bytes], reader: _Reader) -> None:
                 from None
         if isinstance(data, dict) and data.get("resourceType") == "Bundle":
             raise ImportRefused(f"{name}: line {number} is a Bundle; NDJSON lines hold single resources")
-        reader.resource(data, file=name, where=f"line {number}")
+        reader.resource(data, file=name, where=f"line {number}", raw=raw)
 
 
 def read_fhir_export(

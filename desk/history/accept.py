@@ -1,8 +1,9 @@
 """Writing an accepted import: the chosen sections of one patient's review, in the caller's unit of work.
 
 The review is computed again here, inside the same transaction, so a record changed since the screen was drawn
-is compared as it is now. New facts go through the record's own services (the same checks as typing them in);
-facts changed since an earlier import update only the fields the source gave. Each written row gets its
+is compared as it is now. A fact is written only when the review found it new (or changed since an earlier
+import) and the record's own checks accept it (the same checks as typing it in); a changed fact updates only the
+fields the source gave. Each written row gets its
 provenance. One audit event counts what was written; it holds no values.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -21,21 +22,8 @@ from desk.errors import DeskError
 from desk.history.facts import SECTIONS, Fact, PatientHistory
 from desk.history.review import MODEL_OF, PatientMatch, PatientReview, review_patient
 from desk.models import ImportedFact
-from desk.patients import (
-    CoverageDetails,
-    DiagnosisDetails,
-    PsychotherapyDetails,
-    ScoreDetails,
-    StayDetails,
-    TrialDetails,
-    add_coverage,
-    add_diagnosis,
-    add_psychotherapy,
-    add_score,
-    add_stay,
-    add_trial,
-)
-from desk.records import flush_edit
+from desk.patients import CoverageDetails, DiagnosisDetails, add_coverage
+from desk.records import flush_edit, stripped
 
 
 class MatchNotConfirmed(DeskError):
@@ -58,22 +46,12 @@ class AcceptResult:
                 + (f" ({', '.join(parts)})" if parts else ""))
 
 
-def _create(session: Session, fact: Fact, *, patient_id: int, known_payers: Collection[str], today: date) -> int:
-    details = fact.details
-    if isinstance(details, TrialDetails):
-        row: Any = add_trial(session, patient_id=patient_id, details=details, today=today)
-    elif isinstance(details, ScoreDetails):
-        row = add_score(session, patient_id=patient_id, details=details, today=today)
-    elif isinstance(details, DiagnosisDetails):
-        row = add_diagnosis(session, patient_id=patient_id, details=details, today=today)
-    elif isinstance(details, PsychotherapyDetails):
-        row = add_psychotherapy(session, patient_id=patient_id, details=details, today=today)
-    elif isinstance(details, StayDetails):
-        row = add_stay(session, patient_id=patient_id, details=details, today=today)
-    else:
-        assert isinstance(details, CoverageDetails)
-        row = add_coverage(session, patient_id=patient_id, details=details, known_payers=known_payers, today=today)
-    return int(row.id)
+def _new_row(fact: Fact, *, patient_id: int) -> Any:
+    """The record row for a fact the review found new and valid (cleaned as the record's services clean input)."""
+    details: Any = stripped(fact.details)
+    if isinstance(details, DiagnosisDetails):
+        details = replace(details, icd10=details.icd10.upper())
+    return MODEL_OF[fact.section](patient_id=patient_id, **asdict(details))
 
 
 def accept_history(
@@ -88,22 +66,38 @@ def accept_history(
     kind: str,
     confirmed: bool = False,
     today: date | None = None,
+    review: PatientReview | None = None,
 ) -> AcceptResult:
-    """Write the new and changed facts of the chosen sections; returns the counts (nothing written: zeros)."""
+    """Write the new and changed facts of the chosen sections; returns the counts (nothing written: zeros).
+
+    `review` may be passed when it was made in this same unit of work (a bulk import reviews many patients at
+    once); otherwise the patient is reviewed again here.
+    """
     today = today or date.today()
     if match.needs_confirmation and not confirmed:
         raise MatchNotConfirmed("This patient was matched by name and date of birth only; confirm the match first.")
-    review: PatientReview = review_patient(session, history=history, patient_id=patient_id, match=match,
-                                           known_payers=known_payers, today=today)
+    if review is None:
+        review = review_patient(session, history=history, patient_id=patient_id, match=match,
+                                known_payers=known_payers, today=today)
     result = AcceptResult()
+    items = review.writable(sections)
+    if not items:
+        return result
     recorded = {(s, r, f) for s, r, f in session.exec(
-        select(ImportedFact.section, ImportedFact.row_id, ImportedFact.resource_id)
+        select(ImportedFact.section, ImportedFact.row_id, ImportedFact.resource_ids)
         .where(ImportedFact.patient_id == patient_id)).all()}
-    for item in review.writable(sections):
+    created: list[tuple[Fact, Any]] = []
+    for item in items:
         fact = item.fact
-        if item.status == "new":
-            row_id = _create(session, fact, patient_id=patient_id, known_payers=known_payers, today=today)
-            result.created[fact.section] += 1
+        if item.status == "new" and isinstance(fact.details, CoverageDetails):
+            # Coverages go one at a time through the service: two new ones may clash with each other.
+            row: Any = add_coverage(session, patient_id=patient_id, details=fact.details, known_payers=known_payers,
+                               today=today)
+            created.append((fact, row))
+        elif item.status == "new":
+            row = _new_row(fact, patient_id=patient_id)
+            session.add(row)
+            created.append((fact, row))
         else:
             assert item.row_id is not None
             row = session.get(MODEL_OF[fact.section], item.row_id)
@@ -111,16 +105,29 @@ def accept_history(
                 setattr(row, name, getattr(fact.details, name))
             session.add(row)
             flush_edit(session, entity=fact.section)
-            row_id = item.row_id
             result.updated[fact.section] += 1
-        for source in fact.provenance:
-            if (fact.section, row_id, source.resource_id) not in recorded:
-                session.add(ImportedFact(patient_id=patient_id, section=fact.section, row_id=row_id,
-                                         source_file=source.source_file, resource_id=source.resource_id,
-                                         imported_on=imported_on))
+            _provenance(session, fact, patient_id=patient_id, row_id=item.row_id, imported_on=imported_on,
+                        recorded=recorded)
+    session.flush()
+    for fact, row in created:
+        result.created[fact.section] += 1
+        _provenance(session, fact, patient_id=patient_id, row_id=int(row.id), imported_on=imported_on,
+                    recorded=recorded)
     if result.written:
-        session.flush()
         record_event(session, action="import", entity="patient", entity_id=patient_id,
                      detail=f"clinical history from {'an EHR export' if kind == 'fhir' else 'a spreadsheet'}: "
                             f"{result.summary()}")
+    session.flush()
     return result
+
+
+def _provenance(session: Session, fact: Fact, *, patient_id: int, row_id: int, imported_on: date,
+                recorded: set[tuple[str, int, str]]) -> None:
+    by_file: dict[str, list[str]] = {}
+    for source in fact.provenance:
+        by_file.setdefault(source.source_file, []).append(source.resource_id)
+    for source_file, ids in by_file.items():
+        joined = ", ".join(ids)
+        if (fact.section, row_id, joined) not in recorded:
+            session.add(ImportedFact(patient_id=patient_id, section=fact.section, row_id=row_id,
+                                     source_file=source_file, resource_ids=joined, imported_on=imported_on))

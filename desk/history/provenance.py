@@ -18,7 +18,7 @@ class ImportedFactView:
     section: str
     fact: str
     source_file: str
-    resource_id: str
+    resource_ids: str
     imported_on: date
 
 
@@ -50,6 +50,6 @@ def imported_facts(session: Session, *, patient_id: int, section: Section | None
         if row is None or row.patient_id != patient_id:
             continue
         views.append(ImportedFactView(SECTION_LABELS.get(item.section, item.section),  # type: ignore[call-overload]
-                                      describe_row(item.section, row), item.source_file, item.resource_id,
+                                      describe_row(item.section, row), item.source_file, item.resource_ids,
                                       item.imported_on))
     return views

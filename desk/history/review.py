@@ -4,7 +4,7 @@ already there, changed since an earlier import, in conflict with what staff ente
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -151,6 +151,30 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+@dataclass
+class _Snapshot:
+    """What the record holds for some patients: each section's rows by key, and which rows were imported."""
+
+    patients: dict[int, Patient]
+    rows: dict[tuple[int, Section], dict[tuple[Any, ...], Any]]
+    imported: set[tuple[int, str, int]]
+
+
+def _snapshot(session: Session, patient_ids: Sequence[int]) -> _Snapshot:
+    ids = list(dict.fromkeys(patient_ids))
+    patients = {p.id or 0: p for p in session.exec(select(Patient).where(col(Patient.id).in_(ids))).all()}
+    rows: dict[tuple[int, Section], dict[tuple[Any, ...], Any]] = {}
+    for section in SECTIONS:
+        model = MODEL_OF[section]
+        for row in session.exec(select(model).where(col(model.patient_id).in_(ids)).order_by(model.id)).all():
+            key = tuple(getattr(row, name) for name in KEY_FIELDS[section])
+            rows.setdefault((row.patient_id, section), {}).setdefault(key, row)
+    imported = {(p, s, r) for p, s, r in session.exec(
+        select(ImportedFact.patient_id, ImportedFact.section, ImportedFact.row_id)
+        .where(col(ImportedFact.patient_id).in_(ids))).all()}
+    return _Snapshot(patients, rows, imported)
+
+
 def review_patient(
     session: Session,
     *,
@@ -161,21 +185,50 @@ def review_patient(
     today: date,
 ) -> PatientReview:
     """Every fact of `history` against the record of `patient_id`."""
-    patient = session.get(Patient, patient_id)
+    return _review(session, _snapshot(session, [patient_id]), history=history, patient_id=patient_id, match=match,
+                   known_payers=known_payers, today=today)
+
+
+CHUNK = 500
+
+
+def review_patients(
+    session: Session,
+    *,
+    items: Sequence[tuple[PatientHistory, PatientMatch]],
+    known_payers: Collection[str],
+    today: date,
+) -> list[PatientReview]:
+    """review_patient for many matched patients, reading the records a few hundred patients at a time."""
+    reviews: list[PatientReview] = []
+    for offset in range(0, len(items), CHUNK):
+        chunk = items[offset:offset + CHUNK]
+        snapshot = _snapshot(session, [m.patient_id for _, m in chunk if m.patient_id is not None])
+        for history, match in chunk:
+            if match.patient_id is None:
+                reviews.append(PatientReview(history, match, ()))
+                continue
+            reviews.append(_review(session, snapshot, history=history, patient_id=match.patient_id, match=match,
+                                   known_payers=known_payers, today=today))
+    return reviews
+
+
+def _review(
+    session: Session,
+    snapshot: _Snapshot,
+    *,
+    history: PatientHistory,
+    patient_id: int,
+    match: PatientMatch,
+    known_payers: Collection[str],
+    today: date,
+) -> PatientReview:
+    patient = snapshot.patients.get(patient_id)
     if patient is None:
         return PatientReview(history, PatientMatch(None, "none"), ())
-    imported = {(section, row_id) for section, row_id in session.exec(
-        select(ImportedFact.section, ImportedFact.row_id).where(ImportedFact.patient_id == patient_id)).all()}
-    existing: dict[Section, dict[tuple[Any, ...], Any]] = {}
-    for section in SECTIONS:
-        model = MODEL_OF[section]
-        rows = session.exec(select(model).where(model.patient_id == patient_id).order_by(model.id)).all()
-        existing[section] = {}
-        for row in rows:
-            existing[section].setdefault(tuple(getattr(row, name) for name in KEY_FIELDS[section]), row)
     reviews: list[FactReview] = []
     for fact in history.facts:
-        row = existing[fact.section].get(fact.key)
+        row = snapshot.rows.get((patient_id, fact.section), {}).get(fact.key)
         if row is None:
             errors = fact_errors(session, fact, patient=patient, known_payers=known_payers, today=today)
             if isinstance(fact.details, CoverageDetails) and not errors:
@@ -191,7 +244,7 @@ def review_patient(
             reviews.append(FactReview(fact, "unchanged", row_id))
             continue
         on_record = tuple((name, getattr(row, name)) for name in differences)
-        if (fact.section, row_id) not in imported:
+        if (patient_id, fact.section, row_id) not in snapshot.imported:
             reviews.append(FactReview(fact, "conflict", row_id, differences, on_record))
             continue
         errors = fact_errors(session, fact, patient=patient, known_payers=known_payers, today=today)

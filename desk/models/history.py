@@ -8,12 +8,13 @@ from sqlmodel import Field, SQLModel
 
 from desk.models.base import utcnow
 
-# The record tables an import writes, by the review's section names.
+# The record tables an import writes, by the review's section names. resource_ids separates ids with ", ".
 IMPORT_SECTIONS = ("coverages", "diagnoses", "trials", "psychotherapy", "scores", "stays")
 
 
 class ImportedFact(SQLModel, table=True):
-    """Provenance of one imported fact: the row it became, the file and resource it was read from, and when."""
+    """Provenance of one imported fact: the row it became, the file and the resources in it that it was read from
+    (several when a trial was assembled from a prescription and its dispenses), and when."""
 
     __tablename__ = "imported_fact"
 
@@ -22,6 +23,6 @@ class ImportedFact(SQLModel, table=True):
     section: str
     row_id: int
     source_file: str
-    resource_id: str
+    resource_ids: str
     imported_on: date
     imported_at: datetime = Field(default_factory=utcnow)

@@ -24,7 +24,7 @@ def upgrade() -> None:
     sa.Column('section', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('row_id', sa.Integer(), nullable=False),
     sa.Column('source_file', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('resource_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('resource_ids', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('imported_on', sa.Date(), nullable=False),
     sa.Column('imported_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], ),

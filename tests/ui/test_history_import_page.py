@@ -70,7 +70,7 @@ def test_review_accept_and_payer_criteria_show_the_imported_trials(page_app: App
     assert not at.exception
     tables = [t.value for t in at.table]
     provenance = next(t for t in tables if "Source file" in t.columns)
-    assert "MedicationDispense/p1-sertraline-fill0" in " ".join(provenance["Resource"])
+    assert "MedicationDispense/p1-sertraline-fill0" in " ".join(provenance["Resources"])
     assert any(fact.startswith("sertraline 150 mg/day") for fact in provenance["Fact"])
     assert set(provenance["Source file"]) == {"chart.json"}
 

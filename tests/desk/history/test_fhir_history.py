@@ -241,7 +241,7 @@ def test_accept_writes_every_new_fact_with_provenance_and_one_audit_event_withou
     trials = session.exec(select(MedicationTrial).where(MedicationTrial.patient_id == patient.id)).all()
     assert {t.outcome for t in trials} == {"not_recorded"}
     views = imported_facts(session, patient_id=patient.id or 0)
-    assert any(v.resource_id == "MedicationDispense/p1-sertraline-fill3" and v.source_file == "chart.json"
+    assert any("MedicationDispense/p1-sertraline-fill3" in v.resource_ids.split(", ") and v.source_file == "chart.json"
                and v.fact.startswith("sertraline 150 mg/day") for v in views)
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "import")).all()
     assert len(events) == 1

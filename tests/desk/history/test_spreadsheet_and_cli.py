@@ -59,7 +59,7 @@ def test_csv_goes_to_review_and_accepting_writes_with_provenance(session: Sessio
                             known_payers=PAYERS, imported_on=TODAY, kind="spreadsheet", today=TODAY)
     session.commit()
     assert result.created["trials"] == 2
-    sources = session.exec(select(ImportedFact.source_file, ImportedFact.resource_id)).all()
+    sources = session.exec(select(ImportedFact.source_file, ImportedFact.resource_ids)).all()
     assert sorted(sources) == [("trials.csv", "row 2"), ("trials.csv", "row 3")]
     again = read_spreadsheet(session, name="trials.csv", data=TRIALS, known_payers=PAYERS, today=TODAY)
     review = review_patient(session, history=again.patients[0], patient_id=patient.id or 0, match=match,
