@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from desk.errors import DeskError
 from desk.fhir.codes import ICD10CM
@@ -96,11 +96,25 @@ class SourceFile:
         return self.path.open("rb")
 
 
+class _MedRecord(NamedTuple):
+    kind: str
+    code: str
+    label: str
+    ref: str
+    start: date
+    end: date | None
+    ongoing: bool
+    days_supply: int | None
+    quantity: float | None
+    dosage: str
+    source: Provenance
+
+
 @dataclass
 class _PatientFacts:
     identity: PatientIdentity | None = None
     facts: list[Fact] = field(default_factory=list)
-    medications: list[tuple[dict[str, Any], Provenance, str]] = field(default_factory=list)
+    medications: list[_MedRecord] = field(default_factory=list)
     sessions: list[tuple[date, Provenance]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -418,56 +432,42 @@ class _Reader:
     def _medicationrequest(self, data: dict[str, Any], source: Provenance) -> None:
         if data.get("intent") in ("proposal", "plan") or data.get("status") in ("draft", "cancelled"):
             return
-        self._subject(data).medications.append((data, source, "request"))
+        self._subject(data).medications.append(self._med_record(data, source, "request"))
 
     def _medicationstatement(self, data: dict[str, Any], source: Provenance) -> None:
         if data.get("status") in ("not-taken", "intended"):
             return
-        self._subject(data).medications.append((data, source, "statement"))
+        self._subject(data).medications.append(self._med_record(data, source, "statement"))
 
     def _medicationdispense(self, data: dict[str, Any], source: Provenance) -> None:
         if data.get("status") not in ("completed", None):
             return
-        self._subject(data).medications.append((data, source, "dispense"))
+        self._subject(data).medications.append(self._med_record(data, source, "dispense"))
 
     # --- after the last resource -------------------------------------------------------------------------
 
-    def _medication_concept(self, data: dict[str, Any]) -> dict[str, Any]:
+    def _medication_concept(self, data: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The medication's code as given inline (or contained), or the reference to resolve at the end."""
         if data.get("medicationCodeableConcept"):
-            return dict(data["medicationCodeableConcept"])
+            return dict(data["medicationCodeableConcept"]), ""
         ref = _ref(data.get("medicationReference"))
         if ref.startswith("#"):
             for contained in data.get("contained") or []:
                 if isinstance(contained, dict) and contained.get("id") == ref[1:]:
-                    return dict(contained.get("code") or {})
-        return dict(self.medications.get(self.aliases.get(ref, ref), {}))
+                    return dict(contained.get("code") or {}), ""
+        return {}, ref
 
-    def _event(self, data: dict[str, Any], source: Provenance, kind: str,
-               target: _PatientFacts) -> MedicationEvent | None:
-        concept = self._medication_concept(data)
-        label = _text(concept)
-        code = _code(concept, RXNORM)
-        drug: Drug | None = find_drug_by_rxnorm(code) if code else None
-        drug = drug or find_drug_mentioned(label)
-        if drug is None:
-            if is_esketamine(label) or "esketamine" in label.lower():
-                return None
-            what = f"RxNorm {code}" if code else "a medication without an RxNorm code"
-            target.notes.append(f"{source.resource_id}: {what} ({label or 'no name'}) is not in the drug "
-                                "reference; not imported")
-            return None
+    def _med_record(self, data: dict[str, Any], source: Provenance, kind: str) -> _MedRecord:
+        """The few values a medication resource contributes, kept instead of the resource (memory stays small)."""
+        concept, ref = self._medication_concept(data)
         dosages = data.get("dosageInstruction") or data.get("dosage") or []
-        dose, method = daily_dose(_first(dosages), label=label)
-        days_supply = None
+        days_supply = quantity = None
         if kind == "dispense":
             start = _date(data.get("whenHandedOver")) or _date(data.get("whenPrepared"))
             supply = (data.get("daysSupply") or {}).get("value")
             days_supply = int(supply) if isinstance(supply, int | float) and supply > 0 else None
-            quantity = (data.get("quantity") or {}).get("value")
-            strength = _strength_mg(label)
-            if dose is None and days_supply and isinstance(quantity, int | float) and strength:
-                dose = quantity * strength / days_supply
-                method = "from the dispensed quantity, strength and days' supply"
+            amount = (data.get("quantity") or {}).get("value")
+            quantity = float(amount) if isinstance(amount, int | float) else None
             end = None
             ongoing = False
         elif kind == "statement":
@@ -487,9 +487,34 @@ class _Reader:
             raise _Refused("the medication period ends before it starts")
         if end is not None and end > self.today:
             end, ongoing = None, True  # a planned end still ahead: the trial is ongoing
-        return MedicationEvent(drug=drug.generic, kind=kind,  # type: ignore[arg-type]
-                               start=start, end=end, ongoing=ongoing, daily_mg=dose, dose_method=method,
-                               days_supply=days_supply, provenance=source)
+        return _MedRecord(kind, _code(concept, RXNORM), _text(concept), ref, start, end, ongoing, days_supply,
+                          quantity, json.dumps(_first(dosages)) if dosages else "", source)
+
+    def _event(self, record: _MedRecord, target: _PatientFacts) -> MedicationEvent | None:
+        code, label = record.code, record.label
+        if record.ref:
+            concept = self.medications.get(self.aliases.get(record.ref, record.ref), {})
+            code, label = _code(concept, RXNORM), _text(concept)
+        source = record.source
+        drug: Drug | None = find_drug_by_rxnorm(code) if code else None
+        drug = drug or find_drug_mentioned(label)
+        if drug is None:
+            if is_esketamine(label) or "esketamine" in label.lower():
+                target.notes.append(f"{source.resource_id}: esketamine is the drug being requested, not a prior "
+                                    "trial; record prior esketamine under screening")
+                return None
+            what = f"RxNorm {code}" if code else "a medication without an RxNorm code"
+            target.notes.append(f"{source.resource_id}: {what} ({label or 'no name'}) is not in the drug "
+                                "reference; not imported")
+            return None
+        dose, method = daily_dose(json.loads(record.dosage), label=label) if record.dosage else (None, "")
+        strength = _strength_mg(label)
+        if dose is None and record.days_supply and record.quantity and strength:
+            dose = record.quantity * strength / record.days_supply
+            method = "from the dispensed quantity, strength and days' supply"
+        return MedicationEvent(drug=drug.generic, kind=record.kind,  # type: ignore[arg-type]
+                               start=record.start, end=record.end, ongoing=record.ongoing, daily_mg=dose,
+                               dose_method=method, days_supply=record.days_supply, provenance=source)
 
     def _canonical(self, ref: str) -> str:
         if ref in self.aliases:
@@ -510,18 +535,14 @@ class _Reader:
         for collected in merged.values():
             if collected.identity is None:
                 sources = [s for f in collected.facts for s in f.provenance]
-                sources += [s for _d, s, _k in collected.medications] + [s for _w, s in collected.sessions]
+                sources += [m.source for m in collected.medications] + [s for _w, s in collected.sessions]
                 self.problems += [ResourceProblem(s.source_file, s.resource_id, "its patient reference does not "
                                                   "resolve to a Patient in this import") for s in sources]
                 continue
             history = PatientHistory(identity=collected.identity, facts=list(collected.facts))
             events = []
-            for data, source, kind in collected.medications:
-                try:
-                    event = self._event(data, source, kind, collected)
-                except _Refused as refused:
-                    self.problems.append(ResourceProblem(source.source_file, source.resource_id, refused.reason))
-                    continue
+            for record in collected.medications:
+                event = self._event(record, collected)
                 if event is not None:
                     events.append(event)
             episode_starts = [f.details.episode_start for f in history.facts

@@ -81,3 +81,39 @@ def test_billing_imports_a_fhir_bundle_and_sees_the_trials_behind_the_payer_crit
     expect(evidence.get_by_text("ehr-export.json").first).to_be_visible()
     evidence.scroll_into_view_if_needed()
     screenshot(browser, "history-import-payer-criteria")
+
+
+def test_billing_imports_a_scores_spreadsheet_through_the_same_review(
+    live_server: LiveServer, browser: Page, tmp_path: Path
+) -> None:
+    sign_in(browser, live_server.base_url, "billing", DEMO_PASSWORD)
+    engine = make_engine(live_server.database_url)
+    try:
+        with Session(engine) as session:
+            patient = session.exec(select(Patient).order_by(col(Patient.id).desc()).offset(1)).first()
+            assert patient is not None and patient.id is not None
+            patient_id, mrn = patient.id, patient.mrn
+    finally:
+        engine.dispose()
+    sheet = tmp_path / "scores.csv"
+    sheet.write_text(f"mrn,instrument,score,measured_on\n{mrn},PHQ-9,23,2026-01-05\n{mrn},MADRS,35,2026-01-05\n")
+    browser.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Import clinical history").click()
+    wait_for_app(browser)
+    browser.get_by_role("tab", name="Spreadsheet").click()
+    uploader = browser.locator("[data-testid=stFileUploader]").filter(has_text="Spreadsheet")
+    uploader.locator("input[type=file]").set_input_files(str(sheet))
+    expect(uploader.get_by_text("scores.csv")).to_be_visible()
+    browser.get_by_role("button", name="Check file").click()
+    accept_all = browser.get_by_role("button", name="Accept all (2)")
+    expect(accept_all).to_be_enabled()
+    accept_all.click()
+    fresh = browser.locator("[data-testid=stElementContainer][data-stale=false]")
+    expect(fresh.filter(has_text="Accepted: 2 new")).to_be_visible()
+    engine = make_engine(live_server.database_url)
+    try:
+        with Session(engine) as session:
+            sources = session.exec(select(ImportedFact.source_file, ImportedFact.resource_ids)
+                                   .where(ImportedFact.patient_id == patient_id)).all()
+    finally:
+        engine.dispose()
+    assert sorted(sources) == [("scores.csv", "row 2"), ("scores.csv", "row 3")]

@@ -347,3 +347,12 @@ def test_imported_trials_feed_the_payer_criteria(session: Session) -> None:
     assert drugs["sertraline"].outcome is None  # not recorded: unknown to the criteria, never a guess
     assert drugs["sertraline"].adherence_pct == 97.8
     assert len(case.scores or []) == 5
+
+
+def test_esketamine_is_never_a_trial() -> None:
+    resources = [*_history(), {"resourceType": "MedicationStatement", "id": "spravato", "status": "completed",
+                               "subject": {"reference": "Patient/p1"}, "effectivePeriod": {"start": "2026-01-05"},
+                               "medicationCodeableConcept": {"text": "Spravato (esketamine) 28 MG nasal spray"}}]
+    history = _only(_read(_bundle_file(resources)))
+    assert "esketamine" not in _trials(history)
+    assert any(note.startswith("MedicationStatement/spravato: esketamine") for note in history.notes)
