@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 from desk.database import make_engine
 from desk.demo_ehr import as_bundle, depression_history
 from desk.models import ImportedFact, MedicationTrial, Patient
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, screenshot, sign_in, wait_for_app
+from tests.e2e.conftest import DEMO_PASSWORD, UI_TIMEOUT_MS, LiveServer, screenshot, sign_in, wait_for_app
 
 
 def _demo_patient(database_url: str) -> tuple[int, str, date]:
@@ -54,16 +54,16 @@ def test_billing_imports_a_fhir_bundle_and_sees_the_trials_behind_the_payer_crit
     wait_for_app(browser)
     uploader = browser.locator("[data-testid=stFileUploader]").filter(has_text="FHIR files")
     uploader.locator("input[type=file]").set_input_files(str(bundle))
-    expect(uploader.get_by_text("ehr-export.json")).to_be_visible()
+    expect(uploader.get_by_text("ehr-export.json")).to_be_visible(timeout=UI_TIMEOUT_MS)
     browser.get_by_role("button", name="Read files").click()
     accept_all = browser.get_by_role("button", name="Accept all")
-    expect(accept_all).to_be_enabled()
-    expect(browser.get_by_text("matched by MRN", exact=False)).to_be_visible()
+    expect(accept_all).to_be_enabled(timeout=UI_TIMEOUT_MS)
+    expect(browser.get_by_text("matched by MRN", exact=False)).to_be_visible(timeout=UI_TIMEOUT_MS)
     wait_for_app(browser)
     screenshot(browser, "history-import-review")
     accept_all.click()
     fresh = browser.locator("[data-testid=stElementContainer][data-stale=false]")
-    expect(fresh.filter(has_text="Accepted:")).to_be_visible()
+    expect(fresh.filter(has_text="Accepted:")).to_be_visible(timeout=UI_TIMEOUT_MS)
     wait_for_app(browser)
     trials, provenance = _imported(live_server.database_url, patient_id)
     assert trials == 6 and provenance > 6
@@ -71,14 +71,15 @@ def test_billing_imports_a_fhir_bundle_and_sees_the_trials_behind_the_payer_crit
     browser.get_by_role("button", name="Open the record just updated").click()
     wait_for_app(browser)
     tab = browser.get_by_role("tab", name="Payer criteria")
-    expect(tab).to_be_visible()
+    expect(tab).to_be_visible(timeout=UI_TIMEOUT_MS)
     tab.click()
     wait_for_app(browser)
     evidence = browser.locator(".st-key-imported-evidence-" + str(patient_id))
-    expect(evidence.get_by_text("Imported history behind these criteria")).to_be_visible()
-    expect(evidence.get_by_text("MedicationDispense/e2e-sertraline-fill0", exact=False)).to_be_visible()
-    expect(evidence.get_by_text("sertraline 150 mg/day", exact=False)).to_be_visible()
-    expect(evidence.get_by_text("ehr-export.json").first).to_be_visible()
+    expect(evidence.get_by_text("Imported history behind these criteria")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    fill = evidence.get_by_text("MedicationDispense/e2e-sertraline-fill0", exact=False)
+    expect(fill).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(evidence.get_by_text("sertraline 150 mg/day", exact=False)).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(evidence.get_by_text("ehr-export.json").first).to_be_visible(timeout=UI_TIMEOUT_MS)
     evidence.scroll_into_view_if_needed()
     screenshot(browser, "history-import-payer-criteria")
 
@@ -102,13 +103,13 @@ def test_billing_imports_a_scores_spreadsheet_through_the_same_review(
     browser.get_by_role("tab", name="Spreadsheet").click()
     uploader = browser.locator("[data-testid=stFileUploader]").filter(has_text="Spreadsheet")
     uploader.locator("input[type=file]").set_input_files(str(sheet))
-    expect(uploader.get_by_text("scores.csv")).to_be_visible()
+    expect(uploader.get_by_text("scores.csv")).to_be_visible(timeout=UI_TIMEOUT_MS)
     browser.get_by_role("button", name="Check file").click()
     accept_all = browser.get_by_role("button", name="Accept all (2)")
-    expect(accept_all).to_be_enabled()
+    expect(accept_all).to_be_enabled(timeout=UI_TIMEOUT_MS)
     accept_all.click()
     fresh = browser.locator("[data-testid=stElementContainer][data-stale=false]")
-    expect(fresh.filter(has_text="Accepted: 2 new")).to_be_visible()
+    expect(fresh.filter(has_text="Accepted: 2 new")).to_be_visible(timeout=UI_TIMEOUT_MS)
     engine = make_engine(live_server.database_url)
     try:
         with Session(engine) as session:
