@@ -35,6 +35,7 @@ CPT = "http://www.ama-assn.org/go/cpt"
 SOPT = "urn:oid:2.16.840.1.113883.3.221.5"  # Source of Payment Typology (US Core Coverage.type)
 MR_TYPE = "MR"  # v2-0203 medical record number
 DEFAULT_MAX_MB = 50
+MAX_DAYS_SUPPLY = 365  # a longer supply in one dispense is a data error, not a year of treatment
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 READ_TYPES = frozenset({
     "Patient", "Coverage", "Organization", "Practitioner", "PractitionerRole", "Condition", "Medication",
@@ -186,11 +187,13 @@ def _strength_mg(label: str) -> float | None:
 def daily_dose(dosage: dict[str, Any], *, label: str) -> tuple[float | None, str]:
     """Daily mg from one FHIR Dosage: dose x times per day; a dose in tablets uses the strength in the label."""
     dose = _first(dosage.get("doseAndRate")).get("doseQuantity")
-    if not isinstance(dose, dict) or not isinstance(dose.get("value"), int | float):
+    if not isinstance(dose, dict) or not isinstance(dose.get("value"), int | float) or not dose["value"] > 0:
         return None, ""
     repeat = (dosage.get("timing") or {}).get("repeat") or {}
     per_day: float | None = None
-    if repeat.get("frequency") and repeat.get("period") and repeat.get("periodUnit") in _PERIOD_DAYS:
+    if (isinstance(repeat.get("frequency"), int) and repeat["frequency"] > 0
+            and isinstance(repeat.get("period"), int | float) and repeat["period"] > 0
+            and repeat.get("periodUnit") in _PERIOD_DAYS):
         per_day = float(repeat["frequency"]) / (float(repeat["period"]) * _PERIOD_DAYS[repeat["periodUnit"]])
     else:
         code = _first(_codings((dosage.get("timing") or {}).get("code"))).get("code")
@@ -228,7 +231,10 @@ class _Reader:
             self.problems.append(ResourceProblem(file, where, "not a JSON object"))
             return
         kind = data.get("resourceType")
-        rid = f"{kind}/{data.get('id')}" if data.get("id") else f"{kind} at {where}"
+        if not isinstance(kind, str) or not kind:
+            self.problems.append(ResourceProblem(file, where, "resourceType is missing: not a FHIR resource"))
+            return
+        rid = f"{kind}/{data.get('id')}" if isinstance(data.get("id"), str) and data["id"] else f"{kind} at {where}"
         if kind in R5_ONLY_TYPES:
             raise ImportRefused(f"{file}: {rid} is a FHIR R5 resource; export FHIR R4 (US Core)")
         if kind in STU3_ONLY_TYPES:
@@ -465,7 +471,9 @@ class _Reader:
         if kind == "dispense":
             start = _date(data.get("whenHandedOver")) or _date(data.get("whenPrepared"))
             supply = (data.get("daysSupply") or {}).get("value")
-            days_supply = int(supply) if isinstance(supply, int | float) and supply > 0 else None
+            days_supply = int(supply) if isinstance(supply, int | float) and supply >= 1 else None
+            if days_supply is not None and days_supply > MAX_DAYS_SUPPLY:
+                raise _Refused(f"days' supply above {MAX_DAYS_SUPPLY} days")
             amount = (data.get("quantity") or {}).get("value")
             quantity = float(amount) if isinstance(amount, int | float) else None
             end = None
@@ -592,10 +600,16 @@ def _dedupe(facts: list[Fact]) -> list[Fact]:
     return list(seen.values())
 
 
-def _bundle_entries(data: dict[str, Any]) -> Iterator[tuple[Any, str, str]]:
-    for index, entry in enumerate(data.get("entry") or []):
-        if isinstance(entry, dict):
-            yield entry.get("resource"), f"entry[{index}]", str(entry.get("fullUrl") or "")
+def _bundle_entries(data: dict[str, Any], name: str) -> Iterator[tuple[Any, str, str]]:
+    entries = data.get("entry") or []
+    if not isinstance(entries, list):
+        raise ImportRefused(f"{name}: Bundle.entry is not a list of entries")
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            yield entry, f"entry[{index}]", ""
+            continue
+        full_url = entry.get("fullUrl")
+        yield entry.get("resource"), f"entry[{index}]", full_url if isinstance(full_url, str) else ""
 
 
 def _read_file(source: SourceFile, reader: _Reader, *, max_bytes: int) -> None:
@@ -626,10 +640,11 @@ def _read_file(source: SourceFile, reader: _Reader, *, max_bytes: int) -> None:
         found = data.get("resourceType") if isinstance(data, dict) else None
         raise ImportRefused(f"{source.name}: resourceType is {found!r}; expected a FHIR R4 'Bundle' "
                             "(or NDJSON files from a bulk export)")
-    fhir_version = str((data.get("meta") or {}).get("fhirVersion") or "")
+    meta = data.get("meta")
+    fhir_version = str(meta.get("fhirVersion") or "") if isinstance(meta, dict) else ""
     if fhir_version and not fhir_version.startswith("4.0"):
         raise ImportRefused(f"{source.name}: the Bundle declares FHIR {fhir_version}; export FHIR R4 (4.0.1)")
-    for resource, where, full_url in _bundle_entries(data):
+    for resource, where, full_url in _bundle_entries(data, source.name):
         reader.resource(resource, file=source.name, where=where, full_url=full_url)
 
 
