@@ -4,10 +4,13 @@ from ui.guard import require_role
 
 user = require_role("pages/history_import.py")
 
+import json  # noqa: E402
 from datetime import date  # noqa: E402
 
 import streamlit as st  # noqa: E402
+from sqlmodel import select  # noqa: E402
 
+from desk.demo_ehr import as_bundle, depression_history  # noqa: E402
 from desk.errors import DeskError, ValidationFailed  # noqa: E402
 from desk.fhir.ehr_import import ImportRefused, SourceFile, read_fhir_export  # noqa: E402
 from desk.history.accept import accept_history  # noqa: E402
@@ -16,6 +19,7 @@ from desk.history.provenance import describe_row  # noqa: E402
 from desk.history.review import STATUS_WORDS, PatientReview, match_patient, review_patient  # noqa: E402
 from desk.history.spreadsheet import TEMPLATES, read_spreadsheet, template_csv, template_workbook  # noqa: E402
 from desk.imports import ImportFailed, known_payer_ids  # noqa: E402
+from desk.models import Patient  # noqa: E402
 from desk.reference import ReferenceDataError  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
 from ui.editing import notify, show_notice  # noqa: E402
@@ -41,6 +45,15 @@ fhir_tab, sheet_tab = st.tabs(["FHIR export", "Spreadsheet"])
 with fhir_tab:
     st.caption(f"A FHIR R4 (US Core) Bundle as JSON, or the NDJSON files of a bulk export; up to "
                f"{settings.ehr_import_max_mb} MB per file.")
+    if settings.demo:
+        with work(user.username) as session:
+            demo_patient = session.exec(select(Patient).where(Patient.mrn == "DEMO-0001")).first()
+        if demo_patient is not None:
+            sample = as_bundle(depression_history(key="demo-0001", mrn=demo_patient.mrn, first_name="Synthetic",
+                                                  last_name="Export", birth_date=demo_patient.dob, today=today))
+            st.download_button("Synthetic export for DEMO-0001 (demo)", json.dumps(sample, indent=1).encode(),
+                               file_name="synthetic-ehr-export.json", mime="application/json", on_click="ignore",
+                               icon=":material/download:")
     uploads = st.file_uploader("FHIR files", type=["json", "ndjson", "jsonl"], accept_multiple_files=True,
                                key="history_fhir_files")
     if st.button("Read files", type="primary", disabled=not uploads, key="history_fhir_read"):
@@ -48,7 +61,8 @@ with fhir_tab:
             keep(read_fhir_export([SourceFile(u.name, data=u.getvalue()) for u in uploads or []], today=today,
                                   known_payers=payers, max_mb=settings.ehr_import_max_mb))
         except ImportRefused as refused:
-            st.error(f"Nothing was read: {refused}")
+            st.error("Nothing was read from these files:")
+            st.text(str(refused))  # names a file and resource from the upload: shown as text, never markup
         except ReferenceDataError as broken:
             st.error(f"The reference data is broken, so medications cannot be mapped: {broken}")
 

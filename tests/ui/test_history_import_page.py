@@ -91,3 +91,4 @@ def test_imported_text_is_shown_as_text(page_app: AppFactory, app_db: Engine) ->
     assert not at.exception
     assert any("**bold**, <b>x</b>" in t.value for t in at.text)
     assert not any("**bold**" in m.value for m in at.markdown)
+
