@@ -30,6 +30,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "Today", ":material/today:", "Desk", ALL_ROLES),
     PageSpec("pages/patients.py", "Patients", ":material/groups:", "Desk", ALL_ROLES),
     PageSpec("pages/patient_record.py", "Patient record", ":material/person:", "Desk", ALL_ROLES),
+    PageSpec("pages/history_import.py", "Import clinical history", ":material/upload_file:", "Desk",
+             ("admin", "billing")),
     PageSpec("pages/savings.py", "Savings program", ":material/savings:", "Savings", ("admin", "billing")),
     PageSpec("pages/worklist.py", "PA worklist", ":material/checklist:", "Prior authorization", ("admin", "billing")),
     PageSpec("pages/prior_auth.py", "PA case", ":material/assignment:", "Prior authorization", ("admin", "billing")),

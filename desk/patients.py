@@ -489,6 +489,13 @@ def update_coverage(
     return apply_details(session, row, details, entity="coverage")
 
 
+def coverage_clash(
+    session: Session, *, patient_id: int, details: CoverageDetails, today: date
+) -> list[FieldError]:
+    """The priority clash a new coverage would cause (checked before an import offers it)."""
+    return _priority_clash(session, patient_id, details, None, today)
+
+
 def _priority_clash(
     session: Session, patient_id: int | None, details: CoverageDetails, coverage_id: int | None, today: date
 ) -> list[FieldError]:

@@ -69,6 +69,7 @@ class Settings:
     lockout_attempts: int = 5
     lockout_minutes: int = 15
     upload_max_mb: int = 20
+    ehr_import_max_mb: int = 50
     payers_dir: Path = field(default=PROJECT_ROOT / "payers")
     forms_dir: Path = field(default=PROJECT_ROOT / "forms")
     timezone: str = "America/New_York"
@@ -95,6 +96,7 @@ def load_settings() -> Settings:
         lockout_attempts=_int("DESK_LOCKOUT_ATTEMPTS", 5),
         lockout_minutes=_int("DESK_LOCKOUT_MINUTES", 15),
         upload_max_mb=_int("DESK_UPLOAD_MAX_MB", 20),
+        ehr_import_max_mb=_int("DESK_EHR_IMPORT_MAX_MB", 50),
         payers_dir=Path(os.environ.get("DESK_PAYERS_DIR", PROJECT_ROOT / "payers")),
         forms_dir=Path(os.environ.get("DESK_FORMS_DIR", PROJECT_ROOT / "forms")),
         timezone=_timezone("DESK_TIMEZONE", "America/New_York"),

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from desk.auth import CurrentUser
+from desk.history.provenance import imported_facts
 from desk.policies.drugs import default_drugs
 from desk.policies.eligibility import coverage_eligibility, every_payer
 from desk.policies.schema import INDICATION_NAMES, INDICATIONS, PHASES
@@ -92,3 +93,19 @@ def eligibility_tab(context: RecordContext) -> None:
     patient_id = context.record.patient.id
     assert patient_id is not None
     render_eligibility(patient_id, context.user)
+    render_imported_evidence(patient_id, context.user)
+
+
+def render_imported_evidence(patient_id: int, user: CurrentUser) -> None:
+    """The facts above that came from an import, each with the file and resource it was read from."""
+    with work(user.username) as session:
+        views = imported_facts(session, patient_id=patient_id)
+    if not views:
+        return
+    with st.container(key=f"imported-evidence-{patient_id}"):
+        st.markdown("#### Imported history behind these criteria")
+        st.caption("Facts brought in from an EHR export or spreadsheet; the criteria above read them like any "
+                   "other entry. Outcomes marked not recorded are for staff to set on the Trials tab.")
+        st.table(pd.DataFrame([{"Section": v.section, "Fact": v.fact, "Source file": v.source_file,
+                                "Resources": v.resource_ids, "Imported on": v.imported_on.isoformat()}
+                               for v in views]))

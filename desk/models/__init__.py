@@ -4,6 +4,7 @@ from desk.models.audit import AuditEvent
 from desk.models.base import utcnow
 from desk.models.clinic import ROLES, SPECIALTIES, Prescriber, Site, User
 from desk.models.forms import PayerForm
+from desk.models.history import IMPORT_SECTIONS, ImportedFact
 from desk.models.patients import (
     BENEFITS,
     CONCURRENT_THERAPIES,
@@ -71,6 +72,7 @@ __all__ = [
     "DOCUMENT_KINDS",
     "ENROLLMENT_STATUSES",
     "GOVERNMENT_PLAN_TYPES",
+    "IMPORT_SECTIONS",
     "INDICATIONS",
     "PA_STATUSES",
     "PHASES",
@@ -87,6 +89,7 @@ __all__ = [
     "Coverage",
     "CurrentMedication",
     "Diagnosis",
+    "ImportedFact",
     "InpatientStay",
     "MedicationTrial",
     "PaAppeal",

@@ -38,7 +38,10 @@ EPISODE_TYPES = ("single", "recurrent")
 DIAGNOSIS_METHODS = ("structured_interview", "clinical_interview", "other")
 DSM_EDITIONS = ("DSM-5-TR", "DSM-5", "DSM-IV-TR")
 TRIAL_ROLES = ("antidepressant", "augmentation")
-TRIAL_OUTCOMES = ("non_response", "partial_response", "intolerance", "contraindication", "response", "ongoing")
+# not_recorded: a trial brought in from an EHR export, whose outcome staff have not set yet (payer criteria read
+# it as unknown).
+TRIAL_OUTCOMES = ("non_response", "partial_response", "intolerance", "contraindication", "response", "ongoing",
+                  "not_recorded")
 PSYCHOTHERAPY_MODALITIES = (
     "CBT",
     "IPT",

@@ -80,6 +80,7 @@ class Drug(BaseModel):
     role: DrugRole
     min_daily_mg: DoseFigure
     max_daily_mg: DoseFigure
+    rxnorm: tuple[str, ...] = ()
     note: str = ""
 
     @model_validator(mode="after")
@@ -118,12 +119,22 @@ class ConcomitantCategory(BaseModel):
     members: tuple[str, ...] = Field(min_length=1)
 
 
+class CodeSource(BaseModel):
+    """Where a list of codes comes from and whether it was checked against that source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(min_length=3)
+    confirmed: bool
+
+
 class DrugReference(BaseModel):
     """The whole reference file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_version: Literal[1]
+    rxnorm_source: CodeSource | None = None
     drugs: tuple[Drug, ...] = Field(min_length=1)
     concomitant_categories: tuple[ConcomitantCategory, ...] = ()
 
@@ -136,6 +147,12 @@ class DrugReference(BaseModel):
                 if key in seen:
                     raise ValueError(f"the name {name!r} is used by both {seen[key]!r} and {drug.generic!r}")
                 seen[key] = drug.generic
+        codes: dict[str, str] = {}
+        for drug in self.drugs:
+            for code in drug.rxnorm:
+                if code in codes:
+                    raise ValueError(f"the RxNorm code {code!r} is used by both {codes[code]!r} and {drug.generic!r}")
+                codes[code] = drug.generic
         ids = [c.id for c in self.concomitant_categories]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -144,6 +161,9 @@ class DrugReference(BaseModel):
 
     def lookup(self) -> dict[str, Drug]:
         return {normalize_name(name): drug for drug in self.drugs for name in drug.names}
+
+    def rxnorm_lookup(self) -> dict[str, Drug]:
+        return {code: drug for drug in self.drugs for code in drug.rxnorm}
 
 
 def normalize_name(name: str) -> str:
@@ -217,6 +237,31 @@ def find_drug(name: str, *, path: Path | None = None) -> Drug | None:
         if candidate in lookup:
             return lookup[candidate]
     return None
+
+
+def find_drug_by_rxnorm(code: str, *, path: Path | None = None) -> Drug | None:
+    """The drug listing this RxNorm code, or None."""
+    return _rxnorm(path or DRUGS_FILE).get(code.strip())
+
+
+@lru_cache(maxsize=4)
+def _rxnorm(path: Path) -> dict[str, Drug]:
+    return _cached(path)[0].rxnorm_lookup()
+
+
+def find_drug_mentioned(text: str, *, path: Path | None = None) -> Drug | None:
+    """The one drug whose name appears in `text` as whole words ("24 HR venlafaxine 75 MG ..."); None when none
+    or more than one (a combination product is not guessed)."""
+    lookup = _cached(path or DRUGS_FILE)[1]
+    words = normalize_name(text).replace("/", " ").replace("-", " ").replace(",", " ").split()
+    found: dict[str, Drug] = {}
+    for start in range(len(words)):
+        for end in range(len(words), start, -1):
+            drug = lookup.get(" ".join(words[start:end]))
+            if drug is not None:
+                found[drug.generic] = drug
+                break
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def drug_class(name: str, *, path: Path | None = None) -> str | None:
