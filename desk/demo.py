@@ -273,6 +273,8 @@ def _clinical(profile: Profile, *, today: date, index: int) -> _Clinical:
         episode_start=episode_start,
         episode_type="single" if profile.single_episode else "recurrent",
         diagnosis_method="structured_interview" if profile.structured_interview else "clinical_interview",
+        psychotic_features=False,
+        dsm_edition="DSM-5-TR",
         diagnosed_on=episode_start + 21 * days,
         acute_suicidal_ideation=profile.mdsi,
     )

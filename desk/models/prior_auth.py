@@ -71,6 +71,8 @@ class PriorAuthCase(SQLModel, table=True):
     dose_mg: int = 84
     sessions_requested: int | None = None
     start_on: date | None = None
+    # Why the request departs from the label schedule or the payer's limits (stated in the letter).
+    schedule_reason: str = ""
     status: str = Field(default="draft", index=True)
     duplicate_of_id: int | None = Field(default=None, foreign_key="pa_case.id")
     created_at: datetime = Field(default_factory=utcnow)
