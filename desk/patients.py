@@ -555,7 +555,8 @@ def diagnosis_details(row: Diagnosis) -> DiagnosisDetails:
     """The diagnosis as recorded: a detail never recorded is None, whatever the column holds."""
     details = details_of(row, DiagnosisDetails)
     marked = unrecorded_fields(row)
-    return replace(details, **{name: None for name in marked if hasattr(details, name)})
+    unset: dict[str, Any] = {name: None for name in marked if hasattr(details, name)}
+    return replace(details, **unset)
 
 
 def diagnosis_errors(details: DiagnosisDetails, *, dob: date, today: date) -> list[FieldError]:

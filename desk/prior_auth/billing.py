@@ -32,6 +32,7 @@ class BilledCode:
     units_per_session: int
     unit: Literal["mg", "session", "time"]
     includes: str
+    mg_per_unit: int = 1
 
     def describe(self) -> str:
         if self.unit == "mg":
@@ -49,7 +50,11 @@ class BillingDecision:
     service: BilledCode
     observation: tuple[BilledCode, ...]
     reason: str
-    sessions: int
+    session_doses: tuple[int, ...]
+
+    @property
+    def sessions(self) -> int:
+        return len(self.session_doses)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -57,7 +62,10 @@ class BillingDecision:
 
     @property
     def total_units(self) -> int:
-        return self.service.units_per_session * self.sessions
+        """Units over all sessions: mg for a drug code (a label first dose of 56 mg counts 56), 1 per session else."""
+        if self.service.unit == "mg":
+            return sum(dose // self.service.mg_per_unit for dose in self.session_doses)
+        return self.sessions
 
     def summary(self) -> str:
         """One line for a form or a letter: the code, its units per session and in total."""
@@ -79,8 +87,10 @@ def _session_code(fact: BillingCodeFact) -> BilledCode:
 
 
 def decide_billing(*, plan_type: str | None, policy: Policy | None, dose_mg: int, service_date: date,
-                   sessions: int) -> BillingDecision:
-    """The billing decision for `sessions` sessions at `dose_mg` starting on `service_date`."""
+                   session_doses: tuple[int, ...]) -> BillingDecision:
+    """The billing decision for a request at `dose_mg` per session starting on `service_date`; `session_doses`
+    are the mg of each requested session (the label's first dose included)."""
+    sessions = tuple(session_doses)
     facts = spravato()
     listed = [c for c in (policy.billing_codes if policy else []) if _accepted(c, service_date)]
     session_facts = facts.codes_of("session")
@@ -108,8 +118,9 @@ def decide_billing(*, plan_type: str | None, policy: Policy | None, dose_mg: int
         drug = next(f for f in drug_facts.values() if f.valid_on(service_date))
         reason = f"{drug.code} is the drug code in effect on {service_date:%m/%d/%Y}"
     units = dose_mg // (drug.unit_mg or 1)
-    observation_codes = {f.code: f for f in facts.codes_of("observation")}
-    observation = tuple(BilledCode(c.code, observation_codes[c.code].system, 1, "time", observation_codes[c.code].includes)
-                        for c in listed if c.code in observation_codes)
-    return BillingDecision("drug", BilledCode(drug.code, drug.system, units, "mg", drug.includes), observation,
+    known = {f.code: f for f in facts.codes_of("observation")}
+    observation = tuple(BilledCode(c.code, known[c.code].system, 1, "time", known[c.code].includes)
+                        for c in listed if c.code in known)
+    return BillingDecision("drug", BilledCode(drug.code, drug.system, units, "mg", drug.includes, drug.unit_mg or 1),
+                           observation,
                            reason, sessions)

@@ -40,6 +40,7 @@ def pct(value: float | None) -> str:
 
 
 _TRAILING_ZERO = re.compile(r"(\d+)\.0(?!\d)")
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _PERCENT = re.compile(r"(\d)%")
 _REPEAT = re.compile(r"\b([A-Za-z][\w-]*), \1\b", re.IGNORECASE)
 _PREFIXES = (("Counted: ", ""), ("Not counted: ", "Does not qualify: "), ("Cannot tell yet: ", "Not documented: "))
@@ -51,6 +52,7 @@ def payer_sentence(text: str) -> str:
         if text.startswith(prefix):
             text = replacement + text[len(prefix):]
     text = text.replace(" (enough)", "").replace(" (not enough)", ", below the required improvement")
+    text = _ISO_DAY.sub(r"\2/\3/\1", text)
     text = _TRAILING_ZERO.sub(r"\1", text)
     text = _PERCENT.sub(r"\1 %", text)
     text = _REPEAT.sub(r"\1", text)
@@ -59,7 +61,10 @@ def payer_sentence(text: str) -> str:
 
 def criterion_lines(item: CriterionFacts) -> list[str]:
     """What the letter says under a criterion: the record's evidence, or the attestation / exception as such."""
-    lines = list(item.evidence) if item.status in ("met", "attested") else []
+    lines = list(item.evidence) if item.status == "met" else []
+    # Under a met criterion, "No X score." lines are alternatives the record does not use.
+    positive = [line for line in lines if not line.startswith("No ")]
+    lines = positive or lines
     if item.attestation is not None:
         lines.append(f"The prescriber attests (on {day(item.attestation.on)}): {item.attestation.note}")
     if item.exception is not None:
@@ -166,9 +171,15 @@ def trial_groups(facts: CaseFacts) -> list[tuple[str, tuple[TrialFacts, ...]]]:
     return groups
 
 
-def trial_outcome(trial: TrialFacts) -> str:
-    words = trial.outcome.replace("_", " ").capitalize()
-    return f"{words} ({pct(trial.improvement_pct)} improvement)" if trial.improvement_pct is not None else words
+OUTCOME_WORDS = {"non_response": "Non-response", "partial_response": "Partial response", "intolerance": "Intolerance",
+                 "contraindicated": "Contraindicated", "response": "Response", "remission": "Remission"}
+
+
+def trial_outcome(trial: TrialFacts, *, short: bool = False) -> str:
+    words = OUTCOME_WORDS.get(trial.outcome, trial.outcome.replace("_", " ").capitalize())
+    if trial.improvement_pct is None:
+        return words
+    return f"{words} ({pct(trial.improvement_pct)}{'' if short else ' improvement'})"
 
 
 def scores_sentence(facts: CaseFacts) -> str:
@@ -183,8 +194,9 @@ def clinical_summary(facts: CaseFacts) -> str:
     parts = [diagnosis_sentence(facts), episode_sentence(facts)]
     current = [t for t in facts.trials if t.episode == "current"]
     if facts.episode_start is not None:
-        parts.append(f"{len(current)} antidepressant or augmentation trial{'s' if len(current) != 1 else ''} "
-                     "in the current episode are on record.")
+        count = {0: "No", 1: "One"}.get(len(current), str(len(current)))
+        parts.append(f"{count} antidepressant or augmentation trial{'s' if len(current) != 1 else ''} "
+                     f"in the current episode {'is' if len(current) == 1 else 'are'} on record.")
     if facts.scores:
         parts.append(scores_sentence(facts))
     parts.append(medication_sentence(facts))
@@ -254,7 +266,9 @@ def form_data(facts: CaseFacts) -> dict[str, Any]:
         "trials": [{"drug": t.drug + (" (augmentation)" if t.role == "augmentation" else ""),
                     "daily_dose_mg": number(t.daily_dose_mg), "start_date": t.start_date, "end_date": t.end_date,
                     "weeks": t.weeks, "adherence_pct": number(t.adherence_pct) if t.adherence_pct is not None else None,
-                    "outcome": trial_outcome(t)} for t in facts.trials],
+                    "outcome": trial_outcome(t, short=True)}
+                   # The form's table is headed "trials in the current episode": only those go there.
+                   for t in facts.trials if t.episode == "current"],
         "scales": [{"instrument": s.instrument, "score": number(s.score), "date": s.measured_on}
                    for s in facts.scores],
         "other_criteria": " ".join([*rems_sentences(facts),
