@@ -347,7 +347,7 @@ def build_pas_bundle(session: Session, *, case_id: int, now: datetime | None = N
             "route": {"text": "nasal"},
             "doseAndRate": [{"doseQuantity": {"value": case.dose_mg, "unit": "mg", "system": c.UCUM, "code": "mg"}}],
         }],
-        "dispenseRequest": {"quantity": {"value": sessions * devices_per_session, "unit": "device"},
+        "dispenseRequest": {"quantity": {"value": planned.devices, "unit": "device"},
                             "numberOfRepeatsAllowed": 0},
     }))
 

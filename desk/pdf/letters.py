@@ -69,7 +69,8 @@ def _box(rows: Sequence[tuple[str, str]], widths: tuple[float, float] = (1.35, 5
 def _regarding(facts: CaseFacts, extra: Sequence[tuple[str, str]] = ()) -> Table:
     p, cov, req = facts.patient, facts.coverage, facts.request
     rems = facts.rems
-    enrollment = (f"enrolled {w.day(rems.patient_enrolled_on)}" if rems.patient_enrolled else "not enrolled")
+    enrollment = (f"enrolled (submitted {w.day(rems.patient_enrolled_on)})" if rems.patient_enrolled
+                  else "not enrolled")
     rows = [
         ("Patient", _t(p.name)),
         ("Date of birth", _t(w.day(p.dob))),
@@ -81,7 +82,7 @@ def _regarding(facts: CaseFacts, extra: Sequence[tuple[str, str]] = ()) -> Table
         ("Codes", f"NDC {_t(req.ndc)} · {_t(req.billing.summary())} · ICD-10 "
                   + ", ".join(_t(d.code) for d in facts.diagnoses)),
         ("Episode start", _t(w.day(facts.episode_start))),
-        ("REMS", _t(f"setting {'certified' if rems.setting_certified else 'not certified'} on "
+        ("REMS", _t(f"setting {'certified' if rems.setting_certified else 'not certified'} as of the start date "
                     f"{w.day(rems.service_date)}; patient {enrollment}")),
         *extra,
     ]
@@ -121,8 +122,8 @@ def _trials_table(trials: Sequence[TrialFacts]) -> Table:
                      Paragraph(_t(w.day(t.end_date)) if t.end_date else "ongoing", _CELL),
                      Paragraph(_t(t.weeks if t.weeks is not None else "—"), _CELL),
                      Paragraph(_t(w.pct(t.adherence_pct)), _CELL), Paragraph(_t(w.trial_outcome(t)), _CELL)])
-    table = Table(rows, colWidths=[1.4 * inch, 0.7 * inch, 0.8 * inch, 0.8 * inch, 0.6 * inch, 0.75 * inch,
-                                   1.85 * inch], repeatRows=1)
+    table = Table(rows, colWidths=[1.3 * inch, 0.7 * inch, 0.78 * inch, 0.78 * inch, 0.55 * inch, 0.85 * inch,
+                                   1.94 * inch], repeatRows=1)
     table.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3ecef")),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa5b1")),
