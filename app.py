@@ -7,11 +7,18 @@ from datetime import timedelta
 import streamlit as st
 
 from desk.navigation import pages_for
+from desk.rems.config import RemsSettingRefused, load_rems_settings
 from ui.context import get_engine
 from ui.guard import SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_user
 from ui.sign_in import sign_in_view
 
 st.set_page_config(page_title="SPRAVATO Paperwork Desk", page_icon=":material/description:", layout="wide")
+try:
+    load_rems_settings()
+except RemsSettingRefused as refused:
+    # A REMS limit loosened by a setting: the desk does not start.
+    st.error(f"The desk cannot start: {refused}")
+    st.stop()
 get_engine()
 
 

@@ -73,9 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from desk.rems.config import load_rems_settings
+
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
+        load_rems_settings()  # a REMS limit loosened by a setting stops every command before it starts
         return handler(args)
     except CommandFailed as exc:
         print(f"error: {exc}", file=sys.stderr)

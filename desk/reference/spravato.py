@@ -32,6 +32,12 @@ class Device(_Strict):
     source: str = Field(min_length=3)
 
 
+class RemsFloors(_Strict):
+    monitoring_minutes_min: int = Field(gt=0)
+    form_due_days_max: int = Field(gt=0)
+    source: str = Field(min_length=3)
+
+
 class Kit(_Strict):
     dose_mg: int = Field(gt=0)
     devices: int = Field(gt=0)
@@ -76,6 +82,7 @@ class BillingCodeFact(_Strict):
 class SpravatoFacts(_Strict):
     schema_version: Literal[1]
     device: Device
+    rems: RemsFloors
     kits: tuple[Kit, ...] = Field(min_length=1)
     label_schedule: dict[Literal["TRD", "MDSI"], IndicationSchedule]
     codes: tuple[BillingCodeFact, ...] = Field(min_length=1)

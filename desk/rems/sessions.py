@@ -16,7 +16,7 @@ from desk.models import Patient, SessionDevice, SessionReading, Site, TreatmentS
 from desk.records import check_version
 from desk.rems.concomitant import concomitant_classes
 from desk.rems.config import RemsSettings, load_rems_settings
-from desk.rems.enrollment import enrollment_blocker, get_enrollment
+from desk.rems.enrollment import enrollment_blocker, get_enrollment, setting_certification_on
 from desk.rems.permissions import require_record
 from desk.rems.validation import ReadingInput, SessionInput, validate_session
 
@@ -104,7 +104,13 @@ def _first_session_date(session: Session, *, patient_id: int, excluding: int | N
 
 
 def _start_errors(session: Session, data: SessionInput) -> list[FieldError]:
-    """An outpatient must be enrolled before the first treatment (REMS; shared/domain/spravato.md §1)."""
+    """Only a certified setting may treat, and an outpatient must be enrolled before the first treatment
+    (REMS; shared/domain/spravato.md §1 [1][2])."""
+    site = session.get(Site, data.site_id)
+    assert site is not None
+    problem = setting_certification_on(site, day=data.session_date)
+    if problem:
+        return [FieldError("site_id", problem)]
     enrollment = get_enrollment(session, patient_id=data.patient_id)
     blocker = enrollment_blocker(enrollment)
     if blocker:

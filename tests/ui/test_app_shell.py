@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.ui.conftest import AppFactory
 
 
@@ -17,3 +19,11 @@ def test_page_run_directly_while_signed_out_shows_only_prompt(page_app: AppFacto
     assert not at.exception
     assert "Please sign in" in at.info[0].value
     assert not at.title
+
+
+def test_app_does_not_start_with_a_loosened_rems_limit(page_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DESK_REMS_PMF_DUE_DAYS", "30")
+    at = page_app("app.py").run()
+    assert not at.exception
+    assert "DESK_REMS_PMF_DUE_DAYS=30" in at.error[0].value
+    assert not at.button, "no sign-in form: the desk did not start"

@@ -173,3 +173,44 @@ def test_clock_reminders(settings: RemsSettings) -> None:
     done = session_clock(first_device_at=first, readings=taken, discharged_at=at(12, 5), now=at(12, 6),
                          settings=settings)
     assert done.reminders == [] and done.discharged
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"rems_certified_on": None}, "REMS certification is not on file"),
+        ({"rems_setting_id": ""}, "REMS certification is not on file"),
+        ({"rems_certified_on": DAY + timedelta(days=1)}, "is before that. Only a certified setting may treat"),
+        ({"rems_certified_until": DAY - timedelta(days=1)}, "ended"),
+    ],
+)
+def test_a_session_outside_the_settings_certification_is_refused(session: Session, enrolled: tuple[int, int],
+                                                                 settings: RemsSettings, change: dict[str, object],
+                                                                 says: str) -> None:
+    from desk.models import Site
+
+    patient_id, site_id = enrolled
+    site = session.get(Site, site_id)
+    assert site is not None
+    for name, value in change.items():
+        setattr(site, name, value)
+    session.commit()
+    before = counts(session)
+    with pytest.raises(ValidationFailed) as caught:
+        record_session(session, user=NURSE, data=full_session(patient_id, site_id), now=NOW, settings=settings)
+    session.rollback()
+    [message] = caught.value.for_field("site_id")
+    assert says in message and ("Admin → Sites" in message or "SPRAVATOrems.com" in message)
+    assert counts(session) == before
+
+
+def test_a_session_on_the_last_certified_day_is_accepted(session: Session, enrolled: tuple[int, int],
+                                                        settings: RemsSettings) -> None:
+    from desk.models import Site
+
+    patient_id, site_id = enrolled
+    site = session.get(Site, site_id)
+    assert site is not None
+    site.rems_certified_until = DAY
+    session.commit()
+    record_session(session, user=NURSE, data=full_session(patient_id, site_id), now=NOW, settings=settings)
