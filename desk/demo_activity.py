@@ -218,6 +218,9 @@ def _prior_authorizations(session: Session, *, patients: Sequence[DemoPatient], 
     expire_lapsed(session, today=clock.today, actor="system")
     _open(session, patients[10], clock, opened=-2, phase="continuation", start=1)
 
+    # Original Medicare (Part B): the request carries the session code G2083, not the drug code.
+    _open(session, patients[37], clock, opened=-1, dose_mg=84, sessions=8, start=6)
+
     # A draft nobody has touched for weeks (the worklist flags idle drafts).
     _open(session, patients[2], clock, opened=-20)
     # Ready to send.

@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desk.errors import DeskError
@@ -48,6 +50,20 @@ def migrated_work(database_url: str, *, actor: str) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def write_whole(path: Path, content: bytes) -> None:
+    """Write beside the destination, sync, then rename: an interrupted run leaves no half-written file."""
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        with partial.open("wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise CommandFailed(f"--out: cannot write {path} ({exc.strerror})") from None
 
 
 def command_group(commands: argparse._SubParsersAction, name: str, *, help: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]

@@ -367,7 +367,7 @@ def build_pas_bundle(session: Session, *, case_id: int, now: datetime | None = N
         # The drug code bills per mg: the units of every requested session (the label's first dose included).
         quantity = {"value": billing.total_units, "unit": "units", "system": c.X12_QUANTITY, "code": c.QUANTITY_UNITS}
     else:
-        quantity = dict(visits)
+        quantity = {**visits, "value": billing.sessions - billing.other_sessions}
     location = _concept(c.PLACE_OF_SERVICE, "11", "Office")
     diagnosis_sequence = list(range(1, len(diagnosis_entries) + 1))
     items: list[dict[str, Any]] = [{
@@ -379,6 +379,15 @@ def build_pas_bundle(session: Session, *, case_id: int, now: datetime | None = N
                                                            service.code, service.includes),
         **serviced, "locationCodeableConcept": location, "quantity": quantity,
     }]
+    if billing.other_session_code is not None and billing.other_sessions:
+        # The label's first session at a dose the main session code does not cover (G2082 for 56 mg).
+        items.append({
+            "sequence": len(items) + 1, "extension": list(common_ext), "careTeamSequence": [1],
+            "diagnosisSequence": diagnosis_sequence, "category": category,
+            "productOrService": _concept(c.HCPCS, billing.other_session_code.code,
+                                         billing.other_session_code.includes),
+            **serviced, "locationCodeableConcept": location, "quantity": {**visits, "value": billing.other_sessions},
+        })
     for extra in billing.observation:
         items.append({
             "sequence": len(items) + 1, "extension": list(common_ext), "careTeamSequence": [1],

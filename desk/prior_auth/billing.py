@@ -51,6 +51,10 @@ class BillingDecision:
     observation: tuple[BilledCode, ...]
     reason: str
     session_doses: tuple[int, ...]
+    # Session route only: another session code for sessions at a dose the main code does not cover (the label's
+    # first TRD session at 56 mg is G2082 when the request is G2083), with how many sessions it bills.
+    other_session_code: BilledCode | None = None
+    other_sessions: int = 0
 
     @property
     def sessions(self) -> int:
@@ -58,7 +62,9 @@ class BillingDecision:
 
     @property
     def codes(self) -> tuple[str, ...]:
-        return (self.service.code, *(c.code for c in self.observation))
+        """The codes in the order of the request's items: the service, another session code, observation."""
+        other = (self.other_session_code.code,) if self.other_session_code and self.other_sessions else ()
+        return (self.service.code, *other, *(c.code for c in self.observation))
 
     @property
     def total_units(self) -> int:
@@ -67,8 +73,19 @@ class BillingDecision:
             return sum(dose // self.service.mg_per_unit for dose in self.session_doses)
         return self.sessions
 
+    def session_counts(self) -> list[tuple[BilledCode, int]]:
+        """(code, sessions) of the request: one line per code."""
+        main = self.sessions - self.other_sessions
+        lines = [(self.service, main)] if main else []
+        if self.other_session_code is not None and self.other_sessions:
+            lines.insert(0, (self.other_session_code, self.other_sessions))
+        return lines
+
     def summary(self) -> str:
         """One line for a form or a letter: the code, its units per session and in total."""
+        if self.route == "session":
+            return "; ".join(f"{code.system} {code.code} x {count} (1 unit per session)"
+                             for code, count in self.session_counts())
         line = self.service.describe()
         if self.sessions:
             line += f"; {self.total_units} units for {self.sessions} sessions"
@@ -106,8 +123,11 @@ def decide_billing(*, plan_type: str | None, policy: Policy | None, dose_mg: int
         return BillingDecision("session", _session_code(chosen), (), reason, sessions)
     if plan_type in SESSION_CODE_PLAN_TYPES:
         chosen = next(f for f in session_facts if f.fits_dose(dose_mg))
+        others = [d for d in sessions if not chosen.fits_dose(d)]
+        other = next((f for f in session_facts if others and f.fits_dose(others[0])), None)
         return BillingDecision("session", _session_code(chosen), (),
-                               "Original Medicare (Part B) bills the supervised session as one code", sessions)
+                               "Original Medicare (Part B) bills the supervised session as one code", sessions,
+                               _session_code(other) if other else None, len(others) if other else 0)
     drug_facts = {f.code: f for f in facts.codes_of("drug")}
     payer_drug = [c for c in listed if c.code in drug_facts]
     if payer_drug:

@@ -128,8 +128,10 @@ def schedule_sentences(facts: CaseFacts) -> list[str]:
 def billing_sentence(facts: CaseFacts) -> str:
     bill = facts.request.billing
     if bill.route == "session":
-        return (f"Billing: {bill.service.system} {bill.service.code}, 1 unit per session ({bill.sessions} units); "
-                f"the code includes the drug and the observation, so no separate drug code is billed.")
+        codes = " and ".join(f"{code.system} {code.code} for {count} session{'s' if count != 1 else ''}"
+                             for code, count in bill.session_counts())
+        return (f"Billing: {codes}, 1 unit per session; the code includes the drug and the observation, so no "
+                "separate drug code is billed.")
     line = (f"Billing: {bill.service.system} {bill.service.code}, {bill.service.units_per_session} units "
             f"(1 unit = 1 mg) per session, {bill.total_units} units for {bill.sessions} sessions")
     if bill.observation:
