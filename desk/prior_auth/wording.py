@@ -69,6 +69,8 @@ def criterion_lines(item: CriterionFacts) -> list[str]:
         lines.append(f"The prescriber attests (on {day(item.attestation.on)}): {item.attestation.note}")
     if item.exception is not None:
         lines.append(f"An exception is requested because: {item.exception.note}")
+    if not lines and item.status == "attest":
+        lines = ["The prescriber has not yet attested this."]
     if not lines:
         lines = list(item.evidence) or ["Not documented in the record."]
     return lines
