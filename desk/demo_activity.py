@@ -22,6 +22,7 @@ from desk.models.prior_auth import PriorAuthCase
 from desk.patients import ScoreDetails, ScreeningDetails, add_score, update_screening
 from desk.prior_auth.cases import open_case, save_request
 from desk.prior_auth.checklist import ChecklistItem, attest, case_checklist, record_exception
+from desk.prior_auth.request_schedule import case_schedule_check
 from desk.prior_auth.lifecycle import (
     ApprovalTerms,
     expire_lapsed,
@@ -148,6 +149,11 @@ def _open(session: Session, demo: DemoPatient, clock: Clock, *, opened: int, pha
         assert case.id is not None
         save_request(session, case_id=case.id, expected_version=case.version, dose_mg=dose_mg,
                      sessions_requested=sessions, start_on=clock.day(start), urgency="standard")
+        # Ask for what the payer approves: the desk's proposal when the label schedule exceeds its limits.
+        proposal = case_schedule_check(case, today=clock.today).proposal
+        if proposal is not None:
+            save_request(session, case_id=case.id, expected_version=case.version, dose_mg=proposal.doses[-1].mg,
+                         sessions_requested=proposal.sessions, start_on=clock.day(start), urgency="standard")
     return case
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from desk.errors import FieldError, ValidationFailed
 from desk.models import utcnow
+from desk.models.prior_auth import PriorAuthCase
 from desk.policies.schema import Approval
 from desk.prior_auth.cases import flush_or_stale, load_for_edit
 from desk.reference.spravato import spravato
@@ -191,3 +192,25 @@ def save_schedule_reason(session: Session, *, case_id: int, expected_version: in
     case.updated_at = utcnow()
     session.add(case)
     flush_or_stale(session)
+
+
+def case_schedule_check(case: PriorAuthCase, *, today: date) -> ScheduleCheck:
+    """The case's request against the label and its payer file's approval limits."""
+    from desk.prior_auth.checklist import resolve_policy
+    from desk.prior_auth.compose import sessions_requested
+
+    policy, _note = resolve_policy(case.payer_id)
+    variant = policy.variant(case.indication.lower(), case.phase) if policy else None
+    return check_request_schedule(indication=case.indication, phase=case.phase, dose_mg=case.dose_mg,
+                                  sessions=sessions_requested(case), start=case.start_on or today,
+                                  approval=variant.approval if variant else None)
+
+
+def schedule_problem(case: PriorAuthCase, *, today: date) -> str | None:
+    """Why the case may not be marked ready for its schedule: a deviation without a stated reason."""
+    check = case_schedule_check(case, today=today)
+    if check.fits or case.schedule_reason.strip():
+        return None
+    proposal = f" The schedule that fits: {check.proposal.describe()}." if check.proposal else ""
+    return ("the request departs from " + "; ".join(check.deviations) + ". Change the request, or state the "
+            f"prescriber's reason (it goes into the letter).{proposal}")
