@@ -22,7 +22,6 @@ from desk.models.prior_auth import PriorAuthCase
 from desk.patients import ScoreDetails, ScreeningDetails, add_score, update_screening
 from desk.prior_auth.cases import open_case, save_request
 from desk.prior_auth.checklist import ChecklistItem, attest, case_checklist, record_exception
-from desk.prior_auth.request_schedule import case_schedule_check
 from desk.prior_auth.lifecycle import (
     ApprovalTerms,
     expire_lapsed,
@@ -34,6 +33,7 @@ from desk.prior_auth.lifecycle import (
     record_pended,
     record_submission,
 )
+from desk.prior_auth.request_schedule import case_schedule_check
 from desk.rems.config import RemsSettings
 from desk.rems.course import label_schedule, save_course
 from desk.rems.enrollment import save_enrollment

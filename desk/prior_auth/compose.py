@@ -33,6 +33,7 @@ from desk.prior_auth.facts import (
 from desk.prior_auth.payer_rules import policy_for
 from desk.prior_auth.request_schedule import check_request_schedule
 from desk.prior_auth.wording import payer_sentence
+from desk.reference import combination_components
 from desk.reference.spravato import spravato
 from desk.rems.enrollment import get_enrollment
 from desk.savings.eligibility import PLAN_TYPE_LABELS
@@ -54,6 +55,12 @@ def trial_episode(*, start: date, end: date | None, episode_start: date | None) 
     if episode_start is None:
         return "unknown"
     return "current" if end is None or end >= episode_start else "earlier"
+
+
+def _drug_name(name: str) -> str:
+    """The drug as recorded; a combination product names its components (Symbyax: olanzapine and fluoxetine)."""
+    components = combination_components(name)
+    return name[:1].upper() + name[1:] + (f" ({' and '.join(components)})" if components else "")
 
 
 def _signoff(mark: PaSignoff | None) -> SignoffFacts | None:
@@ -181,7 +188,7 @@ def compose_case_facts(session: Session, *, case: PriorAuthCase, checklist: Case
         diagnoses=tuple(DiagnosisFacts(d.icd10.strip().upper(), d.description, d.episode_start) for d in diagnoses),
         episode_start=episode_start,
         trials=tuple(
-            TrialFacts(drug=t.drug.capitalize(), role=t.role, daily_dose_mg=t.daily_dose_mg, start_date=t.start_date,
+            TrialFacts(drug=_drug_name(t.drug), role=t.role, daily_dose_mg=t.daily_dose_mg, start_date=t.start_date,
                        end_date=t.end_date, adherence_pct=t.adherence_pct, outcome=t.outcome,
                        improvement_pct=t.improvement_pct,
                        episode=trial_episode(start=t.start_date, end=t.end_date, episode_start=episode_start))

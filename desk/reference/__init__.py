@@ -33,6 +33,7 @@ DrugClass = Literal[
     "lithium",
     "thyroid_hormone",
     "buspirone",
+    "NMDA_antagonist",
 ]
 DRUG_CLASSES: tuple[str, ...] = get_args(DrugClass)
 DrugRole = Literal["antidepressant", "augmentation", "both"]
@@ -50,6 +51,7 @@ CLASS_LABELS = {
     "lithium": "Lithium",
     "thyroid_hormone": "Thyroid hormone",
     "buspirone": "Buspirone",
+    "NMDA_antagonist": "NMDA receptor antagonist (dextromethorphan-bupropion)",
 }
 # Esketamine is the drug being requested; a prior course is screening history, never an antidepressant trial.
 ESKETAMINE_NAMES = frozenset({"esketamine", "spravato"})
@@ -118,6 +120,17 @@ class ConcomitantCategory(BaseModel):
     members: tuple[str, ...] = Field(min_length=1)
 
 
+class Combination(BaseModel):
+    """A combination product: a trial under its brand is a trial of every component."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    brand: str = Field(min_length=2)
+    components: tuple[str, ...] = Field(min_length=2)
+    counts_as: str
+    source: str = Field(min_length=3)
+
+
 class DrugReference(BaseModel):
     """The whole reference file."""
 
@@ -125,6 +138,7 @@ class DrugReference(BaseModel):
 
     schema_version: Literal[1]
     drugs: tuple[Drug, ...] = Field(min_length=1)
+    combinations: tuple[Combination, ...] = ()
     concomitant_categories: tuple[ConcomitantCategory, ...] = ()
 
     @model_validator(mode="after")
@@ -136,6 +150,15 @@ class DrugReference(BaseModel):
                 if key in seen:
                     raise ValueError(f"the name {name!r} is used by both {seen[key]!r} and {drug.generic!r}")
                 seen[key] = drug.generic
+        generics = {normalize_name(d.generic) for d in self.drugs}
+        for combination in self.combinations:
+            if normalize_name(combination.brand) in seen:
+                raise ValueError(f"the combination {combination.brand!r} is also listed as a drug name")
+            unknown = [c for c in combination.components if normalize_name(c) not in generics]
+            if unknown:
+                raise ValueError(f"combination {combination.brand!r}: component {unknown[0]!r} is not a listed drug")
+            if combination.counts_as not in combination.components:
+                raise ValueError(f"combination {combination.brand!r}: counts_as must be one of its components")
         ids = [c.id for c in self.concomitant_categories]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -143,7 +166,10 @@ class DrugReference(BaseModel):
         return self
 
     def lookup(self) -> dict[str, Drug]:
-        return {normalize_name(name): drug for drug in self.drugs for name in drug.names}
+        by_name = {normalize_name(name): drug for drug in self.drugs for name in drug.names}
+        for combination in self.combinations:
+            by_name[normalize_name(combination.brand)] = by_name[normalize_name(combination.counts_as)]
+        return by_name
 
 
 def normalize_name(name: str) -> str:
@@ -217,6 +243,15 @@ def find_drug(name: str, *, path: Path | None = None) -> Drug | None:
         if candidate in lookup:
             return lookup[candidate]
     return None
+
+
+def combination_components(name: str, *, path: Path | None = None) -> tuple[str, ...]:
+    """The components of a combination product named `name` (empty for a single drug)."""
+    for candidate in _candidates(name):
+        for combination in reference(path).combinations:
+            if normalize_name(combination.brand) == candidate:
+                return combination.components
+    return ()
 
 
 def drug_class(name: str, *, path: Path | None = None) -> str | None:

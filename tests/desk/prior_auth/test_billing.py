@@ -8,13 +8,12 @@ from datetime import date
 import pytest
 
 from desk.models import PLAN_TYPES
-from desk.policies.schema import BillingCode
-from desk.prior_auth.billing import decide_billing
 from desk.policies.drugs import default_drugs
 from desk.policies.loader import load_catalog
-from desk.policies.schema import Policy
-from desk.settings import PROJECT_ROOT
+from desk.policies.schema import BillingCode, Policy
+from desk.prior_auth.billing import decide_billing
 from desk.reference.spravato import spravato
+from desk.settings import PROJECT_ROOT
 
 TRD_84 = (56, *([84] * 7))
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
 
+import pytest
+
 from desk.cli import main
-from desk.rems.config import RemsSettings, RemsSettingRefused, load_rems_settings
+from desk.rems.config import RemsSettingRefused, RemsSettings, load_rems_settings
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
