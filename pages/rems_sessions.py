@@ -31,9 +31,16 @@ from desk.rems.entry import (  # noqa: E402
 from desk.rems.permissions import can_record  # noqa: E402
 from desk.rems.pmf import mark_submitted, pmf_due_date  # noqa: E402
 from desk.rems.pmf_pdf import download_pmf, pmf_file_name  # noqa: E402
-from desk.rems.sessions import get_session, record_session, session_clock, session_input, sessions_on  # noqa: E402
+from desk.rems.sessions import (  # noqa: E402
+    first_dose_warning,
+    get_session,
+    record_session,
+    session_clock,
+    session_input,
+    sessions_on,
+)
 from desk.rems.validation import ReadingInput, bp_above_limit  # noqa: E402
-from desk.sites import list_sites  # noqa: E402
+from desk.sites import list_prescribers, list_sites  # noqa: E402
 from desk.today import due_in_words, session_to_open  # noqa: E402
 from ui.context import work  # noqa: E402
 from ui.editing import notify, show_notice  # noqa: E402
@@ -120,10 +127,8 @@ if may_record:
             patient = patients[new_patient]
             with work(user.username) as session:
                 blockers = start_blockers(session, patient_id=new_patient, site_id=patient.site_id)
-            enrollment_problems = [b for b in blockers if b.code != "site_not_certified"]
-            for blocker in blockers:
-                if blocker.code == "site_not_certified":
-                    st.warning(blocker.reason, icon=":material/verified_user:")
+            # Only a certified setting may treat: an uncertified site blocks the start like a missing enrollment.
+            enrollment_problems = blockers
             if enrollment_problems:
                 for blocker in enrollment_problems:
                     st.error(f"**Cannot start.** {blocker.reason}", icon=":material/block:")
@@ -169,6 +174,13 @@ else:
 certification = site_certification_problem(site)
 if certification:
     st.warning(certification, icon=":material/verified_user:")
+with work(user.username) as session:
+    dose_warning = first_dose_warning(session, patient_id=opened["patient_id"],
+                                      indication=str(st.session_state.get(PREFIX + "indication") or "TRD"),
+                                      dose_mg=int(st.session_state.get(PREFIX + "dose_mg") or 56),
+                                      session_date=session_date, session_id=opened["id"])
+if dose_warning:
+    st.warning(dose_warning, icon=":material/medication:")
 
 
 def _value(key: str) -> Any:
@@ -322,6 +334,13 @@ with discharge_tab:
                     "the patient have been ready to leave?", key=PREFIX + "ready_to_leave_minutes", step=1,
                     min_value=None, disabled=locked, placeholder="minutes")
     _error("ready_to_leave_minutes")
+    with work(user.username) as session:
+        on_site = {p.id: f"{p.first_name} {p.last_name}"
+                   for p in list_prescribers(session, site_id=site.id, include_inactive=False)}
+    st.selectbox("Prescriber on site during the session (REMS)", options=list(on_site), index=None,
+                 format_func=lambda i: on_site.get(i, "—"), key=PREFIX + "prescriber_on_site_id", disabled=locked,
+                 placeholder="Choose the prescriber who was on site")
+    _error("prescriber_on_site_id")
     hcp = st.columns(4)
     for col, (key, label) in zip(hcp, (("monitoring_hcp_first_name", "HCP first name"),
                                        ("monitoring_hcp_last_name", "HCP last name"),

@@ -214,3 +214,40 @@ def test_a_session_on_the_last_certified_day_is_accepted(session: Session, enrol
     site.rems_certified_until = DAY
     session.commit()
     record_session(session, user=NURSE, data=full_session(patient_id, site_id), now=NOW, settings=settings)
+
+
+def test_the_prescriber_on_site_is_recorded_and_must_belong_to_the_site(session: Session, enrolled: tuple[int, int],
+                                                                       settings: RemsSettings) -> None:
+    from tests.factories import make_prescriber
+
+    patient_id, site_id = enrolled
+    here = make_prescriber(session, site_id=site_id)
+    elsewhere = make_prescriber(session, site_id=make_site(session).id)
+    session.commit()
+    before = counts(session)
+    with pytest.raises(ValidationFailed) as caught:
+        record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_on_site_id=elsewhere.id),
+                       now=NOW, settings=settings)
+    session.rollback()
+    assert caught.value.for_field("prescriber_on_site_id") == ["choose a prescriber of this site"]
+    assert counts(session) == before
+    ts = record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_on_site_id=here.id),
+                        now=NOW, settings=settings)
+    assert ts.prescriber_on_site_id == here.id
+    assert session_input(session, session_id=ts.id or 0).prescriber_on_site_id == here.id
+
+
+def test_a_first_trd_session_not_at_56_mg_is_warned(session: Session, enrolled: tuple[int, int],
+                                                    settings: RemsSettings) -> None:
+    from desk.rems.sessions import first_dose_warning
+
+    patient_id, site_id = enrolled
+    warning = first_dose_warning(session, patient_id=patient_id, indication="TRD", dose_mg=84, session_date=DAY)
+    assert warning is not None and "starts TRD at 56 mg on day 1" in warning
+    assert first_dose_warning(session, patient_id=patient_id, indication="TRD", dose_mg=56, session_date=DAY) is None
+    assert first_dose_warning(session, patient_id=patient_id, indication="MDSI", dose_mg=84, session_date=DAY) is None
+    record_session(session, user=NURSE, data=full_session(patient_id, site_id, dose_mg=56,
+                                                          device_times=(at(10, 0), at(10, 5))),
+                   now=NOW, settings=settings)
+    later = DAY + timedelta(days=3)
+    assert first_dose_warning(session, patient_id=patient_id, indication="TRD", dose_mg=84, session_date=later) is None
