@@ -88,6 +88,16 @@ def _expected_codes(*, plan_type: str, policy: Policy | None, on: date) -> set[s
     return {payer_drug[0]} if payer_drug else {"J0013" if on >= date(2026, 1, 1) else "S0013"}
 
 
+def _strings(node: object) -> list[dict[str, str]]:
+    """Every {"valueString": ...} answer inside a FHIR resource."""
+    if isinstance(node, dict):
+        own = [node] if "valueString" in node else []
+        return own + [found for value in node.values() for found in _strings(value)]
+    if isinstance(node, list):
+        return [found for value in node for found in _strings(value)]
+    return []
+
+
 def _check_letter(text: str, *, certified: bool, satisfied: bool, excepted: bool, episode_start: date | None,
                   trial_episodes: list[tuple[date, str]], codes: set[str], units: int | None, start: date,
                   signer: str) -> None:
@@ -197,6 +207,11 @@ def test_every_demo_case_document_says_only_what_the_record_supports(demo_engine
                     assert not (on_item & DRUG_CODES and on_item & SESSION_CODES)
                 assert not (set(item_codes) & DRUG_CODES and set(item_codes) & SESSION_CODES), item_codes
                 assert set(item_codes) & (DRUG_CODES | SESSION_CODES) <= codes
+                # The DTR response inside the bundle is worded for the payer too.
+                answers = [a["valueString"] for e in bundle["entry"]
+                           if e["resource"]["resourceType"] == "QuestionnaireResponse"
+                           for a in _strings(e["resource"])]
+                _no_internal_words(" ".join(answers), extra=tuple(f"by {s.by}" for s in signoffs))
             checked += 1
             session.rollback()
     assert checked >= 12
