@@ -11,12 +11,12 @@ from typing import Any  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from desk.errors import FieldError, StaleEdit, ValidationFailed  # noqa: E402
-from desk.models import PMF_CHANNELS, TreatmentSession, utcnow  # noqa: E402
+from desk.models import PMF_CHANNELS, Patient, TreatmentSession, utcnow  # noqa: E402
 from desk.rems.amendments import amend_session, amendments_of  # noqa: E402
 from desk.rems.concomitant import concomitant_medications  # noqa: E402
 from desk.rems.config import load_rems_settings  # noqa: E402
 from desk.rems.dashboard import patient_choices  # noqa: E402
-from desk.rems.enrollment import site_certification_problem, start_blockers  # noqa: E402
+from desk.rems.enrollment import screening_findings, site_certification_problem, start_blockers  # noqa: E402
 from desk.rems.entry import (  # noqa: E402
     MAX_DEVICES,
     OBSERVATIONS,
@@ -136,8 +136,18 @@ if may_record:
                 st.page_link("pages/rems_patients.py", label="Record the enrollment", icon=":material/how_to_reg:",
                              query_params={"patient": str(new_patient)})
             else:
+                with work(user.username) as session:
+                    record = session.get(Patient, new_patient)
+                    findings = screening_findings(record) if record is not None else []
+                for finding in findings:
+                    if finding.kind == "contraindication":
+                        st.error(finding.text, icon=":material/report:")
+                    else:
+                        st.warning(finding.text, icon=":material/warning:")
+                acknowledged = not findings or st.checkbox(
+                    "I have reviewed these with the prescriber before dosing", key="rems_screening_ack")
                 st.button("Open the log", type="primary", key="rems_start", on_click=_start_new,
-                          args=(new_patient, patient.site_id))
+                          args=(new_patient, patient.site_id), disabled=not acknowledged)
 
 opened = st.session_state.get(OPEN)
 if not opened:

@@ -185,3 +185,36 @@ def save_enrollment(
     session.add(enrollment)
     session.flush()
     return enrollment
+
+
+# Label (shared/domain/spravato.md §2 [15][16]): contraindications, and cautions that call for closer monitoring.
+_CONTRAINDICATIONS = (
+    ("aneurysmal_vascular_disease", "aneurysmal vascular disease (aorta, intracranial or peripheral arteries) or "
+                                    "arteriovenous malformation"),
+    ("intracerebral_hemorrhage_history", "history of intracerebral hemorrhage"),
+    ("esketamine_hypersensitivity", "hypersensitivity to esketamine, ketamine or an excipient"),
+)
+
+
+@dataclass(frozen=True)
+class ScreeningFinding:
+    """A contraindication or caution from the patient's screening, shown before a session starts."""
+
+    kind: str  # "contraindication" | "caution"
+    text: str
+
+
+def screening_findings(patient: Patient) -> list[ScreeningFinding]:
+    """Contraindications recorded yes, and screening answers never recorded (which cannot be ruled out)."""
+    findings: list[ScreeningFinding] = []
+    for name, words in _CONTRAINDICATIONS:
+        value = getattr(patient, name)
+        if value:
+            findings.append(ScreeningFinding("contraindication", f"Contraindication on the screening: {words}."))
+        elif value is None:
+            findings.append(ScreeningFinding("caution", f"Not recorded on the screening: {words}."))
+    if patient.psychosis_history:
+        findings.append(ScreeningFinding("caution", "History of psychosis on the screening."))
+    if patient.substance_use == "current":
+        findings.append(ScreeningFinding("caution", "Current substance use on the screening."))
+    return findings
