@@ -1,4 +1,6 @@
-"""Build a 30-page submission packet (10 documents of 3 pages, each checked as an upload). Target < 1 s."""
+"""Build a 30-page submission packet (10 documents of 3 pages, each checked as an upload). Target < 1 s.
+Also: the letter of medical necessity and the whole request packet (cover, form, letter) written from a case's
+facts, without the database."""
 
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ from reportlab.pdfgen.canvas import Canvas
 
 from bench.common import Result, median_ms
 from desk.pdf.inspect import PdfLimits
-from desk.pdf.packet import PacketPart, build_packet
+from desk.pdf.letters import medical_necessity_letter
+from desk.pdf.packet import PacketPart, build_packet, prior_auth_packet
+from desk.pdf.sample_data import sample_case_facts
+from desk.settings import PROJECT_ROOT
 
 
 def _document(number: int) -> bytes:
@@ -29,3 +34,10 @@ def run(quick: bool) -> Iterable[Result]:
     limits = PdfLimits()
     ms = median_ms(lambda: build_packet(parts, limits=limits), repeat=3 if quick else 10, warmup=1)
     yield Result("packet", "30-page packet median", ms, "ms")
+    facts = sample_case_facts()
+    repeat = 3 if quick else 10
+    yield Result("packet", "letter of medical necessity from facts median",
+                 median_ms(lambda: medical_necessity_letter(facts), repeat=repeat, warmup=1), "ms")
+    yield Result("packet", "request packet (cover, form, letter) from facts median",
+                 median_ms(lambda: prior_auth_packet(facts=facts, forms_dir=PROJECT_ROOT / "forms", documents=[],
+                                                     limits=limits), repeat=repeat, warmup=1), "ms")
