@@ -198,6 +198,12 @@ def test_every_demo_case_document_says_only_what_the_record_supports(demo_engine
             packet = generate_packet(session, case_id=case.id, actor="billing", today=TODAY)
             packet_text = _text(packet.content)
             _no_internal_words(packet_text, extra=ids)
+            policy = catalog.get(case.payer_id)
+            faxes = [c.number for c in (policy.submission if policy else []) if c.channel == "fax"]
+            cover = packet_text[:packet_text.index("Page 1 of")]
+            if faxes:
+                assert faxes[0] in cover, "the fax cover's To fax is the payer file's"
+            assert f"{prescriber.first_name} {prescriber.last_name}" in cover, "the fax is from the prescriber"
             if coverage.benefit and site.npi:
                 bundle = build_pas_bundle(session, case_id=case.id)
                 claim = bundle["entry"][0]["resource"]
