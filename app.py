@@ -7,8 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from desk.audit import AuditUnprotected
 from desk.errors import StartRefused
 from desk.navigation import pages_for
+from desk.rems.config import RemsSettingRefused, load_rems_settings
 from ui.context import get_engine
 from ui.guard import SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_user
 from ui.sign_in import sign_in_view
@@ -18,9 +20,10 @@ from ui.text import esc
 FAVICON = Path(__file__).parent / "ui" / "static" / "favicon.png"
 st.set_page_config(page_title="SPRAVATO Paperwork Desk", page_icon=str(FAVICON), layout="wide")
 try:
+    load_rems_settings()  # a REMS limit loosened by a setting stops the desk here
     get_engine()
-except StartRefused as refusal:
-    st.error(esc(refusal), icon=":material/gpp_bad:")
+except (AuditUnprotected, RemsSettingRefused, StartRefused) as refusal:
+    st.error(f"The desk cannot start: {esc(refusal)}", icon=":material/gpp_bad:")
     st.stop()
 
 

@@ -33,6 +33,7 @@ from desk.prior_auth.lifecycle import (
     record_pended,
     record_submission,
 )
+from desk.prior_auth.request_schedule import case_schedule_check
 from desk.rems.config import RemsSettings
 from desk.rems.course import label_schedule, save_course
 from desk.rems.enrollment import save_enrollment
@@ -148,6 +149,11 @@ def _open(session: Session, demo: DemoPatient, clock: Clock, *, opened: int, pha
         assert case.id is not None
         save_request(session, case_id=case.id, expected_version=case.version, dose_mg=dose_mg,
                      sessions_requested=sessions, start_on=clock.day(start), urgency="standard")
+        # Ask for what the payer approves: the desk's proposal when the label schedule exceeds its limits.
+        proposal = case_schedule_check(case, today=clock.today).proposal
+        if proposal is not None:
+            save_request(session, case_id=case.id, expected_version=case.version, dose_mg=proposal.doses[-1].mg,
+                         sessions_requested=proposal.sessions, start_on=clock.day(start), urgency="standard")
     return case
 
 
@@ -217,6 +223,9 @@ def _prior_authorizations(session: Session, *, patients: Sequence[DemoPatient], 
     approved(10, submitted=-130, decided=-125, start=-122, days=90, devices=46)
     expire_lapsed(session, today=clock.today, actor="system")
     _open(session, patients[10], clock, opened=-2, phase="continuation", start=1)
+
+    # Original Medicare (Part B): the request carries the session code G2083, not the drug code.
+    _open(session, patients[37], clock, opened=-1, dose_mg=84, sessions=8, start=6)
 
     # A draft nobody has touched for weeks (the worklist flags idle drafts).
     _open(session, patients[2], clock, opened=-20)

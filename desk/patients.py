@@ -143,10 +143,10 @@ class DiagnosisDetails:
     icd10: str
     description: str = ""
     episode_start: date | None = None
-    episode_type: str = "recurrent"
-    psychotic_features: bool = False
-    diagnosis_method: str = "clinical_interview"
-    dsm_edition: str = "DSM-5-TR"
+    episode_type: str | None = None
+    psychotic_features: bool | None = None
+    diagnosis_method: str | None = None
+    dsm_edition: str | None = None
     diagnosed_on: date | None = None
     acute_suicidal_ideation: bool = False
     is_current: bool = True
@@ -215,6 +215,11 @@ def _choice(value: str | None, allowed: Sequence[str], what: str) -> str | None:
     if value not in allowed:
         return f"unknown {what}; expected one of {', '.join(allowed)}"
     return None
+
+
+def _optional_choice(value: str | None, allowed: Sequence[str], what: str) -> str | None:
+    """None means 'not recorded' and is allowed; anything else must be one of `allowed`."""
+    return None if value is None else _choice(value, allowed, what)
 
 
 def _not_before_birth(value: date | None, dob: date, label: str) -> str | None:
@@ -525,14 +530,50 @@ def remove_coverage(session: Session, *, coverage_id: int, expected_version: int
 # --- diagnoses -------------------------------------------------------------------------------------------
 
 
+# ICD-10-CM codes whose title says "with psychotic features/symptoms" (F32.3 single episode, F33.3 recurrent;
+# CMS ICD-10-CM tabular list, F30-F39).
+PSYCHOTIC_FEATURE_CODES = frozenset({"F32.3", "F33.3"})
+
+
+def code_psychotic_features(icd10: str) -> bool | None:
+    """True when the code itself says psychotic features; None when the code does not say."""
+    return True if icd10.strip().upper() in PSYCHOTIC_FEATURE_CODES else None
+
+
+def psychotic_features_of(icd10: str, recorded: bool | None) -> bool | None:
+    """The code decides where it says so; otherwise what was recorded (None: not recorded)."""
+    return code_psychotic_features(icd10) or recorded
+
+
+def diagnosis_contradiction(icd10: str, recorded: bool | None) -> str | None:
+    """A record that says 'no psychotic features' under a code that says the opposite."""
+    if code_psychotic_features(icd10) and recorded is False:
+        return (f"Diagnosis {icd10.strip().upper()} is coded with psychotic features but the record says without; "
+                "correct the code or the record.")
+    return None
+
+
+def unrecorded_fields(row: Diagnosis) -> frozenset[str]:
+    """Details an old default filled in and nobody confirmed (migration 0008): they read as not recorded."""
+    return frozenset(name for name in row.not_recorded.split(",") if name)
+
+
+def diagnosis_details(row: Diagnosis) -> DiagnosisDetails:
+    """The diagnosis as recorded: a detail never recorded is None, whatever the column holds."""
+    details = details_of(row, DiagnosisDetails)
+    marked = unrecorded_fields(row)
+    unset: dict[str, Any] = {name: None for name in marked if hasattr(details, name)}
+    return replace(details, **unset)
+
+
 def diagnosis_errors(details: DiagnosisDetails, *, dob: date, today: date) -> list[FieldError]:
     return _collect(
         [
             ("icd10", icd10_problem(details.icd10)),
             ("episode_start", _event_date(details.episode_start, dob=dob, today=today, label="episode start")),
-            ("episode_type", _choice(details.episode_type, EPISODE_TYPES, "episode type")),
-            ("diagnosis_method", _choice(details.diagnosis_method, DIAGNOSIS_METHODS, "method")),
-            ("dsm_edition", _choice(details.dsm_edition, DSM_EDITIONS, "DSM edition")),
+            ("episode_type", _optional_choice(details.episode_type, EPISODE_TYPES, "episode type")),
+            ("diagnosis_method", _optional_choice(details.diagnosis_method, DIAGNOSIS_METHODS, "method")),
+            ("dsm_edition", _optional_choice(details.dsm_edition, DSM_EDITIONS, "DSM edition")),
             ("diagnosed_on", _event_date(details.diagnosed_on, dob=dob, today=today, label="diagnosis date")),
         ]
     )
@@ -559,6 +600,7 @@ def update_diagnosis(
     row = _load(session, Diagnosis, diagnosis_id, expected_version, "diagnosis")
     details = _clean_diagnosis(details)
     _raise(diagnosis_errors(details, dob=_dob(session, row.patient_id), today=today or date.today()))
+    row.not_recorded = ""  # every detail was shown and saved: what is None now is not recorded, the rest is
     return apply_details(session, row, details, entity="diagnosis")
 
 

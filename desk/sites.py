@@ -38,6 +38,7 @@ class SiteDetails:
     rems_setting_id: str = ""
     rems_certified_on: date | None = None
     authorized_representative: str = ""
+    rems_certified_until: date | None = None
 
     @classmethod
     def of(cls, site: Site) -> SiteDetails:
@@ -119,6 +120,9 @@ def _site_errors(session: Session, details: SiteDetails, *, site_id: int | None,
         ),
     ]
     errors += [FieldError(field, message) for field, message in checks if message]
+    if details.rems_certified_until and (details.rems_certified_on is None
+                                         or details.rems_certified_until < details.rems_certified_on):
+        errors.append(FieldError("rems_certified_until", "the certification cannot end before it began"))
     if details.rems_certified_on and not details.rems_setting_id:
         errors.append(FieldError("rems_setting_id", "enter the certification id that goes with the date"))
     return errors

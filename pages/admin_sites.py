@@ -109,7 +109,7 @@ def site_form(form: str, site: Site | None) -> SiteDetails | None:
             tin = st.text_input("Tax id (TIN)", value=current.tin, placeholder="12-3456789")
             field_error(form, "tin")
         st.markdown("**REMS outpatient healthcare setting certification**")
-        rems_col, date_col = st.columns(2)
+        rems_col, date_col, until_col = st.columns(3)
         with rems_col:
             rems_setting_id = st.text_input("Certification id", value=current.rems_setting_id)
             field_error(form, "rems_setting_id")
@@ -118,6 +118,10 @@ def site_form(form: str, site: Site | None) -> SiteDetails | None:
                 "Certified on", value=current.rems_certified_on, max_value=date.today(), format="MM/DD/YYYY"
             )
             field_error(form, "rems_certified_on")
+        with until_col:
+            rems_certified_until = st.date_input("Certification ended", value=current.rems_certified_until,
+                                                 format="MM/DD/YYYY", help="Only if it lapsed or was withdrawn")
+            field_error(form, "rems_certified_until")
         authorized_representative = st.text_input(
             "Authorized representative", value=current.authorized_representative,
             help="Signs the setting's REMS enrollment and notifies the REMS of patient transfers",
@@ -130,6 +134,7 @@ def site_form(form: str, site: Site | None) -> SiteDetails | None:
         npi=npi, tin=tin, rems_setting_id=rems_setting_id,
         rems_certified_on=rems_certified_on if isinstance(rems_certified_on, date) else None,
         authorized_representative=authorized_representative,
+        rems_certified_until=rems_certified_until if isinstance(rems_certified_until, date) else None,
     )
 
 

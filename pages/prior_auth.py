@@ -49,6 +49,11 @@ from desk.prior_auth.packet import (  # noqa: E402
 )
 from desk.prior_auth.payer_rules import decision_clock_for, renewal_lead_days_for  # noqa: E402
 from desk.prior_auth.policy_changes import acknowledge_policy_change, policy_change_of  # noqa: E402
+from desk.prior_auth.request_schedule import (  # noqa: E402
+    MAX_REASON_LENGTH,
+    case_schedule_check,
+    save_schedule_reason,
+)
 from ui.context import get_settings, work  # noqa: E402
 from ui.editing import forget_version, opened_version  # noqa: E402
 from ui.fhir import render_fhir_panel  # noqa: E402
@@ -321,6 +326,22 @@ with tab_packet:
                                           urgency=str(urgency), first_dose_mg=first_dose,
                                           sessions_per_week=float(per_week) or None), "Request saved.", "request")
         st.rerun()
+    schedule = case_schedule_check(case, today=today)
+    if not schedule.fits:
+        st.warning("The request departs from the label or the payer's limits; it can be marked ready once it "
+                   "fits, or with the prescriber's reason (the letter states it).")
+        st.text("Departs from: " + "; ".join(schedule.deviations)
+                + (f"\nThe schedule that fits: {schedule.proposal.describe()}" if schedule.proposal else ""))
+        with st.form("schedule_reason_form"):
+            reason = st.text_area("Prescriber's reason for this schedule", value=case.schedule_reason,
+                                  max_chars=MAX_REASON_LENGTH)
+            reason_saved = st.form_submit_button("Save reason", disabled=case.status not in ("draft", "ready"))
+        show_errors("schedule_reason")
+        if reason_saved:
+            expected = opened
+            run_action(lambda s: save_schedule_reason(s, case_id=case_id, expected_version=expected,
+                                                      reason=str(reason)), "Reason saved.", "schedule_reason")
+            st.rerun()
 
     with work(user.username) as session:
         docs = list(attachments(session, case_id=case_id))

@@ -11,12 +11,12 @@ from typing import Any  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from desk.errors import FieldError, StaleEdit, ValidationFailed  # noqa: E402
-from desk.models import PMF_CHANNELS, TreatmentSession, utcnow  # noqa: E402
+from desk.models import PMF_CHANNELS, Patient, TreatmentSession, utcnow  # noqa: E402
 from desk.rems.amendments import amend_session, amendments_of  # noqa: E402
 from desk.rems.concomitant import concomitant_medications  # noqa: E402
 from desk.rems.config import load_rems_settings  # noqa: E402
 from desk.rems.dashboard import patient_choices  # noqa: E402
-from desk.rems.enrollment import site_certification_problem, start_blockers  # noqa: E402
+from desk.rems.enrollment import screening_findings, site_certification_problem, start_blockers  # noqa: E402
 from desk.rems.entry import (  # noqa: E402
     MAX_DEVICES,
     OBSERVATIONS,
@@ -31,9 +31,16 @@ from desk.rems.entry import (  # noqa: E402
 from desk.rems.permissions import can_record  # noqa: E402
 from desk.rems.pmf import mark_submitted, pmf_due_date  # noqa: E402
 from desk.rems.pmf_pdf import download_pmf, pmf_file_name  # noqa: E402
-from desk.rems.sessions import get_session, record_session, session_clock, session_input, sessions_on  # noqa: E402
+from desk.rems.sessions import (  # noqa: E402
+    first_dose_warning,
+    get_session,
+    record_session,
+    session_clock,
+    session_input,
+    sessions_on,
+)
 from desk.rems.validation import ReadingInput, bp_above_limit  # noqa: E402
-from desk.sites import list_sites  # noqa: E402
+from desk.sites import list_prescribers, list_sites  # noqa: E402
 from desk.today import due_in_words, session_to_open  # noqa: E402
 from ui.context import work  # noqa: E402
 from ui.editing import notify, show_notice  # noqa: E402
@@ -121,10 +128,8 @@ if may_record:
             patient = patients[new_patient]
             with work(user.username) as session:
                 blockers = start_blockers(session, patient_id=new_patient, site_id=patient.site_id)
-            enrollment_problems = [b for b in blockers if b.code != "site_not_certified"]
-            for blocker in blockers:
-                if blocker.code == "site_not_certified":
-                    st.warning(esc(blocker.reason), icon=":material/verified_user:")
+            # Only a certified setting may treat: an uncertified site blocks the start like a missing enrollment.
+            enrollment_problems = blockers
             if enrollment_problems:
                 for blocker in enrollment_problems:
                     st.error(f"**Cannot start.** {esc(blocker.reason)}", icon=":material/block:")
@@ -132,8 +137,18 @@ if may_record:
                 st.page_link("pages/rems_patients.py", label="Record the enrollment", icon=":material/how_to_reg:",
                              query_params={"patient": str(new_patient)})
             else:
+                with work(user.username) as session:
+                    record = session.get(Patient, new_patient)
+                    findings = screening_findings(record) if record is not None else []
+                for finding in findings:
+                    if finding.kind == "contraindication":
+                        st.error(esc(finding.text), icon=":material/report:")
+                    else:
+                        st.warning(esc(finding.text), icon=":material/warning:")
+                acknowledged = not findings or st.checkbox(
+                    "I have reviewed these with the prescriber before dosing", key="rems_screening_ack")
                 st.button("Open the log", type="primary", key="rems_start", on_click=_start_new,
-                          args=(new_patient, patient.site_id))
+                          args=(new_patient, patient.site_id), disabled=not acknowledged)
 
 opened = st.session_state.get(OPEN)
 if not opened:
@@ -171,6 +186,13 @@ else:
 certification = site_certification_problem(site)
 if certification:
     st.warning(esc(certification), icon=":material/verified_user:")
+with work(user.username) as session:
+    dose_warning = first_dose_warning(session, patient_id=opened["patient_id"],
+                                      indication=str(st.session_state.get(PREFIX + "indication") or "TRD"),
+                                      dose_mg=int(st.session_state.get(PREFIX + "dose_mg") or 56),
+                                      session_date=session_date, session_id=opened["id"])
+if dose_warning:
+    st.warning(esc(dose_warning), icon=":material/medication:")
 
 
 def _value(key: str) -> Any:
@@ -324,6 +346,13 @@ with discharge_tab:
                     "the patient have been ready to leave?", key=PREFIX + "ready_to_leave_minutes", step=1,
                     min_value=None, disabled=locked, placeholder="minutes")
     _error("ready_to_leave_minutes")
+    with work(user.username) as session:
+        on_site = {p.id: f"{p.first_name} {p.last_name}"
+                   for p in list_prescribers(session, site_id=site.id, include_inactive=False)}
+    st.selectbox("Prescriber on site during the session (REMS)", options=list(on_site), index=None,
+                 format_func=lambda i: on_site.get(i, "—"), key=PREFIX + "prescriber_on_site_id", disabled=locked,
+                 placeholder="Choose the prescriber who was on site")
+    _error("prescriber_on_site_id")
     hcp = st.columns(4)
     for col, (key, label) in zip(hcp, (("monitoring_hcp_first_name", "HCP first name"),
                                        ("monitoring_hcp_last_name", "HCP last name"),

@@ -128,6 +128,8 @@ def make_diagnosis(session: Session, *, patient: Patient, **overrides: Any) -> D
         "episode_start": date(2025, 3, 1),
         "episode_type": "recurrent",
         "diagnosis_method": "structured_interview",
+        "psychotic_features": False,
+        "dsm_edition": "DSM-5-TR",
         "diagnosed_on": date(2025, 3, 10),
     }
     values.update(overrides)

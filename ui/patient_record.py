@@ -49,6 +49,7 @@ from desk.patients import (
     add_stay,
     add_trial,
     details_of,
+    diagnosis_details,
     remove_coverage,
     remove_diagnosis,
     remove_medication,
@@ -72,9 +73,16 @@ from ui.editing import opened_version
 from ui.spec_form import Field, save, spec_form
 from ui.text import esc
 
+NOT_RECORDED = "not recorded"
+
+
+def _yes_no(value: bool | None) -> str:
+    return NOT_RECORDED if value is None else ("yes" if value else "no")
+
 COVERAGE_EDITORS = ("admin", "billing")
 PLAN_LABELS = {
-    "commercial": "Commercial", "medicare_advantage": "Medicare Advantage", "medicare_part_d": "Medicare Part D",
+    "commercial": "Commercial", "medicare_part_b": "Original Medicare (Part B)",
+    "medicare_advantage": "Medicare Advantage", "medicare_part_d": "Medicare Part D",
     "medicaid_ffs": "Medicaid fee-for-service", "medicaid_managed": "Medicaid managed care", "tricare": "TRICARE",
     "va": "VA", "other_government": "Other government",
 }
@@ -251,19 +259,21 @@ def diagnoses_tab(ctx: RecordContext) -> None:
         [Field("diagnosis_method", "How diagnosed", "select", DIAGNOSIS_METHODS, _words(DIAGNOSIS_METHODS),
                help="Structured interview: SCID, MINI or similar"),
          Field("dsm_edition", "DSM edition", "select", DSM_EDITIONS)],
-        [Field("psychotic_features", "Psychotic features", "bool"),
+        [Field("psychotic_features", "Psychotic features", "tri"),
          Field("acute_suicidal_ideation", "Acute suicidal ideation or behavior", "bool"),
          Field("is_current", "Current diagnosis", "bool")],
     ]
     _section(
         ctx, kind="diagnosis", title="diagnoses", rows=ctx.record.diagnoses,
-        table=lambda d: {"ICD-10": d.icd10, "description": d.description, "episode": d.episode_type,
-                         "episode began": _date_text(d.episode_start), "method": d.diagnosis_method.replace("_", " "),
-                         "DSM": d.dsm_edition, "psychotic features": d.psychotic_features,
+        table=lambda d: {"ICD-10": d.icd10, "description": d.description,
+                         "episode": d.episode_type or NOT_RECORDED, "episode began": _date_text(d.episode_start),
+                         "method": (d.diagnosis_method or NOT_RECORDED).replace("_", " "),
+                         "DSM": d.dsm_edition or NOT_RECORDED,
+                         "psychotic features": _yes_no(d.psychotic_features),
                          "suicidal ideation": d.acute_suicidal_ideation, "current": d.is_current},
         fields=fields, build=lambda v: DiagnosisDetails(**{**v, "icd10": v["icd10"] or ""}),
         blank=asdict(DiagnosisDetails(icd10="")),
-        current_of=lambda d: asdict(details_of(d, DiagnosisDetails)),
+        current_of=lambda d: asdict(diagnosis_details(d)),
         add=lambda s, d: add_diagnosis(s, patient_id=ctx.patient_id, details=d, today=ctx.today),
         update=lambda s, i, v, d: update_diagnosis(s, diagnosis_id=i, expected_version=v, details=d, today=ctx.today),
         remove=lambda s, i, v: remove_diagnosis(s, diagnosis_id=i, expected_version=v),

@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desk.errors import DeskError
@@ -50,6 +52,20 @@ def migrated_work(database_url: str, *, actor: str) -> Iterator[Session]:
         engine.dispose()
 
 
+def write_whole(path: Path, content: bytes) -> None:
+    """Write beside the destination, sync, then rename: an interrupted run leaves no half-written file."""
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        with partial.open("wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise CommandFailed(f"--out: cannot write {path} ({exc.strerror})") from None
+
+
 def command_group(commands: argparse._SubParsersAction, name: str, *, help: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
     """The sub-commands of `name` (e.g. `import`), created once and shared by every module that adds to it."""
     parser = commands.choices.get(name)
@@ -73,9 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from desk.rems.config import load_rems_settings
+
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
+        load_rems_settings()  # a REMS limit loosened by a setting stops every command before it starts
         return handler(args)
     except CommandFailed as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -8,7 +8,6 @@ half-written bundle under the destination name.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from desk.auth import as_current_user
-from desk.cli import CommandFailed, command_group, migrated_work, print_json
+from desk.cli import CommandFailed, command_group, migrated_work, print_json, write_whole
 from desk.errors import PermissionDenied, ValidationFailed
 from desk.models import User
 from desk.rems.pmf_pdf import ready_forms_bundle
@@ -40,19 +39,6 @@ def _progress(done: int, total: int) -> None:
         print(f"filled {done} of {total} forms", file=sys.stderr, flush=True)
 
 
-def _write_whole(path: Path, content: bytes) -> None:
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        with partial.open("wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise CommandFailed(f"--out: cannot write {path} ({exc.strerror})") from None
-
-
 def _forms(args: argparse.Namespace) -> int:
     out: Path = args.out
     if not out.parent.is_dir():
@@ -69,6 +55,6 @@ def _forms(args: argparse.Namespace) -> int:
             raise CommandFailed(str(exc)) from None
         except PermissionDenied as exc:
             raise CommandFailed(f"--user: {exc}") from None
-    _write_whole(out, bundle.content)
+    write_whole(out, bundle.content)
     print_json({"out": str(out), "forms": len(bundle.session_ids), "bytes": len(bundle.content)})
     return 0

@@ -17,21 +17,14 @@ from sqlmodel import Session
 from desk.audit import record_event
 from desk.errors import DeskError
 from desk.fhir import codes as c
-from desk.fhir.pas import (
-    DEVICE_MG,
-    DRUG_CODES,
-    admin_hcpcs,
-    claim_identifier,
-    drug_hcpcs,
-    full_url,
-    sessions_requested,
-)
+from desk.fhir.pas import DEVICE_MG, DRUG_CODES, case_billing, claim_identifier, full_url
 from desk.fhir.validate import FhirInvalid, validate_resource
 from desk.models import Coverage, Patient
 from desk.models.prior_auth import STATUS_LABELS, PriorAuthCase
 from desk.prior_auth import lifecycle
 from desk.prior_auth.cases import ENTITY, get_case
 from desk.prior_auth.clocks import local_today
+from desk.prior_auth.compose import sessions_requested
 from desk.prior_auth.payer_rules import policy_for
 from desk.records import check_version
 from desk.settings import load_settings
@@ -364,11 +357,11 @@ def apply_claim_response(session: Session, *, case_id: int, payload: bytes | str
 
 
 def _request_codes(session: Session, case: PriorAuthCase, sequence: Any) -> list[str]:
-    """The HCPCS code the desk's request put on item `sequence` (1 = drug, 2 = administration)."""
+    """The code the desk's request put on item `sequence` (1 = the service, then any observation codes)."""
     policy = policy_for(case.payer_id)
     on = case.start_on or local_today(load_settings().timezone)
-    if sequence == 1:
-        return [drug_hcpcs(policy, on)]
-    if sequence == 2 and (code := admin_hcpcs(policy, case.dose_mg, on)):
-        return [code]
+    billing = case_billing(case, plan_type=case.plan_type, policy=policy, on=on)
+    codes = billing.codes
+    if isinstance(sequence, int) and 1 <= sequence <= len(codes):
+        return [codes[sequence - 1]]
     return []

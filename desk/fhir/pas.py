@@ -3,10 +3,11 @@
 Follows the PAS STU 2.1 request profiles: the Bundle is a `collection` with an identifier and timestamp
 and the Claim first; every resource has a `urn:uuid:` fullUrl (stable per case, so a ClaimResponse can
 point back at the Claim); every supporting resource is referenced from `Claim.supportingInfo`.
-The requested drug is one Claim item: the payer's HCPCS drug code with the sessions requested (X12 HSD
-quantity "VS", visits), whose PAS requestedService extension points at a MedicationRequest carrying the
-NDC kit for the dose and the devices requested. When the payer file lists the administration code
-(G2082 up to 56 mg, G2083 above), it is a second item for the same sessions.
+The codes are the request's billing decision (desk/prior_auth/billing.py). The requested service is one
+Claim item: either the drug code billed per mg (J0013, or S0013 before 2026, quantity in units = mg over all
+sessions) or the session code that includes the drug (G2082/G2083, quantity in visits), never both. Its PAS
+requestedService extension points at a MedicationRequest carrying the NDC kit for the dose and the devices
+requested. Observation codes the payer file names (99415/99416) follow as items of their own.
 """
 
 from __future__ import annotations
@@ -29,19 +30,19 @@ from desk.models.prior_auth import PriorAuthCase
 from desk.pdf.inspect import PdfRejected
 from desk.pdf.sanitize import sanitize_pdf
 from desk.policies.schema import Policy
+from desk.prior_auth.billing import BillingDecision, decide_billing
 from desk.prior_auth.cases import case_record, get_case
 from desk.prior_auth.checklist import attachments, case_checklist
 from desk.prior_auth.clocks import local_today
-from desk.prior_auth.packet import DEFAULT_SESSIONS, NDC_BY_DOSE, request_schedule
+from desk.prior_auth.compose import sessions_requested
 from desk.prior_auth.payer_rules import policy_for
+from desk.prior_auth.request_schedule import label_request
+from desk.reference.spravato import spravato
 from desk.settings import load_settings
 
-DEVICE_MG = 28
-DRUG_TEXT = "SPRAVATO (esketamine) nasal spray, 28 mg per device"
-# HCPCS J0013 (1 mg) replaced S0013 on 2026-01-01 (spravato.md §3 [19][20]); a payer file's own codes win.
-J0013_FROM = date(2026, 1, 1)
-DRUG_CODES = ("J0013", "S0013")
-ADMIN_CODE_BY_DOSE = {56: "G2082", 84: "G2083"}
+DEVICE_MG = spravato().device.mg
+DRUG_TEXT = f"SPRAVATO (esketamine) nasal spray, {DEVICE_MG} mg per device"
+DRUG_CODES = tuple(c.code for c in spravato().codes_of("drug"))
 _NAMESPACE = uuid.UUID("5b0f6b8e-3f53-4c5e-9a57-6d1b2f0c7e21")
 
 
@@ -65,26 +66,12 @@ def claim_identifier_system(site: Site) -> str:
     return f"urn:trnorg:1{tin}" if len(tin) == 9 else f"{c.DESK}:pa-request"
 
 
-def drug_hcpcs(policy: Policy | None, on: date) -> str:
-    """The drug code the payer accepts on `on` (its file's J0013/S0013 entry), else the CMS code of that date."""
-    if policy is not None:
-        for code in policy.billing_codes:
-            if code.code in DRUG_CODES and (code.accepted_from is None or code.accepted_from <= on) and (
-                    code.accepted_until is None or on <= code.accepted_until):
-                return code.code
-    return "J0013" if on >= J0013_FROM else "S0013"
-
-
-def admin_hcpcs(policy: Policy | None, dose_mg: int, on: date) -> str | None:
-    """G2082/G2083 for the dose when the payer file lists it as accepted on `on`."""
-    wanted = ADMIN_CODE_BY_DOSE.get(dose_mg)
-    if policy is None or wanted is None:
-        return None
-    for code in policy.billing_codes:
-        if code.code == wanted and (code.accepted_from is None or code.accepted_from <= on) and (
-                code.accepted_until is None or on <= code.accepted_until):
-            return wanted
-    return None
+def case_billing(case: PriorAuthCase, *, plan_type: str, policy: Policy | None, on: date) -> BillingDecision:
+    """The request's billing decision (the same one the letters and the request form print)."""
+    planned = label_request(indication=case.indication, phase=case.phase, dose_mg=case.dose_mg,
+                            sessions=sessions_requested(case), start=on)
+    return decide_billing(plan_type=plan_type, policy=policy, dose_mg=case.dose_mg, service_date=on,
+                          session_doses=tuple(d.mg for d in planned.doses))
 
 
 @dataclass(frozen=True)
@@ -115,7 +102,7 @@ def _facts(session: Session, case_id: int) -> _Facts:
         errors.append(FieldError("coverage.member_id", "the coverage has no member ID"))
     if not diagnoses:
         errors.append(FieldError("diagnoses", "the patient has no current diagnosis on record"))
-    if case.dose_mg not in NDC_BY_DOSE:
+    if spravato().kit(case.dose_mg) is None:
         errors.append(FieldError("dose_mg", "the request needs a dose of 56 mg or 84 mg"))
     if errors:
         raise ValidationFailed(errors)
@@ -268,11 +255,6 @@ def _document_info(report_type: str, description: str) -> dict[str, Any]:
     ]}
 
 
-def sessions_requested(case: PriorAuthCase) -> int:
-    """The sessions the request asks for (the packet's default for the phase when none was entered)."""
-    return case.sessions_requested or DEFAULT_SESSIONS[case.phase]
-
-
 def build_pas_bundle(session: Session, *, case_id: int, now: datetime | None = None,
                      include_documents: bool = True) -> dict[str, Any]:
     """The case as a PAS request Bundle (dict of FHIR JSON), validated structurally before it is returned."""
@@ -348,10 +330,14 @@ def build_pas_bundle(session: Session, *, case_id: int, now: datetime | None = N
             }))
             support(url, "M1", f"Medical record attachment{' for ' + item.criterion_id if item.criterion_id else ''}")
 
-    drug_code = drug_hcpcs(f.policy, start)
-    ndc = NDC_BY_DOSE[case.dose_mg]
+    billing = case_billing(case, plan_type=f.coverage.plan_type, policy=f.policy, on=start)
+    kit = spravato().kit(case.dose_mg)
+    assert kit is not None
+    ndc = kit.ndc
     # The same label-schedule wording as the paper request, for the sessions actually requested.
-    frequency, duration = request_schedule(case.indication, case.phase, sessions, start)
+    planned = label_request(indication=case.indication, phase=case.phase, dose_mg=case.dose_mg, sessions=sessions,
+                            start=start)
+    frequency, duration = planned.frequency, planned.duration
     entries.append((urls["medication"], {
         "resourceType": "MedicationRequest", "id": ids["medication"], "meta": {"profile": [c.PAS_MEDICATION_REQUEST]},
         "status": "active", "intent": "order",
@@ -367,7 +353,7 @@ def build_pas_bundle(session: Session, *, case_id: int, now: datetime | None = N
             "route": {"text": "nasal"},
             "doseAndRate": [{"doseQuantity": {"value": case.dose_mg, "unit": "mg", "system": c.UCUM, "code": "mg"}}],
         }],
-        "dispenseRequest": {"quantity": {"value": sessions * devices_per_session, "unit": "device"},
+        "dispenseRequest": {"quantity": {"value": planned.devices, "unit": "device"},
                             "numberOfRepeatsAllowed": 0},
     }))
 
@@ -382,21 +368,38 @@ def build_pas_bundle(session: Session, *, case_id: int, now: datetime | None = N
             c.X12_CERTIFICATION_TYPE, c.CERTIFICATION_BY_PHASE[case.phase])},
     ]
     visits = {"value": sessions, "unit": "visits", "system": c.X12_QUANTITY, "code": c.QUANTITY_VISITS}
+    service = billing.service
+    if service.unit == "mg":
+        # The drug code bills per mg: the units of every requested session (the label's first dose included).
+        quantity = {"value": billing.total_units, "unit": "units", "system": c.X12_QUANTITY, "code": c.QUANTITY_UNITS}
+    else:
+        quantity = {**visits, "value": billing.sessions - billing.other_sessions}
     location = _concept(c.PLACE_OF_SERVICE, "11", "Office")
+    diagnosis_sequence = list(range(1, len(diagnosis_entries) + 1))
     items: list[dict[str, Any]] = [{
         "sequence": 1,
         "extension": [*common_ext,
                       {"url": c.EXT_REQUESTED_SERVICE, "valueReference": {"reference": urls["medication"]}}],
-        "careTeamSequence": [1], "diagnosisSequence": list(range(1, len(diagnosis_entries) + 1)),
-        "category": category, "productOrService": _concept(c.HCPCS, drug_code, "Esketamine, nasal spray, 1 mg"),
-        **serviced, "locationCodeableConcept": location, "quantity": visits,
+        "careTeamSequence": [1], "diagnosisSequence": diagnosis_sequence,
+        "category": category, "productOrService": _concept(c.HCPCS if service.system == "HCPCS" else c.CPT,
+                                                           service.code, service.includes),
+        **serviced, "locationCodeableConcept": location, "quantity": quantity,
     }]
-    if admin := admin_hcpcs(f.policy, case.dose_mg, start):
+    if billing.other_session_code is not None and billing.other_sessions:
+        # The label's first session at a dose the main session code does not cover (G2082 for 56 mg).
         items.append({
-            "sequence": 2, "extension": list(common_ext), "careTeamSequence": [1],
-            "diagnosisSequence": list(range(1, len(diagnosis_entries) + 1)), "category": category,
-            "productOrService": _concept(c.HCPCS, admin), **serviced, "locationCodeableConcept": location,
-            "quantity": dict(visits),
+            "sequence": len(items) + 1, "extension": list(common_ext), "careTeamSequence": [1],
+            "diagnosisSequence": diagnosis_sequence, "category": category,
+            "productOrService": _concept(c.HCPCS, billing.other_session_code.code,
+                                         billing.other_session_code.includes),
+            **serviced, "locationCodeableConcept": location, "quantity": {**visits, "value": billing.other_sessions},
+        })
+    for extra in billing.observation:
+        items.append({
+            "sequence": len(items) + 1, "extension": list(common_ext), "careTeamSequence": [1],
+            "diagnosisSequence": diagnosis_sequence, "category": category,
+            "productOrService": _concept(c.CPT if extra.system == "CPT" else c.HCPCS, extra.code),
+            **serviced, "locationCodeableConcept": location, "quantity": dict(visits),
         })
     claim: dict[str, Any] = {
         "resourceType": "Claim", "id": ids["claim"], "meta": {"profile": [c.PAS_CLAIM]},

@@ -28,6 +28,7 @@ from desk.fhir.validate import validate_resource
 from desk.policies.evaluator import Evaluation
 from desk.policies.schema import INDICATION_NAMES, AllOf, AnyOf, AtLeast, AttestationRule, NotOf, Policy, Rule
 from desk.prior_auth.checklist import CaseChecklist
+from desk.prior_auth.wording import payer_sentence
 
 STATUS_DISPLAY = {
     "met": "Met",
@@ -207,20 +208,28 @@ class _Row:
 
 
 def _rows(result: Evaluation | CaseChecklist) -> tuple[Evaluation, list[_Row]]:
+    # What goes to the payer is worded for the payer (desk/prior_auth/wording.py): clinical numbers, no screen
+    # wording, and an attestation is the prescriber's, never a staff account's.
     if isinstance(result, Evaluation):
-        return result, [_Row(c.id, c.text, c.kind, c.parent, c.is_group, c.status, tuple(c.evidence),
-                             tuple(c.missing), "") for c in result.criteria]
+        return result, [_Row(c.id, c.text, c.kind, c.parent, c.is_group, c.status,
+                             tuple(map(payer_sentence, c.evidence)), tuple(map(payer_sentence, c.missing)), "")
+                        for c in result.criteria]
     if result.evaluation is None:
         raise NoCriteria("the case has no evaluated checklist (no policy on file)")
     rows = []
     for item in result.items:
         note = ""
         if item.attestation is not None:
-            note = f"Attested by {item.attestation.by} on {item.attestation.at:%Y-%m-%d}: {item.attestation.note}"
+            note = f"The prescriber attests (on {item.attestation.at:%m/%d/%Y}): {item.attestation.note}"
         elif item.exception is not None:
-            note = f"Clinical exception requested by {item.exception.by}: {item.exception.note}"
-        rows.append(_Row(item.id, item.text, item.kind, item.parent, item.is_group, item.effective, item.evidence,
-                         item.missing, note))
+            note = f"An exception is requested because: {item.exception.note}"
+        evidence = tuple(map(payer_sentence, item.evidence))
+        if item.effective in ("attested", "excepted"):
+            evidence = ()  # the note says what it rests on; the evaluator's "needs confirmation" is not evidence
+        elif item.effective == "attest":
+            evidence = ("The prescriber has not yet attested this.",)
+        rows.append(_Row(item.id, item.text, item.kind, item.parent, item.is_group, item.effective, evidence,
+                         tuple(map(payer_sentence, item.missing)), note))
     return result.evaluation, rows
 
 

@@ -31,6 +31,8 @@ class Site(SQLModel, table=True):
     tin: str = ""
     rems_setting_id: str = ""
     rems_certified_on: date | None = None
+    # The day the certification ends (lapsed or withdrawn); empty while it is in force.
+    rems_certified_until: date | None = None
     authorized_representative: str = ""
     version: int = Field(default=1, sa_column=_site_version)
     __mapper_args__ = {"version_id_col": _site_version}

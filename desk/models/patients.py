@@ -21,6 +21,7 @@ _stay_version = version_column()
 SEXES = ("F", "M", "X", "U")
 PLAN_TYPES = (
     "commercial",
+    "medicare_part_b",
     "medicare_advantage",
     "medicare_part_d",
     "medicaid_ffs",
@@ -135,10 +136,13 @@ class Diagnosis(SQLModel, table=True):
     icd10: str
     description: str = ""
     episode_start: date | None = None
-    episode_type: str = "recurrent"
-    psychotic_features: bool = False
-    diagnosis_method: str = "clinical_interview"
-    dsm_edition: str = "DSM-5-TR"
+    # None = not recorded: a payer criterion that needs the detail stays unknown (never a silent default).
+    episode_type: str | None = None
+    psychotic_features: bool | None = None
+    diagnosis_method: str | None = None
+    dsm_edition: str | None = None
+    # Details filled in by an old default and never confirmed (comma-separated column names): read as not recorded.
+    not_recorded: str = ""
     diagnosed_on: date | None = None
     acute_suicidal_ideation: bool = False
     is_current: bool = True

@@ -74,6 +74,8 @@ class PriorAuthCase(SQLModel, table=True):
     # The requested regimen payer rules check: first session's dose and sessions a week (empty: not recorded).
     first_dose_mg: int | None = None
     sessions_per_week: float | None = None
+    # Why the request departs from the label schedule or the payer's limits (stated in the letter).
+    schedule_reason: str = ""
     status: str = Field(default="draft", index=True)
     duplicate_of_id: int | None = Field(default=None, foreign_key="pa_case.id")
     created_at: datetime = Field(default_factory=utcnow)

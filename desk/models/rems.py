@@ -91,6 +91,8 @@ class TreatmentSession(SQLModel, table=True):
     monitoring_hcp_last_name: str = ""
     monitoring_hcp_phone: str = ""
     monitoring_hcp_email: str = ""
+    # The REMS requires a prescriber on site during treatment (spravato.md §1 [1][2]).
+    prescriber_on_site_id: int | None = Field(default=None, foreign_key="prescriber.id")
     # Classes from the patient's current medications, captured when the session is saved.
     concomitant_classes: str = ""
     pmf_status: str = Field(default="draft", index=True)

@@ -7,7 +7,7 @@ merged with one bookmark each, and every page is stamped "Page X of Y" at the bo
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from desk.pdf.fill import fill_form, flatten_form
 from desk.pdf.inspect import PdfLimits, PdfRejected, check_pdf, open_pdf
 from desk.pdf.letters import appeal_letter, medical_necessity_letter
 from desk.pdf.sanitize import document_title, strip_active_content
+from desk.prior_auth.facts import CaseFacts
+from desk.prior_auth.wording import form_data
 
 
 @dataclass(frozen=True)
@@ -114,20 +116,22 @@ class Document:
 
 def prior_auth_packet(
     *,
-    case: Mapping[str, Any],
+    facts: CaseFacts,
     forms_dir: Path,
     documents: Sequence[Document],
     limits: PdfLimits,
     request_form: tuple[bytes, Any] | None = None,
-    appeal: bool = False,
 ) -> bytes:
     """Fax cover + request form (the payer's own when given as (template, field map), else ours) +
-    letter of medical necessity (or appeal letter) + documents, as one stamped, bookmarked PDF."""
+    letter of medical necessity (or, for a denied case, the appeal letter) + documents, as one stamped,
+    bookmarked PDF. Forms are filled from the facts' form data; letters are written from the facts."""
+    case = form_data(facts)
+    appeal = facts.appeal
     if request_form is None:
         request_form = ((forms_dir / "pa_request.pdf").read_bytes(), load_field_map(forms_dir / "pa_request.yaml"))
     template, field_map = request_form
     request_pdf = fill_form(template=template, field_map=field_map, data=case, flatten=True)
-    letter_pdf = appeal_letter(case) if appeal else medical_necessity_letter(case)
+    letter_pdf = appeal_letter(facts) if appeal else medical_necessity_letter(facts)
     body = [
         PacketPart("Prior authorization request", request_pdf),
         PacketPart("Appeal letter" if appeal else "Letter of medical necessity", letter_pdf),
@@ -135,7 +139,7 @@ def prior_auth_packet(
     ]
     body_pages = sum(_page_count(part) for part in body)
     cover_case = dict(case)
-    cover_case["fax"] = {**dict(case.get("fax", {})), "pages": body_pages + 1}
+    cover_case["fax"] = {**dict(case["fax"]), "pages": body_pages + 1}
     cover = fill_form(
         template=(forms_dir / "fax_cover.pdf").read_bytes(),
         field_map=load_field_map(forms_dir / "fax_cover.yaml"),
@@ -143,7 +147,7 @@ def prior_auth_packet(
         flatten=True,
     )
     return build_packet([PacketPart("Fax cover sheet", cover), *body], limits=limits,
-                        stamp=f"{case.get('case_id', '')}")
+                        stamp=facts.reference)
 
 
 def _page_count(part: PacketPart) -> int:

@@ -10,6 +10,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from desk.prior_auth.billing import decide_billing
+from desk.prior_auth.facts import (
+    CaseFacts,
+    CoverageFacts,
+    CriterionFacts,
+    DenialFacts,
+    DiagnosisFacts,
+    MedicationFacts,
+    PatientFacts,
+    PrescriberFacts,
+    RemsFacts,
+    RequestFacts,
+    ScoreFacts,
+    SignoffFacts,
+    SiteFacts,
+    TrialFacts,
+)
+
 
 def sample_rems_session() -> dict[str, Any]:
     """Data for forms/rems_pmf.pdf: one treatment session."""
@@ -203,3 +221,63 @@ def sample_pa_case() -> dict[str, Any]:
             "pages": None,
         },
     }
+
+
+def sample_case_facts(*, appeal: bool = False) -> CaseFacts:
+    """The facts of the same synthetic case, as letters and packets are written from them."""
+    start = date(2026, 3, 9)
+    doses = (56, *([84] * 7))
+    billing = decide_billing(plan_type="commercial", policy=None, dose_mg=84, service_date=start, session_doses=doses)
+    episode = date(2025, 3, 1)
+    return CaseFacts(
+        reference="PA-2026-0042",
+        prepared_on=date(2026, 3, 2),
+        patient=PatientFacts("Jordan", "Q", "Sample", date(1984, 2, 29), "F", "217-555-0199", "12 Elm Court",
+                             "Springfield", "IL", "62704", "MRN000417"),
+        coverage=CoverageFacts("bcbs-ma", "Example Blue Cross Plan", "commercial", "commercial", "medical",
+                               "XQB123456789", "GRP-55012", "1-888-555-0177", "1-800-555-0134"),
+        prescriber=PrescriberFacts("Morgan", "Example", "MD", "1234567893", "Psychiatry", "217-555-0110",
+                                   "217-555-0111", "m.example@example.org"),
+        site=SiteFacts("Prairie Mind Clinic", "100 Main St, Suite 4", "Springfield", "IL", "62701", "217-555-0100",
+                       "217-555-0101", "1245319599", "12-3456789"),
+        rems=RemsFacts(service_date=start, setting_id="RS000417", certified_on=date(2024, 1, 15), certified_until=None,
+                       patient_enrolled_on=date(2026, 2, 24), enrollment_confirmation="ENR-55120",
+                       enrollment_missing=()),
+        request=RequestFacts(indication="TRD", phase="initial", urgency="standard", dose_mg=84,
+                             devices_per_session=3, ndc="50458-028-03", sessions=8, start_on=start,
+                             frequency="Twice weekly (induction, weeks 1-4)", duration="4 weeks", billing=billing,
+                             first_session_mg=56),
+        diagnoses=(DiagnosisFacts("F33.2", "Major depressive disorder, recurrent, severe without psychotic features",
+                                  episode),
+                   DiagnosisFacts("F41.1", "Generalized anxiety disorder", None)),
+        episode_start=episode,
+        trials=(
+            TrialFacts("Citalopram", "antidepressant", 20, date(2019, 5, 1), date(2019, 7, 20), 90, "non_response",
+                       5, "earlier"),
+            TrialFacts("Sertraline", "antidepressant", 200, date(2025, 4, 1), date(2025, 6, 10), 95, "non_response",
+                       8, "current"),
+            TrialFacts("Venlafaxine XR", "antidepressant", 225, date(2025, 6, 17), date(2025, 9, 2), 90,
+                       "non_response", 12, "current"),
+            TrialFacts("Bupropion XL", "augmentation", 300, date(2025, 9, 9), date(2025, 11, 18), 92,
+                       "partial_response", 20, "current"),
+        ),
+        scores=(ScoreFacts("MADRS", 34, date(2026, 2, 23)), ScoreFacts("PHQ-9", 22, date(2026, 2, 23))),
+        current_antidepressants=(MedicationFacts("Escitalopram", 20),),
+        policy_title="Example Blue Cross Plan medical policy: esketamine nasal spray (2026)",
+        criteria=(
+            CriterionFacts("Age 18 or older", "met", ("Age 42 on 03/02/2026.",)),
+            CriterionFacts("Inadequate response to at least two antidepressants from two classes, each at an "
+                           "adequate dose for 6 weeks or more in the current episode", "met",
+                           ("Sertraline, SSRI, 200 mg/day, from 04/01/2025 to 06/10/2025, non-response.",
+                            "Venlafaxine XR, SNRI, 225 mg/day, from 06/17/2025 to 09/02/2025, non-response.")),
+            CriterionFacts("Diagnosed by a mental-health professional", "attested", (),
+                           attestation=SignoffFacts("Diagnosis made by the treating psychiatrist.",
+                                                    date(2026, 2, 25))),
+            CriterionFacts("Treatment setting certified in the SPRAVATO REMS", "met",
+                           ("Setting REMS certified on 01/15/2024 (REMS setting ID RS000417).",)),
+        ),
+        conclusion="met_by_attestation",
+        denial=DenialFacts(date(2026, 3, 12), "DN-88120457",
+                           "Documentation does not show two antidepressant trials of adequate duration in the "
+                           "current episode.") if appeal else None,
+    )

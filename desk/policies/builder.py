@@ -26,6 +26,7 @@ from desk.models import (
     TreatmentSession,
 )
 from desk.models.prior_auth import PaAuthorization, PriorAuthCase
+from desk.patients import diagnosis_details, psychotic_features_of
 from desk.policies.case import (
     CaseFacts,
     CoverageFact,
@@ -77,12 +78,12 @@ def build_case_facts(
             DiagnosisFact(
                 icd10=d.icd10, episode_start=d.episode_start,
                 episode_type=d.episode_type if d.episode_type in ("single", "recurrent") else None,
-                psychotic_features=d.psychotic_features,
+                psychotic_features=psychotic_features_of(d.icd10, d.psychotic_features),
                 method=d.diagnosis_method if d.diagnosis_method in _METHODS else None,
                 dsm_edition=d.dsm_edition or None, diagnosed_on=d.diagnosed_on,
                 suicidal_ideation=d.acute_suicidal_ideation, current=d.is_current,
             )
-            for d in rows(Diagnosis, col(Diagnosis.diagnosed_on))
+            for d in map(diagnosis_details, rows(Diagnosis, col(Diagnosis.diagnosed_on)))
             if d.diagnosed_on is None or d.diagnosed_on <= as_of
         ],
         trials=[

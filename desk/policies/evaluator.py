@@ -53,6 +53,7 @@ from desk.policies.schema import (
     TrialsRule,
     Variant,
 )
+from desk.reference.spravato import spravato
 
 Status = Literal["met", "not_met", "unknown", "attest"]
 Decision = Literal["meets", "does_not_meet", "needs_info", "needs_attestation", "not_covered"]
@@ -63,8 +64,8 @@ _DECISION: dict[str, Decision] = {
 }
 # The label allows SPRAVATO monotherapy for TRD since 2025-01-21 (J&J press release 2025-01-21; spravato.md §2).
 TRD_MONOTHERAPY_APPROVED = date(2025, 1, 21)
-# J0013 replaces S0013 from 2026-01-01 (spravato.md §3, sources [19][20]).
-J0013_FROM = date(2026, 1, 1)
+# J0013 replaces S0013 from 2026-01-01 (spravato.md §3, sources [19][20]; desk/reference/spravato.yaml).
+J0013_FROM = spravato().code("J0013").valid_from or date.min
 _FAILED_OUTCOMES = frozenset({"non_response", "partial_response", "intolerance", "contraindicated"})
 _OUTCOME_WORDS = {
     "non_response": "non-response", "partial_response": "partial response", "intolerance": "intolerance",

@@ -591,6 +591,8 @@ class BillingCode(_Strict):
     code: str = Field(pattern=r"^(J0013|S0013|G2082|G2083|99\d{3}|G2212)$")
     accepted_from: date | None = None
     accepted_until: date | None = None
+    # The payer wants this code on every request (e.g. "G2082 whatever the dose"); desk/prior_auth/billing.py.
+    required: bool = False
     note: str = ""
 
 

@@ -14,8 +14,9 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from desk.errors import FieldError, NotFound, ValidationFailed
-from desk.models import utcnow
+from desk.models import Diagnosis, utcnow
 from desk.models.prior_auth import PaAttachment, PaSignoff, PaStatusChange, PriorAuthCase
+from desk.patients import diagnosis_contradiction, diagnosis_details
 from desk.pdf.inspect import PdfRejected, check_pdf, limits_from_settings
 from desk.pdf.sanitize import document_title, sanitize_pdf
 from desk.policies.case import RequestedRegimen
@@ -210,6 +211,13 @@ def _missing(rule: Rule, effective: dict[str, str], texts: dict[str, tuple[str, 
     return [f"{rule.text} ({word}{': ' + detail if detail else ''})"]
 
 
+def diagnosis_contradictions(session: Session, *, patient_id: int) -> list[str]:
+    """Current diagnoses whose record contradicts their ICD-10 code (F32.3/F33.3 recorded without psychosis)."""
+    rows = session.exec(select(Diagnosis).where(Diagnosis.patient_id == patient_id,
+                                                Diagnosis.is_current == True)).all()  # noqa: E712
+    return [m for d in rows if (m := diagnosis_contradiction(d.icd10, diagnosis_details(d).psychotic_features))]
+
+
 def case_checklist(session: Session, *, case: PriorAuthCase, as_of: date | None = None) -> CaseChecklist:
     """The checklist of `case` as of today: evaluated criteria, staff marks, readiness and what is missing."""
     assert case.id is not None
@@ -221,7 +229,8 @@ def case_checklist(session: Session, *, case: PriorAuthCase, as_of: date | None 
     by_criterion: dict[str, list[PaAttachment]] = {}
     for item in files:
         by_criterion.setdefault(item.criterion_id, []).append(item)
-    notes = tuple(n for n in [note, *(evaluation.notes if evaluation else [])] if n)
+    notes = tuple(n for n in [note, *(evaluation.notes if evaluation else []),
+                              *diagnosis_contradictions(session, patient_id=case.patient_id)] if n)
     general = _refs(by_criterion.get("", []))
     if evaluation is None or policy is None:
         return CaseChecklist("", "", None, (), False, (note,), notes, general)

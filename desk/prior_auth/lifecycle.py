@@ -26,6 +26,7 @@ from desk.prior_auth.cases import flush_or_stale, load_for_edit
 from desk.prior_auth.checklist import case_checklist
 from desk.prior_auth.clocks import decision_due, local_today
 from desk.prior_auth.payer_rules import decision_clock_for
+from desk.prior_auth.request_schedule import schedule_problem
 from desk.settings import load_settings
 
 TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -107,6 +108,9 @@ def mark_ready(session: Session, *, case_id: int, expected_version: int, actor: 
     checklist = case_checklist(session, case=case)
     if not checklist.ready:
         raise ValidationFailed([FieldError("checklist", "still missing: " + "; ".join(checklist.missing))])
+    problem = schedule_problem(case, today=local_today(load_settings().timezone, now=now))
+    if problem:
+        raise ValidationFailed([FieldError("request", problem)])
     return _move(session, case, "ready", actor=actor, note=note, now=now)
 
 

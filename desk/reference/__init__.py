@@ -33,6 +33,7 @@ DrugClass = Literal[
     "lithium",
     "thyroid_hormone",
     "buspirone",
+    "NMDA_antagonist",
 ]
 DRUG_CLASSES: tuple[str, ...] = get_args(DrugClass)
 DrugRole = Literal["antidepressant", "augmentation", "both"]
@@ -50,6 +51,7 @@ CLASS_LABELS = {
     "lithium": "Lithium",
     "thyroid_hormone": "Thyroid hormone",
     "buspirone": "Buspirone",
+    "NMDA_antagonist": "NMDA receptor antagonist (dextromethorphan-bupropion)",
 }
 # Esketamine is the drug being requested; a prior course is screening history, never an antidepressant trial.
 ESKETAMINE_NAMES = frozenset({"esketamine", "spravato"})
@@ -128,6 +130,17 @@ class CodeSource(BaseModel):
     confirmed: bool
 
 
+class Combination(BaseModel):
+    """A combination product: a trial under its brand is a trial of every component."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    brand: str = Field(min_length=2)
+    components: tuple[str, ...] = Field(min_length=2)
+    counts_as: str
+    source: str = Field(min_length=3)
+
+
 class DrugReference(BaseModel):
     """The whole reference file."""
 
@@ -136,6 +149,7 @@ class DrugReference(BaseModel):
     schema_version: Literal[1]
     rxnorm_source: CodeSource | None = None
     drugs: tuple[Drug, ...] = Field(min_length=1)
+    combinations: tuple[Combination, ...] = ()
     concomitant_categories: tuple[ConcomitantCategory, ...] = ()
 
     @model_validator(mode="after")
@@ -153,6 +167,15 @@ class DrugReference(BaseModel):
                 if code in codes:
                     raise ValueError(f"the RxNorm code {code!r} is used by both {codes[code]!r} and {drug.generic!r}")
                 codes[code] = drug.generic
+        generics = {normalize_name(d.generic) for d in self.drugs}
+        for combination in self.combinations:
+            if normalize_name(combination.brand) in seen:
+                raise ValueError(f"the combination {combination.brand!r} is also listed as a drug name")
+            unknown = [c for c in combination.components if normalize_name(c) not in generics]
+            if unknown:
+                raise ValueError(f"combination {combination.brand!r}: component {unknown[0]!r} is not a listed drug")
+            if combination.counts_as not in combination.components:
+                raise ValueError(f"combination {combination.brand!r}: counts_as must be one of its components")
         ids = [c.id for c in self.concomitant_categories]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -160,7 +183,10 @@ class DrugReference(BaseModel):
         return self
 
     def lookup(self) -> dict[str, Drug]:
-        return {normalize_name(name): drug for drug in self.drugs for name in drug.names}
+        by_name = {normalize_name(name): drug for drug in self.drugs for name in drug.names}
+        for combination in self.combinations:
+            by_name[normalize_name(combination.brand)] = by_name[normalize_name(combination.counts_as)]
+        return by_name
 
     def rxnorm_lookup(self) -> dict[str, Drug]:
         return {code: drug for drug in self.drugs for code in drug.rxnorm}
@@ -262,6 +288,15 @@ def find_drug_mentioned(text: str, *, path: Path | None = None) -> Drug | None:
                 found[drug.generic] = drug
                 break
     return next(iter(found.values())) if len(found) == 1 else None
+
+
+def combination_components(name: str, *, path: Path | None = None) -> tuple[str, ...]:
+    """The components of a combination product named `name` (empty for a single drug)."""
+    for candidate in _candidates(name):
+        for combination in reference(path).combinations:
+            if normalize_name(combination.brand) == candidate:
+                return combination.components
+    return ()
 
 
 def drug_class(name: str, *, path: Path | None = None) -> str | None:

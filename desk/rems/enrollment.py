@@ -92,6 +92,24 @@ def site_certification_problem(site: Site) -> str | None:
     return None
 
 
+def setting_certification_on(site: Site, *, day: date) -> str | None:
+    """Why the setting may not treat on `day` (no certification on file, not yet certified, lapsed), with what to do;
+    None when it is certified that day."""
+    missing = site_certification_problem(site)
+    if missing:
+        return missing
+    assert site.rems_certified_on is not None
+    if day < site.rems_certified_on:
+        return (f"{site.name} is certified in the SPRAVATO REMS from {site.rems_certified_on:%m/%d/%Y}; a session on "
+                f"{day:%m/%d/%Y} is before that. Only a certified setting may treat: check the session date, or "
+                "record the correct certification date (Admin → Sites).")
+    if site.rems_certified_until is not None and day > site.rems_certified_until:
+        return (f"The SPRAVATO REMS certification of {site.name} ended {site.rems_certified_until:%m/%d/%Y}; no "
+                f"session may be given there on {day:%m/%d/%Y}. The authorized representative recertifies the "
+                f"setting at SPRAVATOrems.com or by calling {REMS_PHONE}; then record the new dates (Admin → Sites).")
+    return None
+
+
 def start_blockers(session: Session, *, patient_id: int, site_id: int) -> list[Blocker]:
     """Everything that prevents starting a session for this patient at this site (empty: may start)."""
     blockers: list[Blocker] = []
@@ -167,3 +185,36 @@ def save_enrollment(
     session.add(enrollment)
     session.flush()
     return enrollment
+
+
+# Label (shared/domain/spravato.md §2 [15][16]): contraindications, and cautions that call for closer monitoring.
+_CONTRAINDICATIONS = (
+    ("aneurysmal_vascular_disease", "aneurysmal vascular disease (aorta, intracranial or peripheral arteries) or "
+                                    "arteriovenous malformation"),
+    ("intracerebral_hemorrhage_history", "history of intracerebral hemorrhage"),
+    ("esketamine_hypersensitivity", "hypersensitivity to esketamine, ketamine or an excipient"),
+)
+
+
+@dataclass(frozen=True)
+class ScreeningFinding:
+    """A contraindication or caution from the patient's screening, shown before a session starts."""
+
+    kind: str  # "contraindication" | "caution"
+    text: str
+
+
+def screening_findings(patient: Patient) -> list[ScreeningFinding]:
+    """Contraindications recorded yes, and screening answers never recorded (which cannot be ruled out)."""
+    findings: list[ScreeningFinding] = []
+    for name, words in _CONTRAINDICATIONS:
+        value = getattr(patient, name)
+        if value:
+            findings.append(ScreeningFinding("contraindication", f"Contraindication on the screening: {words}."))
+        elif value is None:
+            findings.append(ScreeningFinding("caution", f"Not recorded on the screening: {words}."))
+    if patient.psychosis_history:
+        findings.append(ScreeningFinding("caution", "History of psychosis on the screening."))
+    if patient.substance_use == "current":
+        findings.append(ScreeningFinding("caution", "Current substance use on the screening."))
+    return findings

@@ -55,6 +55,8 @@ LABELS = {
     "monitoring_hcp_last_name": "Monitoring HCP last name",
     "monitoring_hcp_phone": "Monitoring HCP phone",
     "monitoring_hcp_email": "Monitoring HCP e-mail",
+    "prescriber_on_site_id": "Prescriber on site",
+    "site_id": "Setting",
     "patient_id": "Patient",
     "pmf_status": "Monitoring form",
 }
@@ -96,7 +98,7 @@ def blank_form(*, hcp_first_name: str = "", hcp_last_name: str = "", hcp_email: 
         values[f"{slot}.time"] = None
         values.update({f"{slot}.{v}": None for v in READING_VALUES})
     values.update(monitoring_hcp_first_name=hcp_first_name, monitoring_hcp_last_name=hcp_last_name,
-                  monitoring_hcp_email=hcp_email)
+                  monitoring_hcp_email=hcp_email, prescriber_on_site_id=None)
     return values
 
 
@@ -104,7 +106,7 @@ def form_from_input(data: SessionInput, *, zone: ZoneInfo) -> dict[str, Any]:
     """Form values showing a stored session (readings beyond the fixed slots go to the extra slots)."""
     values = blank_form()
     for name in ("indication", "dose_mg", "vitals_ok_before", "vitals_ok_before_completion", "ready_to_leave_minutes",
-                 *FLAGS, *TEXTS):
+                 "prescriber_on_site_id", *FLAGS, *TEXTS):
         values[name] = getattr(data, name)
     values["discharged_at"] = _clock(data.discharged_at, zone)
     values["high_bp_acknowledged_at"] = _clock(data.high_bp_acknowledged_at, zone)
@@ -170,6 +172,7 @@ def input_from_form(values: Mapping[str, Any], *, ctx: FormContext) -> tuple[Ses
         ready_to_leave_minutes=_int(values.get("ready_to_leave_minutes")),
         discharged_at=_moment(ctx, values.get("discharged_at")),
         high_bp_acknowledged_at=_moment(ctx, values.get("high_bp_acknowledged_at")),
+        prescriber_on_site_id=_int(values.get("prescriber_on_site_id")),
         **named,
     )
     return data, slots

@@ -12,11 +12,12 @@ from sqlmodel import Session, col, select
 
 from desk.auth import CurrentUser
 from desk.errors import FieldError, NotFound, ValidationFailed
-from desk.models import Patient, SessionDevice, SessionReading, Site, TreatmentSession, utcnow
+from desk.models import Patient, Prescriber, SessionDevice, SessionReading, Site, TreatmentSession, utcnow
 from desk.records import check_version
+from desk.reference.spravato import spravato
 from desk.rems.concomitant import concomitant_classes
 from desk.rems.config import RemsSettings, load_rems_settings
-from desk.rems.enrollment import enrollment_blocker, get_enrollment
+from desk.rems.enrollment import enrollment_blocker, get_enrollment, setting_certification_on
 from desk.rems.permissions import require_record
 from desk.rems.validation import ReadingInput, SessionInput, validate_session
 
@@ -41,6 +42,7 @@ _SCALAR_FIELDS = (
     "ready_to_leave_minutes",
     "discharged_at",
     "monitoring_hcp_user_id",
+    "prescriber_on_site_id",
 )
 _TEXT_FIELDS = (
     "lot_number",
@@ -104,7 +106,13 @@ def _first_session_date(session: Session, *, patient_id: int, excluding: int | N
 
 
 def _start_errors(session: Session, data: SessionInput) -> list[FieldError]:
-    """An outpatient must be enrolled before the first treatment (REMS; shared/domain/spravato.md §1)."""
+    """Only a certified setting may treat, and an outpatient must be enrolled before the first treatment
+    (REMS; shared/domain/spravato.md §1 [1][2])."""
+    site = session.get(Site, data.site_id)
+    assert site is not None
+    problem = setting_certification_on(site, day=data.session_date)
+    if problem:
+        return [FieldError("site_id", problem)]
     enrollment = get_enrollment(session, patient_id=data.patient_id)
     blocker = enrollment_blocker(enrollment)
     if blocker:
@@ -126,7 +134,25 @@ def check_session(
         raise NotFound("No such site.")
     errors = _start_errors(session, data)
     errors += validate_session(data, now=now, settings=settings)
+    if data.prescriber_on_site_id is not None:
+        on_site = session.get(Prescriber, data.prescriber_on_site_id)
+        if on_site is None or on_site.site_id != data.site_id:
+            errors.append(FieldError("prescriber_on_site_id", "choose a prescriber of this site"))
     return errors
+
+
+def first_dose_warning(session: Session, *, patient_id: int, indication: str, dose_mg: int, session_date: date,
+                       session_id: int | None = None) -> str | None:
+    """The label starts TRD at 56 mg on day 1 (desk/reference/spravato.yaml): a warning when the patient's first
+    TRD session is logged at another dose."""
+    first_mg = spravato().label_schedule["TRD"].first_session_mg
+    if indication != "TRD" or dose_mg == first_mg:
+        return None
+    earlier = _first_session_date(session, patient_id=patient_id, excluding=session_id)
+    if earlier is not None and earlier <= session_date:
+        return None
+    return (f"This is the patient's first SPRAVATO session: the label starts TRD at {first_mg} mg on day 1, "
+            f"not {dose_mg} mg. Check the dose with the prescriber.")
 
 
 def record_session(

@@ -75,6 +75,7 @@ class SessionInput:
     monitoring_hcp_last_name: str = ""
     monitoring_hcp_phone: str = ""
     monitoring_hcp_email: str = ""
+    prescriber_on_site_id: int | None = None
 
     @property
     def devices_planned(self) -> int:

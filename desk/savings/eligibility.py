@@ -21,6 +21,7 @@ DEFAULT_REBATE_EXCLUDED_STATES = frozenset({"MA", "MI", "MN", "RI"})
 
 PLAN_TYPE_LABELS = {
     "commercial": "commercial",
+    "medicare_part_b": "Original Medicare (Part B)",
     "medicare_advantage": "Medicare Advantage",
     "medicare_part_d": "Medicare Part D",
     "medicaid_ffs": "Medicaid",

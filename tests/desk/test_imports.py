@@ -113,7 +113,8 @@ def test_every_problem_is_listed_and_nothing_written(session: Session, north: st
         "row 10, prescriber_npi: this NPI fails its check digit; check for a typo",
         "row 11, dob: date of birth cannot be in the future",
         "row 12, member_id: required",
-        "row 12, plan_type: unknown plan type; expected one of commercial, medicare_advantage, medicare_part_d, "
+        "row 12, plan_type: unknown plan type; expected one of commercial, medicare_part_b, medicare_advantage, "
+        "medicare_part_d, "
         "medicaid_ffs, medicaid_managed, tricare, va, other_government",
     ]
 

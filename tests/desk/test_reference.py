@@ -178,3 +178,27 @@ def test_custom_file_is_used_for_lookups(tmp_path: Path) -> None:
     path = _write(tmp_path, raw)
     assert drug_class("sertra-test", path=path) == "SSRI"
     assert drug_class("sertra-test") is None
+
+
+def test_newer_mdd_drugs_and_combinations_are_known_with_sources() -> None:
+    from desk.reference import combination_components
+
+    auvelity = find_drug("Auvelity")
+    assert auvelity is not None and auvelity.generic == "dextromethorphan-bupropion"
+    assert auvelity.counts_as_antidepressant and auvelity.drug_class != find_drug("bupropion").drug_class  # type: ignore[union-attr]
+    caplyta = find_drug("Caplyta 42 mg")
+    assert caplyta is not None and caplyta.generic == "lumateperone" and caplyta.counts_as_augmentation
+    assert "adjunctive treatment of MDD" in caplyta.min_daily_mg.source
+    symbyax = find_drug("Symbyax 6/25")
+    assert symbyax is not None and symbyax.generic == "fluoxetine"
+    assert combination_components("Symbyax") == ("olanzapine", "fluoxetine")
+    assert combination_components("sertraline") == ()
+    assert all(c.source for c in reference().combinations)
+
+
+def test_a_combination_naming_an_unknown_component_is_refused(tmp_path: Path) -> None:
+    raw = _raw()
+    raw["combinations"] = [{"brand": "Mixtab", "components": ["sertraline", "unobtainium"], "counts_as": "sertraline",
+                            "source": "made up"}]
+    with pytest.raises(ReferenceDataError, match="component 'unobtainium' is not a listed drug"):
+        load_reference(_write(tmp_path, raw))

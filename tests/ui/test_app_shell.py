@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 
@@ -35,3 +36,11 @@ def test_start_refused_with_the_demo_password_shows_how_to_fix(page_app: AppFact
     assert not at.exception
     assert "python -m desk users password --username nurse" in shown(at.error[0].value)
     assert not at.text_input, "no sign-in form while the start is refused"
+
+
+def test_app_does_not_start_with_a_loosened_rems_limit(page_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DESK_REMS_PMF_DUE_DAYS", "30")
+    at = page_app("app.py").run()
+    assert not at.exception
+    assert "DESK_REMS_PMF_DUE_DAYS=30" in shown(at.error[0].value)
+    assert not at.button, "no sign-in form: the desk did not start"

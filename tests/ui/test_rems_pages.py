@@ -317,3 +317,25 @@ def test_linked_session_is_not_replaced_by_an_earlier_choice(page_app: AppFactor
     assert not at.exception
     assert at.selectbox(key="rems_pick").value == linked
     assert at.session_state["rems_open"]["id"] == linked
+
+
+def test_screening_contraindications_need_an_acknowledgement_to_start(page_app: AppFactory, app_db: Engine,
+                                                                     clinic_zone: ZoneInfo) -> None:
+    from desk.models import Patient
+
+    patient_id, _ = _seed(app_db)
+    with unit_of_work(app_db, actor="tester") as session:
+        patient = session.get(Patient, patient_id)
+        assert patient is not None
+        patient.aneurysmal_vascular_disease = True
+        patient.esketamine_hypersensitivity = None
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
+    at.selectbox(key="rems_new_patient").select(patient_id).run()
+    assert not at.exception
+    assert any("Contraindication on the screening: aneurysmal vascular disease" in e.value for e in at.error)
+    assert any("Not recorded on the screening: hypersensitivity" in w.value for w in at.warning)
+    assert at.button(key="rems_start").disabled
+    at.checkbox(key="rems_screening_ack").check().run()
+    assert not at.button(key="rems_start").disabled
+    at.button(key="rems_start").click().run()
+    assert not at.exception and at.button(key="rems_save")

@@ -16,7 +16,7 @@ from desk.fhir.pas import build_pas_bundle, claim_identifier, full_url
 from desk.fhir.validate import FhirInvalid, validate_resource
 from desk.models import AuditEvent, Coverage, Diagnosis, Patient, Prescriber, Site
 from desk.prior_auth.checklist import attach_document, attest
-from desk.prior_auth.packet import request_schedule
+from desk.prior_auth.request_schedule import label_request
 from tests.desk.fhir.conftest import NOW, export_ready_case
 from tests.desk.pdf.activekit import VISIBLE, active_content, everything
 from tests.desk.pdf.pdfkit import pdftotext
@@ -75,17 +75,18 @@ def test_round_trip_keeps_patient_coverage_diagnoses_codes_quantities_and_answer
     conditions = _of(by_url, "Condition")
     assert sorted(x.code.coding[0].code for x in conditions) == ["F33.2", "F41.1"]
 
-    drug, admin = claim.item
+    # One service item: the drug code per mg. The payer file lists G2083 but does not require it, and a session
+    # code already includes the drug, so it is never added next to J0013.
+    [drug] = claim.item
     assert drug.productOrService.coding[0].system == c.HCPCS and drug.productOrService.coding[0].code == "J0013"
-    assert drug.quantity.value == 8 and drug.quantity.code == "VS"
-    assert admin.productOrService.coding[0].code == "G2083" and admin.quantity.value == 8
+    assert drug.quantity.value == 56 + 7 * 84 and drug.quantity.code == "FL"  # label day 1 at 56 mg, then 84 mg
     # Six months = 183 days (6 x 30.4375, the evaluator's month), so the window ends on 2027-06-01.
     assert str(drug.servicedPeriod.start) == "2026-12-01" and str(drug.servicedPeriod.end) == "2027-06-01"
     requested = next(e.valueReference.reference for e in drug.extension if e.url == c.EXT_REQUESTED_SERVICE)
     medication = by_url[requested]
     assert medication.medicationCodeableConcept.coding[0].system == c.NDC
     assert medication.medicationCodeableConcept.coding[0].code == "50458-028-03"
-    assert medication.dispenseRequest.quantity.value == 24  # 8 sessions x 3 devices
+    assert medication.dispenseRequest.quantity.value == 2 + 7 * 3  # 56 mg on day 1, then 7 sessions x 3 devices
     certification = next(e.valueCodeableConcept.coding[0].code for e in drug.extension
                          if e.url == c.EXT_CERTIFICATION_TYPE)
     assert certification == "I"
@@ -158,7 +159,7 @@ def test_dose_urgency_phase_and_date_choose_ndc_priority_certification_and_hcpcs
     assert claim["priority"]["coding"][0]["code"] == "stat"
     # The payer file accepts S0013 until 2025-12-31; no administration code for 56 mg (G2082 is not listed).
     assert [i["productOrService"]["coding"][0]["code"] for i in claim["item"]] == ["S0013"]
-    assert claim["item"][0]["quantity"]["value"] == 12  # the continuation default of the packet
+    assert claim["item"][0]["quantity"]["value"] == 12 * 56  # the continuation default of 12 sessions, in mg
     certification = [e for e in claim["item"][0]["extension"] if e["url"] == c.EXT_CERTIFICATION_TYPE]
     assert certification[0]["valueCodeableConcept"]["coding"][0]["code"] == "R"
 
@@ -177,8 +178,8 @@ def test_dosage_wording_follows_the_sessions_requested_like_the_packet(session: 
     medication = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "MedicationRequest")
     assert medication["dosageInstruction"][0]["text"] == (
         f"84 mg (3 devices) intranasally per session under direct supervision; {wording}")
-    packet_frequency, packet_duration = request_schedule("TRD", "initial", sessions, date(2026, 12, 1))
-    assert wording == f"{packet_frequency}; duration {packet_duration}"
+    packet = label_request(indication="TRD", phase="initial", dose_mg=84, sessions=sessions, start=date(2026, 12, 1))
+    assert wording == f"{packet.frequency}; duration {packet.duration}"
 
 
 def test_attachments_travel_as_document_references(session: Session) -> None:

@@ -62,6 +62,12 @@ def pdftotext(data: bytes) -> str:
     return result.stdout.decode()
 
 
+def pdftotext_raw(data: bytes) -> str:
+    """The text in the order it was drawn: a table cell's sentence stays whole (layout mode interleaves columns)."""
+    result = subprocess.run(["pdftotext", "-raw", "-", "-"], input=data, capture_output=True, check=True)
+    return result.stdout.decode()
+
+
 def squash(text: str) -> str:
     return "".join(text.split())
 

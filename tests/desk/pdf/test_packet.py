@@ -12,7 +12,7 @@ import pytest
 from desk.errors import ValidationFailed
 from desk.pdf.inspect import PdfLimits
 from desk.pdf.packet import Document, PacketPart, build_packet, prior_auth_packet
-from desk.pdf.sample_data import sample_pa_case
+from desk.pdf.sample_data import sample_case_facts
 from tests.desk.pdf.pdfkit import encrypted, pdftotext, plain_pdf
 
 
@@ -24,7 +24,7 @@ def _outline(data: bytes) -> list[tuple[str, int]]:
 def test_prior_auth_packet(forms_dir: Path, fixtures_pdf: Path, limits: PdfLimits) -> None:
     documents = [Document("Chart notes", plain_pdf(pages=3)),
                  Document("Scale results", (fixtures_pdf / "sample_template.pdf").read_bytes())]
-    data = prior_auth_packet(case=sample_pa_case(), forms_dir=forms_dir, documents=documents, limits=limits)
+    data = prior_auth_packet(facts=sample_case_facts(), forms_dir=forms_dir, documents=documents, limits=limits)
     reader = pypdf.PdfReader(io.BytesIO(data))
     assert len(reader.pages) == 1 + 2 + 2 + 3 + 3
     assert _outline(data) == [("Fax cover sheet", 0), ("Prior authorization request", 1),
@@ -38,7 +38,7 @@ def test_prior_auth_packet(forms_dir: Path, fixtures_pdf: Path, limits: PdfLimit
 
 
 def test_appeal_packet_uses_the_appeal_letter(forms_dir: Path, limits: PdfLimits) -> None:
-    data = prior_auth_packet(case=sample_pa_case(), forms_dir=forms_dir, documents=[], limits=limits, appeal=True)
+    data = prior_auth_packet(facts=sample_case_facts(appeal=True), forms_dir=forms_dir, documents=[], limits=limits)
     assert [title for title, _ in _outline(data)][-1] == "Appeal letter"
 
 
@@ -47,7 +47,7 @@ def test_hostile_upload_is_refused_by_name(forms_dir: Path, fixtures_pdf: Path, 
                  Document("Old referral", (fixtures_pdf / "libreoffice-writer-password.pdf").read_bytes()),
                  Document("Lab results", plain_pdf()[:400])]
     with pytest.raises(ValidationFailed) as caught:
-        prior_auth_packet(case=sample_pa_case(), forms_dir=forms_dir, documents=documents, limits=limits)
+        prior_auth_packet(facts=sample_case_facts(), forms_dir=forms_dir, documents=documents, limits=limits)
     assert caught.value.for_field("Old referral") == [
         "this PDF is password-protected; remove the password and upload it again"]
     assert "damaged or truncated" in caught.value.for_field("Lab results")[0]

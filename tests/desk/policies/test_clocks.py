@@ -215,7 +215,8 @@ def _clock(standard: str = "{amount: 72, unit: hours}", expedited: str = "{amoun
          "sample.yaml: decision_clocks.commercial.source: required field is missing"),
         (_clock(plan_type="medicare"),
          "sample.yaml: decision_clocks: unknown plan type 'medicare'; expected one of commercial, "
-         "medicare_advantage, medicare_part_d, medicaid_ffs, medicaid_managed, tricare, va, other_government"),
+         "medicare_part_b, medicare_advantage, medicare_part_d, medicaid_ffs, medicaid_managed, tricare, va, "
+         "other_government"),
         (_clock(standard="{amount: 72, unit: hours, per: request}"),
          "sample.yaml: decision_clocks.commercial.standard.per: unknown field (check the spelling against "
          "payers/README.md)"),

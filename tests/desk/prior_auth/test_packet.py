@@ -127,8 +127,7 @@ def test_request_follows_the_label_schedule_for_the_sessions_asked(session: Sess
     case = _ready_case(session)
     save_request(session, case_id=case.id, expected_version=case.version, dose_mg=56, sessions_requested=12,
                  start_on=date(2026, 11, 30), urgency="expedited")
-    data = case_data(session, case=case, checklist=case_checklist(session, case=case, as_of=TODAY), actor="tester",
-                     today=TODAY)
+    data = case_data(session, case=case, checklist=case_checklist(session, case=case, as_of=TODAY), today=TODAY)
     request = data["request"]
     assert (request["dose_mg"], request["devices_per_session"], request["ndc"]) == (56, 2, "50458-028-02")
     assert (request["frequency"], request["duration"], request["sessions_requested"]) == (

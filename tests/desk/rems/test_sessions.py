@@ -173,3 +173,81 @@ def test_clock_reminders(settings: RemsSettings) -> None:
     done = session_clock(first_device_at=first, readings=taken, discharged_at=at(12, 5), now=at(12, 6),
                          settings=settings)
     assert done.reminders == [] and done.discharged
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"rems_certified_on": None}, "REMS certification is not on file"),
+        ({"rems_setting_id": ""}, "REMS certification is not on file"),
+        ({"rems_certified_on": DAY + timedelta(days=1)}, "is before that. Only a certified setting may treat"),
+        ({"rems_certified_until": DAY - timedelta(days=1)}, "ended"),
+    ],
+)
+def test_a_session_outside_the_settings_certification_is_refused(session: Session, enrolled: tuple[int, int],
+                                                                 settings: RemsSettings, change: dict[str, object],
+                                                                 says: str) -> None:
+    from desk.models import Site
+
+    patient_id, site_id = enrolled
+    site = session.get(Site, site_id)
+    assert site is not None
+    for name, value in change.items():
+        setattr(site, name, value)
+    session.commit()
+    before = counts(session)
+    with pytest.raises(ValidationFailed) as caught:
+        record_session(session, user=NURSE, data=full_session(patient_id, site_id), now=NOW, settings=settings)
+    session.rollback()
+    [message] = caught.value.for_field("site_id")
+    assert says in message and ("Admin → Sites" in message or "SPRAVATOrems.com" in message)
+    assert counts(session) == before
+
+
+def test_a_session_on_the_last_certified_day_is_accepted(session: Session, enrolled: tuple[int, int],
+                                                        settings: RemsSettings) -> None:
+    from desk.models import Site
+
+    patient_id, site_id = enrolled
+    site = session.get(Site, site_id)
+    assert site is not None
+    site.rems_certified_until = DAY
+    session.commit()
+    record_session(session, user=NURSE, data=full_session(patient_id, site_id), now=NOW, settings=settings)
+
+
+def test_the_prescriber_on_site_is_recorded_and_must_belong_to_the_site(session: Session, enrolled: tuple[int, int],
+                                                                       settings: RemsSettings) -> None:
+    from tests.factories import make_prescriber
+
+    patient_id, site_id = enrolled
+    here = make_prescriber(session, site_id=site_id)
+    elsewhere = make_prescriber(session, site_id=make_site(session).id)
+    session.commit()
+    before = counts(session)
+    with pytest.raises(ValidationFailed) as caught:
+        record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_on_site_id=elsewhere.id),
+                       now=NOW, settings=settings)
+    session.rollback()
+    assert caught.value.for_field("prescriber_on_site_id") == ["choose a prescriber of this site"]
+    assert counts(session) == before
+    ts = record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_on_site_id=here.id),
+                        now=NOW, settings=settings)
+    assert ts.prescriber_on_site_id == here.id
+    assert session_input(session, session_id=ts.id or 0).prescriber_on_site_id == here.id
+
+
+def test_a_first_trd_session_not_at_56_mg_is_warned(session: Session, enrolled: tuple[int, int],
+                                                    settings: RemsSettings) -> None:
+    from desk.rems.sessions import first_dose_warning
+
+    patient_id, site_id = enrolled
+    warning = first_dose_warning(session, patient_id=patient_id, indication="TRD", dose_mg=84, session_date=DAY)
+    assert warning is not None and "starts TRD at 56 mg on day 1" in warning
+    assert first_dose_warning(session, patient_id=patient_id, indication="TRD", dose_mg=56, session_date=DAY) is None
+    assert first_dose_warning(session, patient_id=patient_id, indication="MDSI", dose_mg=84, session_date=DAY) is None
+    record_session(session, user=NURSE, data=full_session(patient_id, site_id, dose_mg=56,
+                                                          device_times=(at(10, 0), at(10, 5))),
+                   now=NOW, settings=settings)
+    later = DAY + timedelta(days=3)
+    assert first_dose_warning(session, patient_id=patient_id, indication="TRD", dose_mg=84, session_date=later) is None
