@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import streamlit as st
 
-from desk.navigation import pages_for
+from desk.navigation import PAGES, pages_for
 from ui.context import get_engine
-from ui.guard import SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_user
-from ui.sign_in import sign_in_view
+from ui.guard import PENDING_TICKET_KEY, SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_user
+from ui.sign_in import collect_cookie_view, in_browser, sign_in_view
 from ui.text import esc
 
 st.set_page_config(page_title="SPRAVATO Paperwork Desk", page_icon=":material/description:", layout="wide")
@@ -27,7 +27,13 @@ def _idle_watch() -> None:
 
 user = signed_in_user()
 if user is None:
-    navigation = st.navigation([st.Page(sign_in_view, title="Sign in", icon=":material/login:")])
+    # The form answers at every page address too, so a bookmark keeps its page (and query) for after sign-in.
+    navigation = st.navigation(
+        [st.Page(sign_in_view, title="Sign in", icon=":material/login:", default=True)]
+        + [st.Page(sign_in_view, title="Sign in", url_path=spec.url_path, visibility="hidden") for spec in PAGES]
+    )
+elif PENDING_TICKET_KEY in st.session_state and in_browser():
+    navigation = st.navigation([st.Page(collect_cookie_view, title="Signing in", icon=":material/login:")])
 else:
     sections: dict[str, list[st.Page]] = {}
     for spec in pages_for(user.roles):

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
-exec python3 -m streamlit run app.py --server.port "${PORT:-8501}" --server.maxUploadSize "${DESK_UPLOAD_MAX_MB:-20}" "$@"
+exec python3 -m streamlit run server.py --server.port "${PORT:-8501}" --server.maxUploadSize "${DESK_UPLOAD_MAX_MB:-20}" "$@"

@@ -60,6 +60,7 @@ from desk.models.savings import (
     SavingsTerms,
     SavingsTermsChange,
 )
+from desk.models.web import WebSession
 
 __all__ = [
     "BENEFITS",
@@ -117,5 +118,6 @@ __all__ = [
     "TreatmentCourse",
     "TreatmentSession",
     "User",
+    "WebSession",
     "utcnow",
 ]

@@ -1,4 +1,4 @@
-"""Real-browser fixtures: one live `streamlit run app.py` server per test session, driven by Debian's Chromium."""
+"""Real-browser fixtures: one live `streamlit run server.py` server per test session, driven by Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", "app.py",
+                sys.executable, "-m", "streamlit", "run", "server.py",
                 "--server.port", str(port),
                 "--server.address", "127.0.0.1",
                 "--server.headless", "true",
