@@ -34,17 +34,16 @@ END_PATH = "/desk/session/end"
 MEDIA_PREFIX = "/media/"
 REFUSED = "This document is available only to the signed-in session that generated it, for a few minutes."
 
-_engine: Engine | None = None
-_engine_lock = threading.Lock()
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
 
 
 def _get_engine(settings: Settings) -> Engine:
     # The script migrates the database on its first run; these routes are only reached after a sign-in.
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            _engine = make_engine(settings.database_url)
-        return _engine
+    with _engines_lock:
+        if settings.database_url not in _engines:
+            _engines[settings.database_url] = make_engine(settings.database_url)
+        return _engines[settings.database_url]
 
 
 def safe_next(value: str | None) -> str:

@@ -64,9 +64,15 @@ def idle_is_over() -> bool:
     return idle_expired(last_seen=last_seen, now=now, idle_minutes=load_settings().idle_minutes)
 
 
+def session_cookie() -> str:
+    """The desk's sign-in cookie as the browser sent it when this tab connected ('' when none)."""
+    value = dict(st.context.cookies).get(COOKIE_NAME)
+    return value if isinstance(value, str) else ""
+
+
 def _resume_from_cookie() -> CurrentUser | None:
     """Sign in again from the browser's signed cookie (a reload, a bookmark, a typed address)."""
-    raw = st.context.cookies.get(COOKIE_NAME)
+    raw = session_cookie()
     if not raw:
         return None
     settings = load_settings()

@@ -12,9 +12,8 @@ from desk.auth import sign_in_with_email, sign_in_with_password
 from desk.errors import SignInFailed
 from desk.users import demo_sign_ins
 from desk.web import END_PATH, ESTABLISH_PATH, safe_next
-from desk.web_sessions import COOKIE_NAME
 from ui.context import get_engine, get_settings
-from ui.guard import PENDING_TICKET_KEY, SIGNED_OUT_REASON_KEY, oidc_signed_in, sign_in
+from ui.guard import PENDING_TICKET_KEY, SIGNED_OUT_REASON_KEY, oidc_signed_in, session_cookie, sign_in
 from ui.text import esc
 
 DEMO_PASSWORD_HINT = "spravato-demo"
@@ -25,7 +24,8 @@ REASONS = ("idle", "inactive", "ended")
 
 def in_browser() -> bool:
     """True when a browser is connected (it reports its address); there is nowhere to set a cookie otherwise."""
-    return bool(st.context.url)
+    url = st.context.url
+    return isinstance(url, str) and bool(url)
 
 
 def _requested_address() -> str:
@@ -67,7 +67,7 @@ def sign_in_view() -> None:
     reason = st.session_state.pop(SIGNED_OUT_REASON_KEY, None) or st.query_params.get(REASON_PARAM)
     if REASON_PARAM in st.query_params:
         del st.query_params[REASON_PARAM]
-    if st.context.cookies.get(COOKIE_NAME) and in_browser():
+    if session_cookie() and in_browser():
         # A cookie of an ended or forged session: let the server clear it, keeping the asked-for page.
         back = st.session_state[NEXT_KEY]
         if reason in REASONS:
