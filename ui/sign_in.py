@@ -8,12 +8,20 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 from sqlmodel import Session
 
-from desk.auth import sign_in_with_email, sign_in_with_password
+from desk.auth import CurrentUser, sign_in_with_email, sign_in_with_password
 from desk.errors import SignInFailed
+from desk.navigation import pages_for
 from desk.users import demo_sign_ins
 from desk.web import END_PATH, ESTABLISH_PATH, safe_next
 from ui.context import get_engine, get_settings
-from ui.guard import PENDING_TICKET_KEY, SIGNED_OUT_REASON_KEY, oidc_signed_in, session_cookie, sign_in
+from ui.guard import (
+    PENDING_TICKET_KEY,
+    SIGNED_OUT_REASON_KEY,
+    USER_KEY,
+    oidc_signed_in,
+    session_cookie,
+    sign_in,
+)
 from ui.text import esc
 
 DEMO_PASSWORD_HINT = "spravato-demo"
@@ -45,7 +53,12 @@ def go_to(address: str) -> None:
 def collect_cookie_view() -> None:
     """After a sign-in: the browser trades the one-time ticket for its cookie and opens the asked-for page."""
     ticket = str(st.session_state.pop(PENDING_TICKET_KEY, ""))
-    address = f"{ESTABLISH_PATH}?{urlencode({'ticket': ticket, 'next': st.session_state.pop(NEXT_KEY, '/')})}"
+    back = str(st.session_state.pop(NEXT_KEY, "/"))
+    user = st.session_state.get(USER_KEY)
+    allowed = {f"/{spec.url_path}" for spec in pages_for(user.roles if isinstance(user, CurrentUser) else ())}
+    if urlsplit(back).path not in allowed:
+        back = "/"  # the role does not open that page: start on the landing page
+    address = f"{ESTABLISH_PATH}?{urlencode({'ticket': ticket, 'next': back})}"
     st.caption("Signing in…")
     go_to(address)
     st.link_button("Continue", address)
