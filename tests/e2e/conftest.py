@@ -150,6 +150,8 @@ def wait_for_app(page: Page) -> None:
 def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
     """Open the desk, fill the sign-in form, submit, and wait for the result (page or error)."""
     page.goto(base_url)
+    # The first page of a fresh server migrates and loads the demo data first.
+    page.get_by_label("Username").wait_for(timeout=START_TIMEOUT_S * 1000)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
