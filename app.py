@@ -9,11 +9,11 @@ import streamlit as st
 
 from desk.audit import AuditUnprotected
 from desk.errors import StartRefused
-from desk.navigation import pages_for
+from desk.navigation import PAGES, pages_for
 from desk.rems.config import RemsSettingRefused, load_rems_settings
 from ui.context import get_engine
-from ui.guard import SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_user
-from ui.sign_in import sign_in_view
+from ui.guard import PENDING_TICKET_KEY, SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_user
+from ui.sign_in import collect_cookie_view, in_browser, sign_in_view
 from ui.text import esc
 
 # A local icon: a material-icon favicon is fetched from an outside font host on every page load.
@@ -38,7 +38,13 @@ def _idle_watch() -> None:
 
 user = signed_in_user()
 if user is None:
-    navigation = st.navigation([st.Page(sign_in_view, title="Sign in", icon=":material/login:")])
+    # The form answers at every page address too, so a bookmark keeps its page (and query) for after sign-in.
+    navigation = st.navigation(
+        [st.Page(sign_in_view, title="Sign in", icon=":material/login:", default=True)]
+        + [st.Page(sign_in_view, title="Sign in", url_path=spec.url_path, visibility="hidden") for spec in PAGES]
+    )
+elif PENDING_TICKET_KEY in st.session_state and in_browser():
+    navigation = st.navigation([st.Page(collect_cookie_view, title="Signing in", icon=":material/login:")])
 else:
     sections: dict[str, list[st.Page]] = {}
     for spec in pages_for(user.roles):

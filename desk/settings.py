@@ -66,6 +66,9 @@ class Settings:
     demo: bool = True
     secret_key: str = ""
     idle_minutes: int = 30
+    session_max_hours: int = 12
+    download_minutes: int = 10
+    trusted_proxy: bool = False
     lockout_attempts: int = 5
     lockout_minutes: int = 15
     upload_max_mb: int = 20
@@ -93,6 +96,9 @@ def load_settings() -> Settings:
         demo=_flag("DESK_DEMO", True),
         secret_key=os.environ.get("DESK_SECRET_KEY", ""),
         idle_minutes=_int("DESK_IDLE_MINUTES", 30),
+        session_max_hours=_int("DESK_SESSION_MAX_HOURS", 12),
+        download_minutes=_int("DESK_DOWNLOAD_MINUTES", 10),
+        trusted_proxy=_flag("DESK_TRUSTED_PROXY", False),
         lockout_attempts=_int("DESK_LOCKOUT_ATTEMPTS", 5),
         lockout_minutes=_int("DESK_LOCKOUT_MINUTES", 15),
         upload_max_mb=_int("DESK_UPLOAD_MAX_MB", 20),
@@ -107,3 +113,21 @@ def load_settings() -> Settings:
             Path(p.strip()) for p in (os.environ.get("DESK_FALLBACK_FONTS") or "").split(",") if p.strip()
         ),
     )
+
+
+class SecretKeyMissing(ValueError):
+    """The desk must not start for real use without a signing key."""
+
+
+SECRET_KEY_MISSING = (
+    "DESK_SECRET_KEY is empty. With DESK_DEMO=0 the desk needs a long random secret to sign sign-in "
+    "cookies: set it, for example DESK_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')."
+)
+
+
+def require_secret_key(settings: Settings) -> str:
+    """The signing key; refuses (SecretKeyMissing) an empty one outside demo mode. Empty in demo mode."""
+    key = settings.secret_key.strip()
+    if not key and not settings.demo:
+        raise SecretKeyMissing(SECRET_KEY_MISSING)
+    return key

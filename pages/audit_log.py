@@ -17,6 +17,7 @@ from desk.audit import (  # noqa: E402
 )
 from desk.database import unit_of_work  # noqa: E402
 from ui.context import get_engine, work  # noqa: E402
+from ui.downloads import document_download  # noqa: E402
 
 ANY = "(any)"
 SHOWN_ROWS = 500
@@ -72,11 +73,12 @@ def _export() -> bytes:
         return export_audit_csv(session, **filters).encode("utf-8")  # type: ignore[arg-type]
 
 
-st.download_button(
+document_download(
     "Export CSV",
     data=_export,
     file_name=f"audit-log-{today.isoformat()}.csv",
     mime="text/csv",
+    kind="audit_export",
     icon=":material/download:",
     on_click="ignore",
 )

@@ -19,6 +19,7 @@ from desk.pdf.render import render_page_png  # noqa: E402
 from desk.pdf.sample_data import sample_pa_case  # noqa: E402
 from desk.pdf.suggest import suggested_map_text  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
+from ui.downloads import document_download  # noqa: E402
 from ui.text import esc  # noqa: E402
 
 PDF_KEY = "forms_admin_pdf"
@@ -108,9 +109,9 @@ with add_tab:
             png = render_page_png(preview, page=1, dpi=80)
             if png is not None:
                 st.image(png, caption="Page 1 filled with the synthetic demo case")
-            st.download_button(
+            document_download(
                 "Download preview PDF", data=preview, file_name="payer-form-preview.pdf",
-                mime="application/pdf", on_click="ignore",
+                mime="application/pdf", kind="payer_form_preview", on_click="ignore",
             )
     if save_col.button("Save form", type="primary", icon=":material/save:"):
         try:
@@ -155,6 +156,7 @@ with stored_tab:
                 if stored is not None:
                     record_event(session, action="download", entity="payer_form", entity_id=stored.id or "",
                                  detail="template PDF")
-                    st.download_button("Download template PDF", data=stored.pdf,
-                                       file_name=f"{stored.payer_id}-rev{stored.revision}.pdf",
-                                       mime="application/pdf", on_click="ignore")
+                    document_download("Download template PDF", data=stored.pdf,
+                                      file_name=f"{stored.payer_id}-rev{stored.revision}.pdf",
+                                      mime="application/pdf", kind="payer_form", record_id=stored.id or "",
+                                      on_click="ignore")

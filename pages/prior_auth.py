@@ -55,6 +55,7 @@ from desk.prior_auth.request_schedule import (  # noqa: E402
     save_schedule_reason,
 )
 from ui.context import get_settings, work  # noqa: E402
+from ui.downloads import document_download  # noqa: E402
 from ui.editing import forget_version, opened_version  # noqa: E402
 from ui.fhir import render_fhir_panel  # noqa: E402
 from ui.text import esc, link_md  # noqa: E402
@@ -401,8 +402,9 @@ with tab_packet:
         with work(user.username) as session:
             row = session.get(PaGeneratedFile, kept.id)
             content = row.content if row else b""
-        f2.download_button("Download", data=content, file_name=kept.file_name, mime="application/pdf",
-                           key=f"download_{kept.id}", on_click=audit_download, args=(kept.id,))
+        document_download("Download", data=content, file_name=kept.file_name, mime="application/pdf",
+                          kind="pa_generated_file", record_id=kept.id, where=f2,
+                          key=f"download_{kept.id}", on_click=audit_download, args=(kept.id,))
 
 # ---------------------------------------------------------------- status & decisions
 with tab_status:

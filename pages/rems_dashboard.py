@@ -15,6 +15,7 @@ from desk.rems.pmf import forms_due_soon, forms_overdue  # noqa: E402
 from desk.rems.pmf_pdf import ready_forms_bundle  # noqa: E402
 from desk.today import due_in_words  # noqa: E402
 from ui.context import work  # noqa: E402
+from ui.downloads import document_download  # noqa: E402
 from ui.text import esc  # noqa: E402
 
 settings = load_rems_settings()
@@ -113,6 +114,7 @@ if prepare:
         for error in exc.errors:
             st.error(esc(error.message))
     else:
-        st.download_button(f"Download {len(bundle.session_ids)} form(s)", data=bundle.content, mime=bundle.mime,
-                           file_name=bundle.file_name, on_click="ignore", icon=":material/download:",
-                           type="primary", key="rems_batch_download")
+        document_download(f"Download {len(bundle.session_ids)} form(s)", data=bundle.content, mime=bundle.mime,
+                          file_name=bundle.file_name, kind="rems_forms_bundle",
+                          record_id=",".join(str(i) for i in bundle.session_ids), on_click="ignore",
+                          icon=":material/download:", type="primary", key="rems_batch_download")

@@ -43,6 +43,7 @@ from desk.rems.validation import ReadingInput, bp_above_limit  # noqa: E402
 from desk.sites import list_prescribers, list_sites  # noqa: E402
 from desk.today import due_in_words, session_to_open  # noqa: E402
 from ui.context import work  # noqa: E402
+from ui.downloads import document_download  # noqa: E402
 from ui.editing import notify, show_notice  # noqa: E402
 from ui.text import esc  # noqa: E402
 
@@ -432,9 +433,10 @@ with form_tab:
         if stored.pmf_status in ("ready", "submitted"):
             with work(user.username) as session:
                 pdf = download_pmf(session, user=user, session_id=stored.id)
-            st.download_button("Download monitoring form (PDF)", data=pdf, mime="application/pdf",
-                               file_name=pmf_file_name(stored.id, stored.session_date), on_click="ignore",
-                               icon=":material/download:", key="rems_pmf_download")
+            document_download("Download monitoring form (PDF)", data=pdf, mime="application/pdf",
+                              file_name=pmf_file_name(stored.id, stored.session_date),
+                              kind="rems_monitoring_form", record_id=stored.id or "", on_click="ignore",
+                              icon=":material/download:", key="rems_pmf_download")
         if stored.pmf_status == "ready" and may_record:
             with st.form("rems_submit"):
                 cols = st.columns(3)

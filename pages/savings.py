@@ -40,6 +40,7 @@ from desk.savings.worklist import (  # noqa: E402
     expiring_enrollments,
 )
 from ui.context import get_settings, work  # noqa: E402
+from ui.downloads import document_download  # noqa: E402
 from ui.text import esc  # noqa: E402
 
 NOTICE = "savings_notice"
@@ -327,10 +328,11 @@ with patient_tab:
                     with work(user.username) as session:
                         return download_document(session, document_id=document_id).content
 
-                st.download_button(
-                    f"Download {esc(DOCUMENT_LABELS[document.kind])} ({esc(document.filename)}, "
+                document_download(
+                    f"Download {DOCUMENT_LABELS[document.kind]} ({document.filename}, "
                     f"{document.size_bytes // 1024 + 1:d} KB)",
                     data=fetch, file_name=document.filename, mime=document.content_type,
+                    kind="savings_document", record_id=document.id or "",
                     key=f"doc_{document.id}", on_click="ignore",
                 )
             if claim.status != "void":
@@ -431,10 +433,11 @@ with billing_tab:
                                      within_days=int(within), threshold_pct=float(threshold)).content
 
         stem = f"savings-worklist-{today.isoformat()}" if report == "worklist" else f"savings-claims-{export_year}"
-        column.download_button(
-            esc(label), data=build, file_name=f"{stem}.{fmt}",
+        document_download(
+            label, data=build, file_name=f"{stem}.{fmt}",
             mime="text/csv" if fmt == "csv" else
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            kind="savings_export", record_id=f"{report}.{fmt}", where=column,
             key=f"export_{report}_{fmt}", on_click="ignore", icon=":material/download:",
         )
 

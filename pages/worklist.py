@@ -31,6 +31,7 @@ from desk.prior_auth.worklist import (  # noqa: E402
     todays_actions,
 )
 from ui.context import get_settings, work  # noqa: E402
+from ui.downloads import document_download  # noqa: E402
 from ui.text import esc  # noqa: E402
 
 CASE_KEY = "pa_case_id"
@@ -116,9 +117,9 @@ def export_buttons(name: str, rows: list[dict[str, Any]] | None, columns: tuple[
             prepared = (fmt, data)
     if prepared:
         fmt, data = prepared
-        st.download_button(f"Download {esc(name)}.{esc(fmt)}", data=data, file_name=f"{name}.{fmt}",
-                           mime=EXPORT_MIME[fmt],
-                           on_click="ignore", key=f"dl_{key}", type="primary")
+        document_download(f"Download {name}.{fmt}", data=data, file_name=f"{name}.{fmt}",
+                          mime=EXPORT_MIME[fmt], kind="worklist_export", record_id=key,
+                          on_click="ignore", key=f"dl_{key}", type="primary")
 
 
 settings = get_settings()

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
-exec python3 -m streamlit run app.py --server.address "${DESK_ADDRESS:-127.0.0.1}" --server.port "${PORT:-8501}" \
+exec python3 -m streamlit run server.py --server.address "${DESK_ADDRESS:-127.0.0.1}" --server.port "${PORT:-8501}" \
   --server.maxUploadSize "${DESK_UPLOAD_MAX_MB:-20}" "$@"

@@ -8,8 +8,10 @@ tests/desk/test_auth.py and tests/ui/test_sign_in.py; passwords in logs by tests
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import pytest
 
 from desk.demo import DEMO_PASSWORD
 from desk.pdf.inspect import PdfLimits, limits_from_settings
-from desk.settings import Settings, load_settings
+from desk.settings import SECRET_KEY_MISSING, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / ".streamlit" / "config.toml"
@@ -36,7 +38,7 @@ def test_xsrf_protection_is_on_and_errors_are_not_shown() -> None:
     assert config["browser"]["gatherUsageStats"] is False
 
 
-@pytest.mark.parametrize("path", ["scripts/run.sh", "scripts/test.sh", ".ci/run", "app.py"])
+@pytest.mark.parametrize("path", ["scripts/run.sh", "scripts/test.sh", ".ci/run", "app.py", "server.py"])
 def test_nothing_turns_xsrf_protection_off(path: str) -> None:
     text = (ROOT / path).read_text(encoding="utf-8")
     assert not re.search(r"enableXsrfProtection\W+false", text, re.IGNORECASE)
@@ -135,3 +137,16 @@ def test_start_script_listens_on_loopback_unless_told_otherwise() -> None:
     run = (ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")
     assert '--server.address "${DESK_ADDRESS:-127.0.0.1}"' in run
     assert "| `DESK_ADDRESS` | `127.0.0.1` |" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_server_refuses_to_start_without_a_secret_key_outside_demo_mode(tmp_path: Path) -> None:
+    env = {**os.environ, "DESK_DEMO": "0", "DESK_SECRET_KEY": "", "DESK_DATA_DIR": str(tmp_path),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'desk.sqlite3'}"}
+    run = subprocess.run(
+        [sys.executable, "-m", "streamlit", "run", "server.py", "--server.headless", "true",
+         "--server.port", "1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode != 0
+    assert SECRET_KEY_MISSING in run.stdout + run.stderr
+    assert not (tmp_path / "desk.sqlite3").exists()

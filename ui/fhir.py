@@ -13,6 +13,7 @@ from desk.errors import DeskError, ValidationFailed
 from desk.fhir.claim_response import apply_claim_response
 from desk.fhir.pas import build_pas_bundle
 from ui.context import work
+from ui.downloads import document_download
 from ui.editing import forget_version
 from ui.text import esc
 
@@ -58,9 +59,10 @@ def render_fhir_panel(case_id: int, user: CurrentUser) -> None:
         if prepared and prepared[0] == case_id:
             data = prepared[1]
             digest = hashlib.sha256(data).hexdigest()
-            st.download_button("Download PAS bundle (JSON)", data=data, file_name=bundle_file_name(case_id), mime=MIME,
-                               key=f"fhir_download_{case_id}", type="primary", icon=":material/download:",
-                               on_click=_audit_download, args=(case_id, user.username, digest))
+            document_download("Download PAS bundle (JSON)", data=data, file_name=bundle_file_name(case_id), mime=MIME,
+                              kind="pas_bundle", record_id=case_id, key=f"fhir_download_{case_id}", type="primary",
+                              icon=":material/download:", on_click=_audit_download,
+                              args=(case_id, user.username, digest))
             st.caption(f"{len(data) // 1024 + 1:d} KB · sha256 {esc(digest[:16])}…")
         upload = st.file_uploader("Payer's PAS ClaimResponse (JSON)", type=["json"], key=f"fhir_upload_{case_id}")
         if st.button("Apply ClaimResponse", key=f"fhir_apply_{case_id}", disabled=upload is None,

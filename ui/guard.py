@@ -6,14 +6,18 @@ import streamlit as st
 from sqlmodel import Session
 
 from desk.auth import CurrentUser, current_account, idle_expired, sign_out_event
+from desk.downloads import GRANTS
 from desk.models import utcnow
 from desk.navigation import roles_for
 from desk.settings import load_settings
+from desk.web_sessions import COOKIE_NAME, check_session, end_session, resume, signing_key, start_session, verify_cookie
 from ui.context import get_engine
 
 USER_KEY = "desk_user"
 LAST_SEEN_KEY = "desk_last_seen"
 SIGNED_OUT_REASON_KEY = "desk_signed_out_reason"
+WEB_SESSION_KEY = "desk_web_session"
+PENDING_TICKET_KEY = "desk_pending_ticket"
 SIGN_IN_PROMPT = "Please sign in to continue."
 REFUSAL = "Your role does not allow this page."
 
@@ -26,7 +30,7 @@ def signed_in_user() -> CurrentUser | None:
     """
     user = st.session_state.get(USER_KEY)
     if not isinstance(user, CurrentUser):
-        return None
+        return _resume_from_cookie()
     now = utcnow()
     if idle_is_over():
         sign_out(reason="idle")
@@ -37,6 +41,14 @@ def signed_in_user() -> CurrentUser | None:
     if fresh is None:
         sign_out(reason="account deactivated")
         st.session_state[SIGNED_OUT_REASON_KEY] = "inactive"
+        return None
+    web_session_id = st.session_state.get(WEB_SESSION_KEY)
+    if isinstance(web_session_id, int) and check_session(
+        get_engine(), session_id=web_session_id, settings=load_settings(), now=now
+    ) is None:
+        # Ended on the server: signed out in another tab, or the idle or absolute timeout passed.
+        sign_out(reason="session ended")
+        st.session_state[SIGNED_OUT_REASON_KEY] = "ended"
         return None
     st.session_state[USER_KEY] = fresh
     st.session_state[LAST_SEEN_KEY] = now
@@ -52,9 +64,37 @@ def idle_is_over() -> bool:
     return idle_expired(last_seen=last_seen, now=now, idle_minutes=load_settings().idle_minutes)
 
 
+def session_cookie() -> str:
+    """The desk's sign-in cookie as the browser sent it when this tab connected ('' when none)."""
+    value = dict(st.context.cookies).get(COOKIE_NAME)
+    return value if isinstance(value, str) else ""
+
+
+def _resume_from_cookie() -> CurrentUser | None:
+    """Sign in again from the browser's signed cookie (a reload, a bookmark, a typed address)."""
+    raw = session_cookie()
+    if not raw:
+        return None
+    settings = load_settings()
+    token = verify_cookie(raw, key=signing_key(settings))
+    if token is None:
+        return None
+    live = resume(get_engine(), token=token, settings=settings, announce=True)
+    if live is None:
+        return None
+    st.session_state[USER_KEY] = live.user
+    st.session_state[LAST_SEEN_KEY] = utcnow()
+    st.session_state[WEB_SESSION_KEY] = live.id
+    return live.user
+
+
 def sign_in(user: CurrentUser) -> None:
+    """Remember the user in this tab and start the server session; the browser collects its cookie next."""
+    started = start_session(get_engine(), user=user)
     st.session_state[USER_KEY] = user
     st.session_state[LAST_SEEN_KEY] = utcnow()
+    st.session_state[WEB_SESSION_KEY] = started.id
+    st.session_state[PENDING_TICKET_KEY] = started.ticket
 
 
 def oidc_signed_in() -> bool:
@@ -69,6 +109,10 @@ def sign_out(*, reason: str = "user") -> None:
     user = st.session_state.get(USER_KEY)
     if isinstance(user, CurrentUser):
         sign_out_event(get_engine(), user=user, reason=reason)
+    web_session_id = st.session_state.get(WEB_SESSION_KEY)
+    if isinstance(web_session_id, int):
+        end_session(get_engine(), session_id=web_session_id, reason=reason)
+        GRANTS.revoke_session(web_session_id=web_session_id)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     if oidc_signed_in():

@@ -2,17 +2,66 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlencode, urlsplit
+
 import streamlit as st
 from sqlmodel import Session
 
-from desk.auth import sign_in_with_email, sign_in_with_password
+from desk.auth import CurrentUser, sign_in_with_email, sign_in_with_password
 from desk.errors import SignInFailed
+from desk.navigation import pages_for
 from desk.users import demo_sign_ins
+from desk.web import END_PATH, ESTABLISH_PATH, safe_next
 from ui.context import get_engine, get_settings
-from ui.guard import SIGNED_OUT_REASON_KEY, oidc_signed_in, sign_in
+from ui.guard import (
+    PENDING_TICKET_KEY,
+    SIGNED_OUT_REASON_KEY,
+    USER_KEY,
+    oidc_signed_in,
+    session_cookie,
+    sign_in,
+)
 from ui.text import esc
 
 DEMO_PASSWORD_HINT = "spravato-demo"
+NEXT_KEY = "desk_next"
+REASON_PARAM = "signed_out"
+REASONS = ("idle", "inactive", "ended")
+
+
+def in_browser() -> bool:
+    """True when a browser is connected (it reports its address); there is nowhere to set a cookie otherwise."""
+    url = st.context.url
+    return isinstance(url, str) and bool(url)
+
+
+def _requested_address() -> str:
+    """The path and query the browser asked for (Streamlit shows the sign-in page at any address)."""
+    path = urlsplit(st.context.url or "/").path or "/"
+    query = {k: v for k, v in st.query_params.to_dict().items() if k != REASON_PARAM}
+    return safe_next(path + (f"?{urlencode(query)}" if query else ""))
+
+
+def go_to(address: str) -> None:
+    """Send the browser to a same-origin address of the desk's web server (a full page load)."""
+    # JSON is a valid JS string literal; escaping "<" keeps "</script>" from closing the tag.
+    target = json.dumps(address).replace("<", "\\u003c")
+    st.html(f"<script>window.location.replace({target})</script>", unsafe_allow_javascript=True)
+
+
+def collect_cookie_view() -> None:
+    """After a sign-in: the browser trades the one-time ticket for its cookie and opens the asked-for page."""
+    ticket = str(st.session_state.pop(PENDING_TICKET_KEY, ""))
+    back = str(st.session_state.pop(NEXT_KEY, "/"))
+    user = st.session_state.get(USER_KEY)
+    allowed = {f"/{spec.url_path}" for spec in pages_for(user.roles if isinstance(user, CurrentUser) else ())}
+    if urlsplit(back).path not in allowed:
+        back = "/"  # the role does not open that page: start on the landing page
+    address = f"{ESTABLISH_PATH}?{urlencode({'ticket': ticket, 'next': back})}"
+    st.caption("Signing in…")
+    go_to(address)
+    st.link_button("Continue", address)
 
 
 def oidc_configured() -> bool:
@@ -27,11 +76,23 @@ def sign_in_view() -> None:
     settings = get_settings()
     st.title("SPRAVATO® Paperwork Desk")
     st.caption("Prior authorizations · REMS monitoring · savings program")
-    reason = st.session_state.pop(SIGNED_OUT_REASON_KEY, None)
+    st.session_state.setdefault(NEXT_KEY, _requested_address())
+    reason = st.session_state.pop(SIGNED_OUT_REASON_KEY, None) or st.query_params.get(REASON_PARAM)
+    if REASON_PARAM in st.query_params:
+        del st.query_params[REASON_PARAM]
+    if session_cookie() and in_browser():
+        # A cookie of an ended or forged session: let the server clear it, keeping the asked-for page.
+        back = st.session_state[NEXT_KEY]
+        if reason in REASONS:
+            back += ("&" if "?" in back else "?") + urlencode({REASON_PARAM: reason})
+        go_to(f"{END_PATH}?{urlencode({'next': back})}")
+        st.stop()
     if reason == "idle":
         st.warning(f"You were signed out after {settings.idle_minutes:d} minutes without activity.")
     elif reason == "inactive":
         st.warning("Your account is no longer active. Ask an administrator.")
+    elif reason == "ended":
+        st.warning("Your sign-in has ended: you signed out in another tab, or it timed out.")
 
     if oidc_configured():
         _organisation_sign_in()

@@ -62,6 +62,7 @@ from desk.models.savings import (
     SavingsTerms,
     SavingsTermsChange,
 )
+from desk.models.web import WebSession
 
 __all__ = [
     "BENEFITS",
@@ -122,5 +123,6 @@ __all__ = [
     "TreatmentCourse",
     "TreatmentSession",
     "User",
+    "WebSession",
     "utcnow",
 ]

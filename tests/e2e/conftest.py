@@ -1,4 +1,4 @@
-"""Real-browser fixtures: one live `streamlit run app.py` server per test session, driven by Debian's Chromium."""
+"""Real-browser fixtures: one live `streamlit run server.py` server per test session, driven by Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def running_desk(workdir: Path, database_url: str, log_path: Path, *, demo: bool
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", "app.py",
+                sys.executable, "-m", "streamlit", "run", "server.py",
                 "--server.port", str(port),
                 "--server.address", "127.0.0.1",
                 "--server.headless", "true",
@@ -170,6 +170,8 @@ def wait_for_app(page: Page) -> None:
 def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
     """Open the desk, fill the sign-in form, submit, and wait for the result (page or error)."""
     page.goto(base_url)
+    # The first page of a fresh server migrates and loads the demo data first.
+    page.get_by_label("Username").wait_for(timeout=START_TIMEOUT_S * 1000)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()

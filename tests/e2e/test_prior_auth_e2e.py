@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from desk.database import make_engine
 from desk.models import AuditEvent, Patient
 from desk.models.prior_auth import PriorAuthCase
+from desk.pdf.document_id import document_id_of
 from desk.prior_auth.checklist import case_checklist
 from tests.e2e.conftest import DEMO_PASSWORD, UI_TIMEOUT_MS, LiveServer, screenshot, sign_in, wait_for_app
 
@@ -148,6 +149,8 @@ def test_billing_user_takes_a_pa_from_checklist_to_approval(live_server: LiveSer
     assert [o.title for o in reader.outline][:3] == [  # type: ignore[union-attr]
         "Fax cover sheet", "Prior authorization request", "Letter of medical necessity"]
     assert DEMO_MRN not in download_info.value.suggested_filename
+    document_id = document_id_of(packet.read_bytes())
+    assert len(document_id) == 32 and document_id[:16] in download_info.value.suggested_filename
 
     # Ready, submitted, approved.
     _tab(page, "Status & decisions")

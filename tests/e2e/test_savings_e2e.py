@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -143,7 +144,8 @@ def test_billing_enrolls_records_two_claims_with_eobs_and_sees_remaining_benefit
     with browser.expect_download() as download_info:
         browser.get_by_role("button", name=f"Claims {second.year} (CSV)").click()
     download = download_info.value
-    assert download.suggested_filename == f"savings-claims-{second.year}.csv"
+    # Each copy handed out carries a random document id in its name.
+    assert re.fullmatch(rf"savings-claims-{second.year}-[0-9a-f]{{16}}\.csv", download.suggested_filename)
     rows = list(csv.DictReader(io.StringIO(download.path().read_text(encoding="utf-8-sig"))))
     assert {int(r["claim_id"]) for r in rows} >= {c.id for c in claims}
     engine = make_engine(live_server.database_url)

@@ -67,7 +67,7 @@ def test_prepare_and_download_the_pas_bundle_is_audited(page_app: AppFactory, ap
     at.button(key=f"fhir_prepare_{case_id}").click().run()
     assert not at.exception and not [e for e in at.error if "bundle" in shown(e.value)]
     download = at.download_button(key=f"fhir_download_{case_id}")
-    assert download.label == "Download PAS bundle (JSON)"
+    assert shown(download.label) == "Download PAS bundle (JSON)"
     download.click().run()
     with Session(app_db) as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "download",
