@@ -145,7 +145,8 @@ _LINE_BREAK = re.compile(r"[\t\n\r\u2028\u2029]")
 # Free-text columns typed in a multi-line box; every other text column holds one line.
 MULTILINE_COLUMNS = frozenset({
     "notes", "note", "reason", "description", "details", "sae_details", "denial_reason", "end_reason",
-    "field_map_yaml", "changes_json", "old_value", "new_value",
+    "field_map_yaml", "changes_json", "old_value", "new_value", "schedule_reason", "policy_change",
+    "text",  # payer_policy_file.text: the YAML file as it was last seen
 })
 
 
