@@ -12,6 +12,7 @@ from desk.errors import StartRefused
 from desk.navigation import PAGES, pages_for
 from desk.rems.config import RemsSettingRefused, load_rems_settings
 from ui.context import get_engine
+from ui.faults import show_unexpected
 from ui.guard import PENDING_TICKET_KEY, SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_user
 from ui.sign_in import collect_cookie_view, in_browser, sign_in_view
 from ui.text import esc
@@ -59,4 +60,7 @@ else:
             sign_out()
             st.rerun()
         _idle_watch()
-navigation.run()
+try:
+    navigation.run()
+except Exception as unexpected:  # st.stop and st.rerun are BaseExceptions and pass through
+    show_unexpected(unexpected)
