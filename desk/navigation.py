@@ -31,6 +31,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/patients.py", "Patients", ":material/groups:", "Desk", ALL_ROLES),
     PageSpec("pages/patient_record.py", "Patient record", ":material/person:", "Desk", ALL_ROLES),
     PageSpec("pages/savings.py", "Savings program", ":material/savings:", "Savings", ("admin", "billing")),
+    PageSpec("pages/needs_pa.py", "Needs a PA", ":material/assignment_late:", "Prior authorization",
+             ("admin", "billing")),
     PageSpec("pages/worklist.py", "PA worklist", ":material/checklist:", "Prior authorization", ("admin", "billing")),
     PageSpec("pages/prior_auth.py", "PA case", ":material/assignment:", "Prior authorization", ("admin", "billing")),
     PageSpec("pages/payers.py", "Payer policies", ":material/rule:", "Prior authorization", ("admin", "billing")),

@@ -144,7 +144,8 @@ def _page(session: Session, where: Sequence[ColumnElement[bool]], order: Any, li
     return int(total), list(rows)
 
 
-def _renewal_window(today: date, leads: Mapping[str, int], default_lead: int) -> ColumnElement[bool]:
+def renewal_window(today: date, leads: Mapping[str, int], default_lead: int) -> ColumnElement[bool]:
+    """Cases whose authorization ends within their payer's renewal lead time."""
     special = {payer: lead for payer, lead in leads.items() if lead != default_lead}
     clauses: list[ColumnElement[bool]] = [
         and_(col(PriorAuthCase.payer_id) == payer, col(PriorAuthCase.auth_end_on) <= today + timedelta(days=lead))
@@ -155,7 +156,8 @@ def _renewal_window(today: date, leads: Mapping[str, int], default_lead: int) ->
     return or_(*clauses)
 
 
-def _no_follow_up_case() -> ColumnElement[bool]:
+def no_follow_up_case() -> ColumnElement[bool]:
+    """Cases with no later, uncancelled case for the same patient, payer and indication."""
     later = aliased(PriorAuthCase)
     return ~exists().where(
         col(later.patient_id) == PriorAuthCase.patient_id,
@@ -166,7 +168,8 @@ def _no_follow_up_case() -> ColumnElement[bool]:
     )
 
 
-def _in_force_on(today: date) -> list[ColumnElement[bool]]:
+def in_force_on(today: date) -> list[ColumnElement[bool]]:
+    """Authorizations of approved or overturned cases whose window holds `today` and that count devices."""
     return [col(PriorAuthCase.status).in_(IN_FORCE), col(PaAuthorization.start_on) <= today,
             col(PaAuthorization.end_on) >= today, col(PaAuthorization.approved_devices).is_not(None)]
 
@@ -181,7 +184,7 @@ def _used_by_authorization(today: date) -> tuple[Any, Any]:
                                      col(TreatmentSession.session_date) >= PaAuthorization.start_on,
                                      col(TreatmentSession.session_date) <= PaAuthorization.end_on))
         .join(SessionDevice, col(SessionDevice.treatment_session_id) == TreatmentSession.id)
-        .where(*_in_force_on(today)).group_by(col(PaAuthorization.id)).subquery()
+        .where(*in_force_on(today)).group_by(col(PaAuthorization.id)).subquery()
     )
     manual = (
         select(col(PaAuthorization.id).label("auth_id"), func.sum(PaDeviceEntry.devices).label("used"))
@@ -189,7 +192,7 @@ def _used_by_authorization(today: date) -> tuple[Any, Any]:
         .join(PaDeviceEntry, and_(col(PaDeviceEntry.patient_id) == PaAuthorization.patient_id,
                                   col(PaDeviceEntry.session_date) >= PaAuthorization.start_on,
                                   col(PaDeviceEntry.session_date) <= PaAuthorization.end_on))
-        .where(*_in_force_on(today)).group_by(col(PaAuthorization.id)).subquery()
+        .where(*in_force_on(today)).group_by(col(PaAuthorization.id)).subquery()
     )
     return rems, manual
 
@@ -200,7 +203,8 @@ def _need(indication: str, course_start: date | None, today: date, per_session: 
                           devices_per_session=per_session, maintenance_interval_days=interval)
 
 
-def _devices_low(session: Session, *, today: date, limit: int) -> ActionList:
+def devices_low(session: Session, *, today: date, limit: int) -> ActionList:
+    """Authorizations in force whose devices left will not cover the next two weeks of the label schedule."""
     rems, manual = _used_by_authorization(today)
     remaining: Any = (col(PaAuthorization.approved_devices) - func.coalesce(rems.c.used, 0)
                       - func.coalesce(manual.c.used, 0)).label("remaining")
@@ -213,7 +217,7 @@ def _devices_low(session: Session, *, today: date, limit: int) -> ActionList:
         .join(Patient, col(Patient.id) == PriorAuthCase.patient_id)
         .outerjoin(rems, rems.c.auth_id == PaAuthorization.id)
         .outerjoin(manual, manual.c.auth_id == PaAuthorization.id)
-        .where(*_in_force_on(today), remaining < MAX_TWO_WEEK_DEVICES)
+        .where(*in_force_on(today), remaining < MAX_TWO_WEEK_DEVICES)
         .order_by(remaining, col(PriorAuthCase.id))
     ).all()
     if not candidates:
@@ -289,7 +293,7 @@ def todays_actions(
 
     leads = renewal_leads(payer_ids_in_use(session))
     where = [col(PriorAuthCase.status).in_(IN_FORCE), col(PriorAuthCase.auth_end_on) >= today,
-             _renewal_window(today, leads, default_lead_days), _no_follow_up_case()]
+             renewal_window(today, leads, default_lead_days), no_follow_up_case()]
     total, rows = _page(session, where, col(PriorAuthCase.auth_end_on), limit)
     result["expiring"] = ActionList(ACTION_TITLES["expiring"], total, tuple(
         ActionItem(c.id, _patient_name(last, first), mrn, c.payer_id, c.status, c.auth_end_on.isoformat(),
@@ -303,7 +307,7 @@ def todays_actions(
         ActionItem(c.id, _patient_name(last, first), mrn, c.payer_id, c.status, local(c.updated_at),
                    f"untouched for {(now - c.updated_at).days} days") for c, last, first, mrn in rows))
 
-    result["devices_low"] = _devices_low(session, today=today, limit=limit)
+    result["devices_low"] = devices_low(session, today=today, limit=limit)
     return result
 
 
