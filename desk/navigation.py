@@ -30,6 +30,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "Today", ":material/today:", "Desk", ALL_ROLES),
     PageSpec("pages/patients.py", "Patients", ":material/groups:", "Desk", ALL_ROLES),
     PageSpec("pages/patient_record.py", "Patient record", ":material/person:", "Desk", ALL_ROLES),
+    # Billing leads hold the billing role (the demo "lead" account); the figures name no one billing cannot see.
+    PageSpec("pages/lead_dashboard.py", "Lead dashboard", ":material/insights:", "Desk", ("admin", "billing")),
     PageSpec("pages/savings.py", "Savings program", ":material/savings:", "Savings", ("admin", "billing")),
     PageSpec("pages/needs_pa.py", "Needs a PA", ":material/assignment_late:", "Prior authorization",
              ("admin", "billing")),

@@ -54,9 +54,10 @@ counts = queue.counts()
 st.title("Needs a PA")
 st.caption(f"Patients waiting on billing as of {today:%m/%d/%Y}. Start a case pre-filled from the patient's "
            "primary coverage, or open the case that needs the next step.")
-labels = {kind: f"{title} ({counts[kind]:d})" for kind, title in KIND_TITLES.items()}
+labels = {kind: f"{esc(title)} ({counts[kind]:d})" for kind, title in KIND_TITLES.items()}
 wanted = st.query_params.get(LIST_PARAM)
-tabs = st.tabs(list(labels.values()), default=labels.get(str(wanted)) if wanted else None, key="needs_pa_tab")
+tabs = st.tabs([f"{esc(title)} ({counts[kind]:d})" for kind, title in KIND_TITLES.items()],
+               default=labels.get(str(wanted)) if wanted else None, key="needs_pa_tab")
 for tab, kind in zip(tabs, labels, strict=True):
     with tab:
         rows = queue.of_kind(kind)
@@ -72,8 +73,8 @@ for tab, kind in zip(tabs, labels, strict=True):
                 if row.new_case is not None:
                     phase = PHASE_WORDS.get(row.new_case.phase, row.new_case.phase)
                     if action_col.button("Start case", key=f"start_{key}", type="primary", icon=":material/add:",
-                                         help=f"Opens a draft {row.new_case.indication} {phase} request on the "
-                                              "patient's coverage.", width="stretch"):
+                                         help=esc(f"Opens a draft {row.new_case.indication} {phase} request on "
+                                                  "the patient's coverage."), width="stretch"):
                         start_case(row)
                 if row.case_id is not None and action_col.button(
                         "Open case", key=f"open_{key}", icon=":material/open_in_new:", width="stretch",

@@ -151,7 +151,7 @@ for column, status in zip(metric_columns, OPEN_METRICS, strict=True):
 st.subheader("Today's actions")
 action_labels = {key: f"{esc(a.title)} ({a.total:d})" for key, a in actions.items()}
 wanted_action = st.query_params.get("action")
-action_tabs = st.tabs(list(action_labels.values()), key="wl_action_tab",
+action_tabs = st.tabs([f"{esc(a.title)} ({a.total:d})" for a in actions.values()], key="wl_action_tab",
                       default=action_labels.get(str(wanted_action)) if wanted_action else None)
 for tab, (key, action) in zip(action_tabs, actions.items(), strict=True):
     with tab:
