@@ -13,7 +13,7 @@ from desk.auth import CurrentUser  # noqa: E402
 from desk.models import utcnow  # noqa: E402
 from desk.navigation import pages_for  # noqa: E402
 from desk.prior_auth.clocks import local_today  # noqa: E402
-from desk.prior_auth.needs_pa import KIND_TITLES, needs_pa  # noqa: E402
+from desk.prior_auth.needs_pa import KIND_SHORT_TITLES, needs_pa  # noqa: E402
 from desk.rems.config import load_rems_settings  # noqa: E402
 from desk.savings.money import format_cents  # noqa: E402
 from desk.today import BLOCK_TITLES, admin_today, prior_auth_today, rems_today, savings_today  # noqa: E402
@@ -46,8 +46,8 @@ def prior_auth(current: CurrentUser) -> None:
         st.subheader("Prior authorizations", anchor=False)
         st.markdown("**Needs a PA**")
         counts = queue.counts()
-        columns = st.columns(len(KIND_TITLES))
-        for column, (kind, title) in zip(columns, KIND_TITLES.items(), strict=True):
+        columns = st.columns(len(KIND_SHORT_TITLES))
+        for column, (kind, title) in zip(columns, KIND_SHORT_TITLES.items(), strict=True):
             column.metric(esc(title), counts[kind])
             column.page_link("pages/needs_pa.py", label=f"See the {counts[kind]:d} patient"
                              f"{'' if counts[kind] == 1 else 's'}", icon=":material/arrow_forward:",

@@ -5,6 +5,7 @@ from ui.guard import require_role
 
 user = require_role("pages/lead_dashboard.py")
 
+import textwrap  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -19,7 +20,12 @@ from desk.rems.config import load_rems_settings  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
 from ui.text import esc  # noqa: E402
 
-CHART_HEIGHT = 260
+CHART_HEIGHT = 280
+GREEN, RED, ORANGE, BLUE, GREY = "#2e7d32", "#c62828", "#ef6c00", "#1565c0", "#9e9e9e"
+APPEAL_COLOURS = {"Won": GREEN, "Lost": RED, "Waiting for a decision": BLUE}
+FORM_COLOURS = {"On time": GREEN, "Late": ORANGE, "Overdue": RED, "Not yet due": GREY}
+CLAIM_COLOURS = {"Paid": GREEN, "Pending with the program": BLUE, "Not yet submitted": GREY, "Denied": RED}
+LABEL_WIDTH = 70  # characters per line of a long axis label (criteria), so none is cut off
 
 settings = get_settings()
 today = local_today(settings.timezone, now=utcnow())
@@ -59,7 +65,7 @@ def panel(title: str, name: str, rows: list[dict[str, Any]], chart: Callable[[pd
 def approval_chart(frame: pd.DataFrame) -> alt.Chart:
     base = alt.Chart(frame).encode(
         x=alt.X("Month:N", sort=list(dict.fromkeys(frame["Month"])), axis=alt.Axis(labelAngle=0)),
-        color=alt.Color("Payer:N", legend=alt.Legend(orient="bottom", columns=2, title=None)),
+        color=alt.Color("Payer:N", legend=alt.Legend(orient="right", labelLimit=320, title=None)),
         tooltip=list(frame.columns),
     )
     return base.mark_line(point=True).encode(y=alt.Y("Approval rate (%):Q", scale=alt.Scale(domain=[0, 100])))
@@ -69,25 +75,30 @@ def turnaround_chart(frame: pd.DataFrame) -> alt.Chart:
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("Month:N", sort=list(dict.fromkeys(frame["Month"])), axis=alt.Axis(labelAngle=0)),
         xOffset="Payer:N", y=alt.Y("Median days to decision:Q"),
-        color=alt.Color("Payer:N", legend=alt.Legend(orient="bottom", columns=2, title=None)),
+        color=alt.Color("Payer:N", legend=alt.Legend(orient="right", labelLimit=320, title=None)),
         tooltip=list(frame.columns),
     )
 
 
 def ranked_bars(label: str, value: str) -> Callable[[pd.DataFrame], alt.Chart]:
     def chart(frame: pd.DataFrame) -> alt.Chart:
-        return alt.Chart(frame).mark_bar().encode(
-            y=alt.Y(f"{label}:N", sort="-x", axis=alt.Axis(labelLimit=420, title=None)),
-            x=alt.X(f"{value}:Q", axis=alt.Axis(tickMinStep=1)), tooltip=list(frame.columns))
+        shown = frame.assign(Label=[" | ".join(textwrap.wrap(str(t), LABEL_WIDTH)) for t in frame[label]])
+        return alt.Chart(shown).mark_bar().encode(
+            y=alt.Y("Label:N", sort="-x", axis=alt.Axis(labelLimit=0, title=None,
+                                                         labelExpr="split(datum.label, ' | ')")),
+            x=alt.X(f"{value}:Q", axis=alt.Axis(tickMinStep=1)), tooltip=[label, value])
     return chart
 
 
-def stacked(x: str, y: str, colour: str) -> Callable[[pd.DataFrame], alt.Chart]:
+def stacked(x: str, y: str, colour: str, colours: dict[str, str]) -> Callable[[pd.DataFrame], alt.Chart]:
+    scale = alt.Scale(domain=list(colours), range=list(colours.values()))
+
     def chart(frame: pd.DataFrame) -> alt.Chart:
         return alt.Chart(frame).mark_bar().encode(
             x=alt.X(f"{x}:N", sort=list(dict.fromkeys(frame[x])), axis=alt.Axis(labelAngle=0)),
             y=alt.Y(f"sum({y}):Q", title=y, axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color(f"{colour}:N", legend=alt.Legend(orient="bottom", title=None)),
+            color=alt.Color(f"{colour}:N", scale=scale, legend=alt.Legend(orient="bottom", columns=2, title=None,
+                                                                          labelLimit=240)),
             tooltip=list(frame.columns))
     return chart
 
@@ -113,23 +124,16 @@ st.caption(f"As of {today:%m/%d/%Y}. Months are the month a decision was made, a
            "service date.")
 
 st.subheader("Prior authorizations", anchor=False)
+panel("Approval rate by payer and month", "approval-rate", decisions, approval_chart, "No decisions recorded yet.")
+panel("Median days from submission to decision", "turnaround", decisions, turnaround_chart,
+      "No decisions recorded yet.")
+panel("Denials by the payer's reason", "denials-by-reason", reasons, ranked_bars("Reason", "Denials"),
+      "No denials recorded.")
+panel("Denials by criterion not met", "denials-by-criterion", criteria,
+      ranked_bars("Criterion not met", "Denied cases"), "No denials recorded.")
 left, right = st.columns(2)
 with left:
-    panel("Approval rate by payer and month", "approval-rate", decisions, approval_chart,
-          "No decisions recorded yet.")
-with right:
-    panel("Median days from submission to decision", "turnaround", decisions, turnaround_chart,
-          "No decisions recorded yet.")
-left, right = st.columns(2)
-with left:
-    panel("Denials by the payer's reason", "denials-by-reason", reasons, ranked_bars("Reason", "Denials"),
-          "No denials recorded.")
-with right:
-    panel("Denials by criterion not met", "denials-by-criterion", criteria,
-          ranked_bars("Criterion not met", "Denied cases"), "No denials recorded.")
-left, right = st.columns(2)
-with left:
-    panel("Appeals won and lost", "appeals", appeals, stacked("Level", "Appeals", "Outcome"),
+    panel("Appeals won and lost", "appeals", appeals, stacked("Level", "Appeals", "Outcome", APPEAL_COLOURS),
           "No appeals filed.")
 with right:
     panel(f"Authorizations ending in the next {figures.EXPIRY_DAYS:d} days", "expiring", expiring,
@@ -141,7 +145,7 @@ st.subheader("REMS and savings", anchor=False)
 left, right = st.columns(2)
 with left:
     panel(f"Monitoring forms submitted on time (within {rems_settings.pmf_due_days:d} days)", "rems-forms", forms,
-          stacked("Month", "Sessions", "Forms"), "No sessions logged.")
+          stacked("Month", "Sessions", "Forms", FORM_COLOURS), "No sessions logged.")
 with right:
-    panel("Savings claims paid and pending", "savings-claims", claims, stacked("Month", "Claims", "Status"),
-          "No savings claims recorded.")
+    panel("Savings claims paid and pending", "savings-claims", claims,
+          stacked("Month", "Claims", "Status", CLAIM_COLOURS), "No savings claims recorded.")

@@ -67,7 +67,7 @@ for tab, kind in zip(tabs, labels, strict=True):
         for row in rows[:LIST_LIMIT]:
             with st.container(border=True):
                 text_col, action_col = st.columns([5, 1], vertical_alignment="center")
-                text_col.markdown(f"**{esc(row.patient)}** · MRN {esc(row.mrn)} · {esc(row.payer)}  \n"
+                text_col.markdown(f":material/person: {esc(row.patient)} · MRN {esc(row.mrn)} · {esc(row.payer)}  \n"
                                   f"{esc(row.reason)}")
                 key = f"{kind}_{row.patient_id}_{row.case_id or 0}"
                 if row.new_case is not None:

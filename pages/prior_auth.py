@@ -114,6 +114,10 @@ def run_action(action: Callable[[Any], Any], success: str, form: str = "") -> bo
         st.session_state[ERRORS] = (form, [("", str(exc))])
         return False
     forget_version("pa_case", case_id)
+    if form == "step":
+        # Saved: the next step's form starts from its defaults again.
+        for key in [k for k in st.session_state if str(k).startswith("st_")]:
+            del st.session_state[key]
     st.session_state[NOTICE] = success
     return True
 
@@ -357,7 +361,17 @@ with tab_status:
     elif not nexts:
         st.info(f"The case is {esc(STATUS_LABELS[case.status].lower())}; nothing more can happen to it.")
     else:
-        step = st.selectbox("Next step", nexts, format_func=STATUS_LABELS.__getitem__, key="next_step")
+        forward = lc.next_forward_step(case.status)
+        # Keyed by status: after a step the picker starts again on the step that usually follows.
+        step = st.selectbox("Next step", nexts, format_func=STATUS_LABELS.__getitem__, key=f"next_step_{case.status}",
+                            index=nexts.index(forward) if forward in nexts else 0)
+        # Defaults are set once, when the form first shows: a rerun a minute later keeps what was typed.
+        local_now = now.astimezone(zone)
+        for key, default in (("st_start_on", case.start_on or today), ("st_decided_on", today),
+                             ("st_sub_day", today), ("st_sub_time", time(local_now.hour, local_now.minute)),
+                             ("st_requested_on", today), ("st_denied_on", today), ("st_filed_on", today),
+                             ("st_upheld_on", today)):
+            st.session_state.setdefault(key, default)
         expected = opened
         common: dict[str, Any] = {"case_id": case_id, "expected_version": expected, "actor": user.username}
         with st.form(f"step_{step}"):
@@ -365,39 +379,40 @@ with tab_status:
             if step in ("approved", "overturned"):
                 c1, c2, c3 = st.columns(3)
                 auth_number = c1.text_input("Authorization number", key="st_auth_number")
-                start_on = c2.date_input("Start date", value=case.start_on or today, key="st_start_on")
+                start_on = c2.date_input("Start date", key="st_start_on")
                 end_on = c3.date_input("End date", value=None, key="st_end_on")
                 c4, c5, c6 = st.columns(3)
                 devices_text = c4.text_input("Approved devices", key="st_devices")
                 sessions_text = c5.text_input("Approved sessions", key="st_sessions")
                 codes = c6.text_input("Approved codes (e.g. J0013, G2083)", key="st_codes")
-                decided_on = st.date_input("Decision date", value=today, key="st_decided_on")
+                decided_on = st.date_input("Decision date", key="st_decided_on")
             elif step == "submitted":
                 c1, c2, c3 = st.columns(3)
-                sub_day = c1.date_input("Submitted on", value=today)
-                sub_time = c2.time_input("At (clinic time)", value=time(now.astimezone(zone).hour,
-                                                                          now.astimezone(zone).minute))
+                sub_day = c1.date_input("Submitted on", key="st_sub_day")
+                sub_time = c2.time_input("At (clinic time)", key="st_sub_time")
                 channel = c3.selectbox("Channel", SUBMISSION_CHANNELS, format_func=CHANNEL_WORDS.__getitem__,
                                        key="st_channel")
                 c4, c5 = st.columns(2)
                 reference = c4.text_input("Reference / confirmation number", key="st_reference")
-                urgency_pick = c5.selectbox("Review", URGENCIES, index=URGENCIES.index(case.urgency))
+                urgency_pick = c5.selectbox("Review", URGENCIES, index=URGENCIES.index(case.urgency),
+                                            key="st_urgency")
             elif step == "info_requested":
                 c1, c2 = st.columns(2)
-                requested_on = c1.date_input("Requested on", value=today)
+                requested_on = c1.date_input("Requested on", key="st_requested_on")
                 due_on = c2.date_input("Due on", value=None, key="st_due_on")
                 description = st.text_area("What the payer asked for", key="st_description")
             elif step == "denied":
                 reason = st.text_area("Payer's stated reason", key="st_reason")
-                denied_on = st.date_input("Denial date", value=today)
+                denied_on = st.date_input("Denial date", key="st_denied_on")
             elif step == "appealed":
                 c1, c2, c3 = st.columns(3)
-                filed_on = c1.date_input("Filed on", value=today)
-                level = c2.number_input("Level", min_value=case.appeal_level + 1, value=case.appeal_level + 1)
+                filed_on = c1.date_input("Filed on", key="st_filed_on")
+                level = c2.number_input("Level", min_value=case.appeal_level + 1, value=case.appeal_level + 1,
+                                        key="st_level")
                 p2p = c3.checkbox("Peer-to-peer call", key="st_p2p")
-                p2p_on = st.date_input("Peer-to-peer date", value=None)
+                p2p_on = st.date_input("Peer-to-peer date", value=None, key="st_p2p_on")
             elif step == "upheld":
-                upheld_on = st.date_input("Decision date", value=today)
+                upheld_on = st.date_input("Decision date", key="st_upheld_on")
             note = st.text_input("Note" if step != "cancelled" else "Reason for cancelling", key="st_note")
             go = st.form_submit_button(f"Record: {STATUS_LABELS[step]}", type="primary")
         show_errors("step")

@@ -38,6 +38,9 @@ KIND_TITLES = {
     "devices": "Devices will not cover two weeks",
     "appeal": "Appeal windows closing",
 }
+# The same lists in a few words, for the counts on Today (four side by side).
+KIND_SHORT_TITLES = {"no_authorization": "No authorization", "renewal": "Renewal due", "devices": "Devices short",
+                     "appeal": "Appeal closing"}
 
 
 @dataclass(frozen=True)

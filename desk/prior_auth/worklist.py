@@ -123,7 +123,7 @@ class ActionList:
 
 ACTION_TITLES = {
     "overdue": "Decisions overdue",
-    "info_due": "Information requests due",
+    "info_due": "Information due",
     "expiring": "Authorizations to renew",
     "idle_drafts": "Drafts idle",
     "devices_low": "Devices running out",

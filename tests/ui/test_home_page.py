@@ -52,7 +52,7 @@ def test_billing_sees_prior_authorizations_and_savings_with_amounts(page_app: Ap
     assert not at.exception
     assert _sections(at) == ["Prior authorizations", "Savings program", "Your pages"]
     metrics = {m.label: int(m.value) for m in at.metric}
-    assert {"Decisions overdue", "Information requests due", "Authorizations to renew", "Devices running out",
+    assert {"Decisions overdue", "Information due", "Authorizations to renew", "Devices running out",
             "Claims waiting for an EOB", "Denied claims and rebates"} <= set(metrics)
     assert any(label.startswith("Drafts idle") for label in metrics)
     assert sum(metrics.values()) > 0

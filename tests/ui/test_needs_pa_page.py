@@ -41,7 +41,7 @@ def test_enrolled_patient_without_a_case_is_named_and_start_case_opens_a_prefill
     assert not at.exception
     assert any(t.label == "No authorization for planned treatment (1)" for t in at.tabs)
     texts = [shown(m.value) for m in at.markdown]
-    assert any(t.startswith("**Queuely, Pat** · MRN ") and "Cigna" in t for t in texts)
+    assert any(t.startswith(":material/person: Queuely, Pat · MRN ") and "Cigna" in t for t in texts)
     at.button(key=f"start_no_authorization_{patient_id}_0").click().run()
     assert not at.exception
     with unit_of_work(app_db, actor="check") as session:

@@ -55,7 +55,7 @@ def _case(engine: Engine, case_id: int) -> PriorAuthCase:
 
 
 def _step(at: AppTest, status: str) -> AppTest:
-    at.selectbox(key="next_step").set_value(status).run()
+    next(s for s in at.selectbox if s.label == "Next step").set_value(status).run()
     return at
 
 
@@ -173,3 +173,47 @@ def test_device_entry_flagged_without_authorization(page_app: AppFactory, app_db
     at = _open(page_app, case_id)
     _submit(at, "Check and record")
     assert any("No approved authorization covers" in shown(e.value) for e in at.error)
+
+
+def _next_step(at: AppTest) -> str:
+    return str(next(s for s in at.selectbox if s.label == "Next step").value)
+
+
+def _ready(app_db: Engine, case_id: int) -> None:
+    with unit_of_work(app_db, actor="setup") as session:
+        case = session.get(PriorAuthCase, case_id)
+        assert case is not None
+        case.status = "ready"
+        session.add(case)
+
+
+def test_next_step_preselects_the_forward_step(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
+    at = _open(page_app, case_id)
+    assert _next_step(at) == "ready"
+    _ready(app_db, case_id)
+    at.run()
+    assert _next_step(at) == "submitted", "after Ready the next step is the submission, not back to Draft"
+
+
+def test_backdated_submission_time_survives_a_rerun_a_minute_later(
+        page_app: AppFactory, app_db: Engine, case_id: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, time
+    from zoneinfo import ZoneInfo
+
+    import desk.models
+
+    _ready(app_db, case_id)
+    clock = [datetime.now(UTC)]
+    monkeypatch.setattr(desk.models, "utcnow", lambda: clock[0])
+    at = _step(_open(page_app, case_id), "submitted")
+    yesterday = local_today("America/New_York") - timedelta(days=1)
+    next(d for d in at.date_input if d.label == "Submitted on").set_value(yesterday)
+    next(t for t in at.time_input if t.label == "At (clinic time)").set_value(time(16, 5))
+    clock[0] += timedelta(minutes=1)  # the clerk clicks Record a minute after the form was drawn
+    _submit(at, "Record: Submitted")
+    assert not at.exception
+    case = _case(app_db, case_id)
+    assert case.submitted_at is not None
+    submitted = case.submitted_at.replace(tzinfo=case.submitted_at.tzinfo or UTC)
+    assert submitted.astimezone(ZoneInfo("America/New_York")).replace(tzinfo=None) == datetime.combine(
+        yesterday, time(16, 5))
