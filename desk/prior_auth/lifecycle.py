@@ -74,7 +74,8 @@ def next_forward_step(status: str) -> str | None:
     order = list(STATUS_LABELS)
     allowed = [s for s in allowed_next(status) if s not in ("cancelled", "expired")]
     forward = [s for s in allowed if order.index(s) > order.index(status)]
-    return (forward or allowed or [None])[0]
+    choices = forward or allowed
+    return choices[0] if choices else None
 
 
 def _move(session: Session, case: PriorAuthCase, to_status: str, *, actor: str, note: str,
