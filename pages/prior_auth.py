@@ -41,7 +41,8 @@ from desk.prior_auth.packet import (  # noqa: E402
     generate_packet,
     generated_files,
 )
-from desk.prior_auth.payer_rules import decision_clock_for, renewal_lead_days_for  # noqa: E402
+from desk.prior_auth.payer_rules import decision_clock_for, payer_name, renewal_lead_days_for  # noqa: E402
+from desk.savings.eligibility import PLAN_TYPE_LABELS  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
 from ui.editing import forget_version, opened_version  # noqa: E402
 from ui.fhir import render_fhir_panel  # noqa: E402
@@ -137,15 +138,20 @@ def local_time(moment: datetime | None) -> str:
 opened = opened_version("pa_case", case_id, case.version)
 
 # ---------------------------------------------------------------- header
+st.session_state["patient_id"] = case.patient_id  # the sidebar's Patient record opens this case's patient
 st.title(f"PA #{case.id:d} · {esc(overview.patient_name)}")
 st.caption(
-    f"MRN {esc(overview.mrn)} · {esc(case.payer_id)} ({esc(case.plan_type.replace('_', ' '))}, "
+    f"MRN {esc(overview.mrn)} · {esc(payer_name(case.payer_id))} "
+    f"({esc(PLAN_TYPE_LABELS.get(case.plan_type, case.plan_type))}, "
     f"{esc(overview.coverage_priority)}) · member {esc(overview.member_id)} · {esc(case.indication)} "
     f"{esc(case.phase)} · {esc(case.urgency)} review · opened {esc(local_time(case.created_at))} by "
     f"{esc(case.created_by)}"
 )
-if st.button("Back to the worklist", icon=":material/arrow_back:", type="tertiary"):
+back_col, record_col, _ = st.columns([1, 1, 3])
+if back_col.button("Back to the worklist", icon=":material/arrow_back:", type="tertiary"):
     st.switch_page("pages/worklist.py")
+record_col.page_link("pages/patient_record.py", label="Open the patient record", icon=":material/person:",
+                     query_params={"patient": str(case.patient_id)})
 # Notices and warnings have fixed slots: were they added only when there is one, the tabs would move a place up or
 # down on the rerun after an action and the browser would show the old and the new tabs until that run ends.
 alerts = st.container()
@@ -192,8 +198,9 @@ if clock is None and case.status in OPEN_WITHOUT_DECISION:
                        f"{esc(case.payer_id)}.yaml). No decision due time is computed until then.",
                        icon=":material/timer_off:")
 
+# Keyed: after an action the case stays on the tab the user was working in.
 tab_checklist, tab_packet, tab_status, tab_devices, tab_history = st.tabs(
-    ["Checklist", "Request & packet", "Status & decisions", "Devices", "History"])
+    ["Checklist", "Request & packet", "Status & decisions", "Devices", "History"], key="case_tab", on_change="rerun")
 
 # ---------------------------------------------------------------- checklist
 with tab_checklist:

@@ -247,8 +247,10 @@ def _reading(slot: str) -> None:
         _error(f"{slot}.{value}")
 
 
+# Keyed: after recording, the log stays on the step the nurse was working in.
 before, dosing, monitoring, discharge_tab, form_tab = st.tabs(
-    ["1 · Before dosing", "2 · Dosing", "3 · Monitoring", "4 · Discharge", "Monitoring form"]
+    ["1 · Before dosing", "2 · Dosing", "3 · Monitoring", "4 · Discharge", "Monitoring form"], key="session_tab",
+    on_change="rerun",
 )
 with before:
     checks = st.columns(4)

@@ -93,7 +93,8 @@ notice = st.session_state.pop(NOTICE, None)
 if notice:
     notice_slot.success(esc(notice))
 
-patient_tab, billing_tab, terms_tab = st.tabs(["Patient", "Billing worklist", "Program terms"])
+patient_tab, billing_tab, terms_tab = st.tabs(["Patient", "Billing worklist", "Program terms"], key="savings_tab",
+                                              on_change="rerun")
 
 # ---------------------------------------------------------------- patient
 with patient_tab:

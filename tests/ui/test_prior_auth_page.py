@@ -217,3 +217,16 @@ def test_backdated_submission_time_survives_a_rerun_a_minute_later(
     submitted = case.submitted_at.replace(tzinfo=case.submitted_at.tzinfo or UTC)
     assert submitted.astimezone(ZoneInfo("America/New_York")).replace(tzinfo=None) == datetime.combine(
         yesterday, time(16, 5))
+
+
+def test_case_page_links_to_its_patient_and_the_sidebar_record_opens_on_them(
+        page_app: AppFactory, app_db: Engine, case_id: int) -> None:
+    at = page_app("app.py", roles=("billing",), username="billing").run()
+    at.session_state["patient_id"] = 999  # the last patient opened from the list, someone else
+    at.session_state["pa_case_id"] = case_id
+    at = at.switch_page(PAGE).run()
+    case = _case(app_db, case_id)
+    assert at.session_state["patient_id"] == case.patient_id
+    [link] = [link.proto for link in at.get("page_link") if link.proto.label == "Open the patient record"]
+    assert link.page.endswith("patient_record") and link.query_string == f"patient={case.patient_id}"
+    assert "Test Health (commercial, primary)" in shown(at.caption[0].value)
