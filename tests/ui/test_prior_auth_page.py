@@ -42,9 +42,10 @@ def case_id(app_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def _open(page_app: AppFactory, case_id: int, roles: tuple[str, ...] = ("billing",)) -> AppTest:
-    at = page_app(PAGE, roles=roles, username="billing")
+    """The case opened through the app's navigation, as in the browser (its links need the registered pages)."""
+    at = page_app("app.py", roles=roles, username="billing").run()
     at.session_state["pa_case_id"] = case_id
-    return at.run()
+    return at.switch_page(PAGE).run()
 
 
 def _case(engine: Engine, case_id: int) -> PriorAuthCase:
@@ -65,7 +66,9 @@ def _submit(at: AppTest, label_start: str) -> AppTest:
 
 
 def test_nurse_is_refused(page_app: AppFactory, case_id: int) -> None:
-    at = _open(page_app, case_id, roles=("nurse",))
+    at = page_app(PAGE, roles=("nurse",))
+    at.session_state["pa_case_id"] = case_id
+    at.run()
     assert shown(at.error[0].value) == "Your role does not allow this page." and not at.title
 
 
@@ -107,9 +110,16 @@ def test_checklist_attest_then_lifecycle_to_approval(page_app: AppFactory, app_d
     assert any(m.label == "Decision due" for m in at.metric)
     # Approval with missing details is refused with a message naming the field.
     _step(at, "approved")
+    at.text_input(key="st_devices").input("two dozen")
     _submit(at, "Record: Approved")
-    assert any("auth number: required" in shown(e.value) for e in at.error)
+    # Every refusal at once, each under its field in the words of the field's label.
+    shown_md = [shown(m.value) for m in at.markdown]
+    for message in ("Authorization number: required", "End date: required",
+                    "Approved devices: must be a positive whole number"):
+        assert f":red[{message}]" in shown_md
+    assert not any("auth number" in shown(e.value) or "end on" in shown(e.value) for e in at.error)
     assert _case(app_db, case_id).status == "submitted"
+    at.text_input(key="st_devices").input("")
     today = local_today("America/New_York")
     at.text_input(key="st_auth_number").input("AUTH-77")
     at.date_input(key="st_end_on").set_value(today + timedelta(days=180))
