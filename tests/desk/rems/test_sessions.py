@@ -173,3 +173,11 @@ def test_clock_reminders(settings: RemsSettings) -> None:
     done = session_clock(first_device_at=first, readings=taken, discharged_at=at(12, 5), now=at(12, 6),
                          settings=settings)
     assert done.reminders == [] and done.discharged
+
+
+def test_clock_stops_at_discharge(settings: RemsSettings) -> None:
+    first = at(6, 10)
+    taken = [ReadingInput("post_40", at(6, 50), 130, 80)]
+    later = session_clock(first_device_at=first, readings=taken, discharged_at=at(8, 15), now=at(14, 0),
+                          settings=settings)
+    assert later.minutes_since_first_device == 125, "counted to the discharge at 08:15, not to now"
