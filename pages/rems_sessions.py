@@ -15,7 +15,8 @@ from desk.models import PMF_CHANNELS, TreatmentSession, utcnow  # noqa: E402
 from desk.rems.amendments import amend_session, amendments_of  # noqa: E402
 from desk.rems.concomitant import concomitant_medications  # noqa: E402
 from desk.rems.config import load_rems_settings  # noqa: E402
-from desk.rems.dashboard import patient_choices  # noqa: E402
+from desk.rems.coverage import start_outlook  # noqa: E402
+from desk.rems.dashboard import next_session_date, patient_choices  # noqa: E402
 from desk.rems.enrollment import site_certification_problem, start_blockers  # noqa: E402
 from desk.rems.entry import (  # noqa: E402
     MAX_DEVICES,
@@ -132,6 +133,14 @@ if may_record:
                 st.page_link("pages/rems_patients.py", label="Record the enrollment", icon=":material/how_to_reg:",
                              query_params={"patient": str(new_patient)})
             else:
+                with work(user.username) as session:
+                    _day, per_session = next_session_date(session, patient_id=new_patient, today=today)
+                    outlook = start_outlook(session, patient_id=new_patient, on=today,
+                                            devices_per_session=per_session)
+                if outlook.covered:
+                    st.caption(esc(outlook.message))
+                else:
+                    st.warning(esc(outlook.message), icon=":material/request_quote:")
                 st.button("Open the log", type="primary", key="rems_start", on_click=_start_new,
                           args=(new_patient, patient.site_id))
 
