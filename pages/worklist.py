@@ -111,7 +111,8 @@ def export_buttons(name: str, rows: list[dict[str, Any]] | None, columns: tuple[
         if column.button(f"Export {'CSV' if fmt == 'csv' else 'Excel'}", key=f"prep_{key}_{fmt}"):
             with work(user.username) as session:
                 data_rows = rows if rows is not None else loader(session)
-                data = export_table(session, name=name, rows=data_rows, columns=columns, fmt=fmt)  # type: ignore[arg-type]
+                data = export_table(session, name=name, rows=data_rows, columns=columns, fmt=fmt,  # type: ignore[arg-type]
+                                    timezone=settings.timezone)
             st.session_state[f"export_{key}"] = (fmt, data)
             prepared = (fmt, data)
     if prepared:
