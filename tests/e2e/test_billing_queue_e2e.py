@@ -18,9 +18,16 @@ def _fresh(page: Page):  # type: ignore[no-untyped-def]
     return page.locator("[data-testid=stElementContainer][data-stale=false]")
 
 
+def _server_ready(page: Page, base_url: str) -> None:
+    """The first visit of a fresh server loads the demo clinic: wait for the sign-in form however long that takes."""
+    page.goto(base_url)
+    page.get_by_label("Username").wait_for(timeout=600_000)
+
+
 def test_today_to_needs_pa_to_a_started_case(browser: Page, live_server: LiveServer) -> None:
     page = browser
     page.set_viewport_size({"width": 1280, "height": 900})
+    _server_ready(page, live_server.base_url)
     sign_in(page, live_server.base_url, "billing", DEMO_PASSWORD)
     expect(page.get_by_role("heading", name="Today")).to_be_visible()
     link = page.get_by_role("link", name=re.compile(r"See the \d+ patients?")).first
@@ -53,6 +60,7 @@ def test_today_to_needs_pa_to_a_started_case(browser: Page, live_server: LiveSer
 def test_lead_dashboard_draws_every_chart(browser: Page, live_server: LiveServer) -> None:
     page = browser
     page.set_viewport_size({"width": 1280, "height": 900})
+    _server_ready(page, live_server.base_url)
     sign_in(page, live_server.base_url, "lead", DEMO_PASSWORD)
     page.get_by_role("link", name="Lead dashboard").click()
     wait_for_app(page)
