@@ -170,7 +170,7 @@ st.caption(
     f"{esc(case.phase)} · {esc(case.urgency)} review · opened {esc(local_time(case.created_at))} by "
     f"{esc(case.created_by)}"
 )
-back_col, record_col, _ = st.columns([1, 1, 3])
+back_col, record_col, _ = st.columns([2, 2, 3])
 if back_col.button("Back to the worklist", icon=":material/arrow_back:", type="tertiary"):
     st.switch_page("pages/worklist.py")
 record_col.page_link("pages/patient_record.py", label="Open the patient record", icon=":material/person:",
