@@ -32,7 +32,11 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/patient_record.py", "Patient record", ":material/person:", "Desk", ALL_ROLES),
     PageSpec("pages/history_import.py", "Import clinical history", ":material/upload_file:", "Desk",
              ("admin", "billing")),
+    # Billing leads hold the billing role (the demo "lead" account); the figures name no one billing cannot see.
+    PageSpec("pages/lead_dashboard.py", "Lead dashboard", ":material/insights:", "Desk", ("admin", "billing")),
     PageSpec("pages/savings.py", "Savings program", ":material/savings:", "Savings", ("admin", "billing")),
+    PageSpec("pages/needs_pa.py", "Needs a PA", ":material/assignment_late:", "Prior authorization",
+             ("admin", "billing")),
     PageSpec("pages/worklist.py", "PA worklist", ":material/checklist:", "Prior authorization", ("admin", "billing")),
     PageSpec("pages/prior_auth.py", "PA case", ":material/assignment:", "Prior authorization", ("admin", "billing")),
     PageSpec("pages/payers.py", "Payer policies", ":material/rule:", "Prior authorization", ("admin", "billing")),

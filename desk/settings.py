@@ -78,6 +78,10 @@ class Settings:
     timezone: str = "America/New_York"
     renewal_lead_days: int = 21
     draft_idle_days: int = 7
+    # Days after a denial to file an appeal. 180 is the floor for group health plans under ERISA
+    # (29 CFR 2560.503-1(h)(3)(i)); Medicare plans allow 65 days (42 CFR 422.582, 423.582): payers differ.
+    appeal_window_days: int = 180
+    appeal_warning_days: int = 14
     business_holidays: tuple[date, ...] = ()
     fallback_fonts: tuple[Path, ...] = ()
 
@@ -108,6 +112,8 @@ def load_settings() -> Settings:
         timezone=_timezone("DESK_TIMEZONE", "America/New_York"),
         renewal_lead_days=_days("DESK_RENEWAL_LEAD_DAYS", 21, low=1, high=365),
         draft_idle_days=_int("DESK_DRAFT_IDLE_DAYS", 7),
+        appeal_window_days=_days("DESK_APPEAL_WINDOW_DAYS", 180, low=1, high=730),
+        appeal_warning_days=_days("DESK_APPEAL_WARNING_DAYS", 14, low=1, high=365),
         business_holidays=_dates("DESK_BUSINESS_HOLIDAYS"),
         fallback_fonts=tuple(
             Path(p.strip()) for p in (os.environ.get("DESK_FALLBACK_FONTS") or "").split(",") if p.strip()

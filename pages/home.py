@@ -13,6 +13,7 @@ from desk.auth import CurrentUser  # noqa: E402
 from desk.models import utcnow  # noqa: E402
 from desk.navigation import pages_for  # noqa: E402
 from desk.prior_auth.clocks import local_today  # noqa: E402
+from desk.prior_auth.needs_pa import KIND_SHORT_TITLES, needs_pa  # noqa: E402
 from desk.rems.config import load_rems_settings  # noqa: E402
 from desk.savings.money import format_cents  # noqa: E402
 from desk.today import BLOCK_TITLES, admin_today, prior_auth_today, rems_today, savings_today  # noqa: E402
@@ -38,11 +39,26 @@ def prior_auth(current: CurrentUser) -> None:
         summary = prior_auth_today(session, now=now, today=today, timezone=settings.timezone,
                                    default_lead_days=settings.renewal_lead_days,
                                    draft_idle_days=settings.draft_idle_days)
+        queue = needs_pa(session, today=today, default_lead_days=settings.renewal_lead_days,
+                         appeal_window_days=settings.appeal_window_days,
+                         appeal_warning_days=settings.appeal_warning_days)
     with st.container(border=True):
         st.subheader("Prior authorizations", anchor=False)
+        st.markdown("**Needs a PA**")
+        counts = queue.counts()
+        columns = st.columns(len(KIND_SHORT_TITLES))
+        for column, (kind, title) in zip(columns, KIND_SHORT_TITLES.items(), strict=True):
+            column.metric(esc(title), counts[kind])
+            column.page_link("pages/needs_pa.py", label=f"See the {counts[kind]:d} patient"
+                             f"{'' if counts[kind] == 1 else 's'}", icon=":material/arrow_forward:",
+                             query_params={"list": kind}, disabled=counts[kind] == 0)
+        st.markdown("**Cases needing action**")
         columns = st.columns(len(summary.actions))
         for column, action in zip(columns, summary.actions, strict=True):
             column.metric(esc(action.title), action.total)
+            column.page_link("pages/worklist.py", label=f"See the {action.total:d} case"
+                             f"{'' if action.total == 1 else 's'}", icon=":material/arrow_forward:",
+                             query_params={"action": action.key}, disabled=action.total == 0)
         if summary.total == 0:
             st.caption("No case needs action today.")
         st.page_link("pages/worklist.py", label="Open the PA worklist", icon=":material/checklist:")

@@ -23,6 +23,10 @@ from ui.text import esc  # noqa: E402
 
 PATIENT_KEY = "patient_id"
 
+# A link (?patient=N) names the patient; otherwise the one last opened in this browser session.
+linked = str(st.query_params.get("patient", ""))
+if linked.isdigit():
+    st.session_state[PATIENT_KEY] = int(linked)
 patient_id = st.session_state.get(PATIENT_KEY)
 if not isinstance(patient_id, int):
     st.title("Patient record")
@@ -49,6 +53,7 @@ except ReferenceDataError as exc:
     st.stop()
 
 patient = record.patient
+st.query_params["patient"] = str(patient_id)  # the address names the record, so a reload or bookmark reopens it
 age = today.year - patient.dob.year - ((today.month, today.day) < (patient.dob.month, patient.dob.day))
 st.title(f"{esc(patient.last_name)}, {esc(patient.first_name)}")
 st.caption(
@@ -71,6 +76,8 @@ context = RecordContext(
 )
 add_record_tab("Payer criteria", eligibility_tab)
 add_record_tab("Authorizations", authorizations_tab)
-for tab, (_title, render) in zip(st.tabs([esc(title) for title, _ in RECORD_TABS]), RECORD_TABS, strict=True):
+# Keyed and bound to the address (?tab=…): after a save the record stays on the tab the user was working in.
+record_tabs = st.tabs([esc(title) for title, _ in RECORD_TABS], key="tab", on_change="rerun", bind="query-params")
+for tab, (_title, render) in zip(record_tabs, RECORD_TABS, strict=True):
     with tab:
         render(context)

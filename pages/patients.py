@@ -10,6 +10,9 @@ import streamlit as st  # noqa: E402
 
 from desk.imports import ImportFailed, import_patients, known_payer_ids, read_csv_text  # noqa: E402
 from desk.patients import PatientDetails, create_patient, search_patients  # noqa: E402
+from desk.prior_auth.clocks import local_today  # noqa: E402
+from desk.prior_auth.needs_pa import pa_status_by_patient  # noqa: E402
+from desk.prior_auth.payer_rules import payer_name  # noqa: E402
 from desk.sites import list_prescribers, list_sites  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
 from ui.editing import notify, show_notice  # noqa: E402
@@ -44,8 +47,8 @@ with site_col:
     site_id = st.selectbox("Site", [None, *site_names], format_func=lambda i: "All sites" if i is None
                            else site_names[i], key="patients_site")
 with payer_col:
-    payer_id = st.selectbox("Payer", [None, *payers], format_func=lambda p: "All payers" if p is None else p,
-                            key="patients_payer")
+    payer_id = st.selectbox("Payer", [None, *payers], key="patients_payer",
+                            format_func=lambda p: "All payers" if p is None else payer_name(p))
 
 with work(user.username) as session:
     first = search_patients(session, text=text, site_id=site_id, payer_id=payer_id, limit=1)
@@ -55,12 +58,15 @@ with work(user.username) as session:
         page_number = int(st.number_input("Page", min_value=1, max_value=pages, value=1, step=1))
     found = search_patients(session, text=text, site_id=site_id, payer_id=payer_id, limit=PAGE_SIZE,
                             offset=(page_number - 1) * PAGE_SIZE)
+    pa_status = pa_status_by_patient(session, patient_ids=[r.id for r in found.rows],
+                                     today=local_today(settings.timezone))
 
 st.caption(f"{found.total:d} patient(s)" + (f" · page {page_number:d} of {pages:d}" if pages > 1 else ""))
 if found.rows:
     table = st.dataframe(
-        [{"name": r.display_name, "MRN": r.mrn, "date of birth": r.dob.strftime("%m/%d/%Y"), "site": r.site_name,
-          "payers": ", ".join(r.payer_ids)} for r in found.rows],
+        [{"Name": r.display_name, "MRN": r.mrn, "Date of birth": r.dob.strftime("%m/%d/%Y"), "Site": r.site_name,
+          "Payers": ", ".join(payer_name(p) for p in r.payer_ids), "PA status": pa_status.get(r.id, "")}
+         for r in found.rows],
         hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="patients_table",
     )
     selected = table.selection.rows if table is not None else []

@@ -47,13 +47,14 @@ from desk.prior_auth.packet import (  # noqa: E402
     generate_packet,
     generated_files,
 )
-from desk.prior_auth.payer_rules import decision_clock_for, renewal_lead_days_for  # noqa: E402
+from desk.prior_auth.payer_rules import decision_clock_for, payer_name, renewal_lead_days_for  # noqa: E402
 from desk.prior_auth.policy_changes import acknowledge_policy_change, policy_change_of  # noqa: E402
 from desk.prior_auth.request_schedule import (  # noqa: E402
     MAX_REASON_LENGTH,
     case_schedule_check,
     save_schedule_reason,
 )
+from desk.savings.eligibility import PLAN_TYPE_LABELS  # noqa: E402
 from ui.context import get_settings, work  # noqa: E402
 from ui.downloads import document_download  # noqa: E402
 from ui.editing import forget_version, opened_version  # noqa: E402
@@ -127,34 +128,66 @@ def run_action(action: Callable[[Any], Any], success: str, form: str = "") -> bo
         st.session_state[ERRORS] = (form, [("", str(exc))])
         return False
     forget_version("pa_case", case_id)
+    if form == "step":
+        # Saved: the next step's form starts from its defaults again.
+        for key in [k for k in st.session_state if str(k).startswith("st_")]:
+            del st.session_state[key]
     st.session_state[NOTICE] = success
     return True
 
 
+# The lifecycle form's fields as their labels read: a refusal names the field the user sees.
+STEP_FIELDS = {
+    "auth_number": "Authorization number", "start_on": "Start date", "end_on": "End date",
+    "approved_devices": "Approved devices", "approved_sessions": "Approved sessions", "decided_on": "Decision date",
+    "submitted_at": "Submitted on", "channel": "Channel", "reference": "Reference / confirmation number",
+    "urgency": "Review", "requested_on": "Requested on", "due_on": "Due on",
+    "description": "What the payer asked for", "reason": "Payer's stated reason", "denied_on": "Denial date",
+    "filed_on": "Filed on", "level": "Level", "peer_to_peer_on": "Peer-to-peer date",
+}
+
+
 def show_errors(form: str) -> None:
+    """The refusals not shown next to a field of the form (the lifecycle form shows its fields' own)."""
     stored = st.session_state.get(ERRORS)
     if stored and stored[0] == form:
         for field, message in stored[1]:
+            if form == "step" and field in STEP_FIELDS:
+                continue
             st.error(f"{esc(field.replace('_', ' '))}: {esc(message)}" if field else esc(message))
 
 
+def field_error(field: str, *fields: str) -> None:
+    """Under an input of the lifecycle form: every refusal of that field, in the words of its label."""
+    stored = st.session_state.get(ERRORS)
+    if stored and stored[0] == "step":
+        for name, message in stored[1]:
+            if name in (field, *fields):
+                st.markdown(f":red[{esc(STEP_FIELDS[name])}: {esc(message)}]")
+
+
 def local_time(moment: datetime | None) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if moment else "—"
+    return moment.astimezone(zone).strftime("%m/%d/%Y %H:%M %Z") if moment else "—"
 
 
 # Saves carry the version this user opened; a save over someone else's newer change is refused.
 opened = opened_version("pa_case", case_id, case.version)
 
 # ---------------------------------------------------------------- header
+st.session_state["patient_id"] = case.patient_id  # the sidebar's Patient record opens this case's patient
 st.title(f"PA #{case.id:d} · {esc(overview.patient_name)}")
 st.caption(
-    f"MRN {esc(overview.mrn)} · {esc(case.payer_id)} ({esc(case.plan_type.replace('_', ' '))}, "
+    f"MRN {esc(overview.mrn)} · {esc(payer_name(case.payer_id))} "
+    f"({esc(PLAN_TYPE_LABELS.get(case.plan_type, case.plan_type))}, "
     f"{esc(overview.coverage_priority)}) · member {esc(overview.member_id)} · {esc(case.indication)} "
     f"{esc(case.phase)} · {esc(case.urgency)} review · opened {esc(local_time(case.created_at))} by "
     f"{esc(case.created_by)}"
 )
-if st.button("Back to the worklist", icon=":material/arrow_back:", type="tertiary"):
+back_col, record_col, _ = st.columns([2, 2, 3])
+if back_col.button("Back to the worklist", icon=":material/arrow_back:", type="tertiary"):
     st.switch_page("pages/worklist.py")
+record_col.page_link("pages/patient_record.py", label="Open the patient record", icon=":material/person:",
+                     query_params={"patient": str(case.patient_id)})
 # Notices and warnings have fixed slots: were they added only when there is one, the tabs would move a place up or
 # down on the rerun after an action and the browser would show the old and the new tabs until that run ends.
 alerts = st.container()
@@ -220,8 +253,9 @@ if clock is None and case.status in OPEN_WITHOUT_DECISION:
                        f"{esc(case.payer_id)}.yaml). No decision due time is computed until then.",
                        icon=":material/timer_off:")
 
+# Keyed: after an action the case stays on the tab the user was working in.
 tab_checklist, tab_packet, tab_status, tab_devices, tab_history = st.tabs(
-    ["Checklist", "Request & packet", "Status & decisions", "Devices", "History"])
+    ["Checklist", "Request & packet", "Status & decisions", "Devices", "History"], key="case_tab", on_change="rerun")
 
 # ---------------------------------------------------------------- checklist
 with tab_checklist:
@@ -417,57 +451,101 @@ with tab_status:
     elif not nexts:
         st.info(f"The case is {esc(STATUS_LABELS[case.status].lower())}; nothing more can happen to it.")
     else:
-        step = st.selectbox("Next step", nexts, format_func=STATUS_LABELS.__getitem__, key="next_step")
+        forward = lc.next_forward_step(case.status)
+        # Keyed by status: after a step the picker starts again on the step that usually follows.
+        step = st.selectbox("Next step", nexts, format_func=STATUS_LABELS.__getitem__, key=f"next_step_{case.status}",
+                            index=nexts.index(forward) if forward in nexts else 0)
+        # Defaults are set once, when the form first shows: a rerun a minute later keeps what was typed.
+        local_now = now.astimezone(zone)
+        for key, default in (("st_start_on", case.start_on or today), ("st_decided_on", today),
+                             ("st_sub_day", today), ("st_sub_time", time(local_now.hour, local_now.minute)),
+                             ("st_requested_on", today), ("st_denied_on", today), ("st_filed_on", today),
+                             ("st_upheld_on", today)):
+            st.session_state.setdefault(key, default)
         expected = opened
         common: dict[str, Any] = {"case_id": case_id, "expected_version": expected, "actor": user.username}
         with st.form(f"step_{step}"):
             call: Callable[[Any], Any] | None = None
             if step in ("approved", "overturned"):
                 c1, c2, c3 = st.columns(3)
-                auth_number = c1.text_input("Authorization number", key="st_auth_number")
-                start_on = c2.date_input("Start date", value=case.start_on or today, key="st_start_on")
-                end_on = c3.date_input("End date", value=None, key="st_end_on")
+                with c1:
+                    auth_number = st.text_input("Authorization number", key="st_auth_number")
+                    field_error("auth_number")
+                with c2:
+                    start_on = st.date_input("Start date", key="st_start_on", format="MM/DD/YYYY")
+                    field_error("start_on")
+                with c3:
+                    end_on = st.date_input("End date", value=None, key="st_end_on", format="MM/DD/YYYY")
+                    field_error("end_on")
                 c4, c5, c6 = st.columns(3)
-                devices_text = c4.text_input("Approved devices", key="st_devices")
-                sessions_text = c5.text_input("Approved sessions", key="st_sessions")
+                with c4:
+                    devices_text = st.text_input("Approved devices", key="st_devices")
+                    field_error("approved_devices")
+                with c5:
+                    sessions_text = st.text_input("Approved sessions", key="st_sessions")
+                    field_error("approved_sessions")
                 codes = c6.text_input("Approved codes (e.g. J0013, G2083)", key="st_codes")
-                decided_on = st.date_input("Decision date", value=today, key="st_decided_on")
+                decided_on = st.date_input("Decision date", key="st_decided_on", format="MM/DD/YYYY")
+                field_error("decided_on")
             elif step == "submitted":
                 c1, c2, c3 = st.columns(3)
-                sub_day = c1.date_input("Submitted on", value=today)
-                sub_time = c2.time_input("At (clinic time)", value=time(now.astimezone(zone).hour,
-                                                                          now.astimezone(zone).minute))
-                channel = c3.selectbox("Channel", SUBMISSION_CHANNELS, format_func=CHANNEL_WORDS.__getitem__,
-                                       key="st_channel")
+                with c1:
+                    sub_day = st.date_input("Submitted on", key="st_sub_day", format="MM/DD/YYYY")
+                    field_error("submitted_at")
+                sub_time = c2.time_input("At (clinic time)", key="st_sub_time")
+                with c3:
+                    channel = st.selectbox("Channel", SUBMISSION_CHANNELS, format_func=CHANNEL_WORDS.__getitem__,
+                                           key="st_channel")
+                    field_error("channel")
                 c4, c5 = st.columns(2)
-                reference = c4.text_input("Reference / confirmation number", key="st_reference")
-                urgency_pick = c5.selectbox("Review", URGENCIES, index=URGENCIES.index(case.urgency))
+                with c4:
+                    reference = st.text_input("Reference / confirmation number", key="st_reference")
+                    field_error("reference")
+                urgency_pick = c5.selectbox("Review", URGENCIES, index=URGENCIES.index(case.urgency),
+                                            key="st_urgency")
             elif step == "info_requested":
                 c1, c2 = st.columns(2)
-                requested_on = c1.date_input("Requested on", value=today)
-                due_on = c2.date_input("Due on", value=None, key="st_due_on")
+                with c1:
+                    requested_on = st.date_input("Requested on", key="st_requested_on", format="MM/DD/YYYY")
+                    field_error("requested_on")
+                with c2:
+                    due_on = st.date_input("Due on", value=None, key="st_due_on", format="MM/DD/YYYY")
+                    field_error("due_on")
                 description = st.text_area("What the payer asked for", key="st_description")
+                field_error("description")
             elif step == "denied":
                 reason = st.text_area("Payer's stated reason", key="st_reason")
-                denied_on = st.date_input("Denial date", value=today)
+                field_error("reason")
+                denied_on = st.date_input("Denial date", key="st_denied_on", format="MM/DD/YYYY")
+                field_error("denied_on")
             elif step == "appealed":
                 c1, c2, c3 = st.columns(3)
-                filed_on = c1.date_input("Filed on", value=today)
-                level = c2.number_input("Level", min_value=case.appeal_level + 1, value=case.appeal_level + 1)
+                with c1:
+                    filed_on = st.date_input("Filed on", key="st_filed_on", format="MM/DD/YYYY")
+                    field_error("filed_on")
+                with c2:
+                    level = st.number_input("Level", min_value=case.appeal_level + 1, value=case.appeal_level + 1,
+                                            key="st_level")
+                    field_error("level")
                 p2p = c3.checkbox("Peer-to-peer call", key="st_p2p")
-                p2p_on = st.date_input("Peer-to-peer date", value=None)
+                p2p_on = st.date_input("Peer-to-peer date", value=None, key="st_p2p_on", format="MM/DD/YYYY")
+                field_error("peer_to_peer_on")
             elif step == "upheld":
-                upheld_on = st.date_input("Decision date", value=today)
+                upheld_on = st.date_input("Decision date", key="st_upheld_on", format="MM/DD/YYYY")
+                field_error("decided_on")
             note = st.text_input("Note" if step != "cancelled" else "Reason for cancelling", key="st_note")
             go = st.form_submit_button(f"Record: {STATUS_LABELS[step]}", type="primary")
         show_errors("step")
         if go:
+            unreadable: list[FieldError] = []
+
             def whole(text: str, field: str) -> int | None:
                 text = text.strip()
                 if not text:
                     return None
                 if not text.isdigit():
-                    raise ValidationFailed([FieldError(field, "must be a positive whole number")])
+                    unreadable.append(FieldError(field, "must be a positive whole number"))
+                    return None
                 return int(text)
 
             if step == "ready":
@@ -492,7 +570,16 @@ with tab_status:
                         approved_sessions=whole(sessions_text, "approved_sessions"), approved_codes=codes,
                         decided_on=decided_on)
                     service = lc.record_approval if step == "approved" else lc.record_overturned
-                    return service(s, terms=terms, note=note, **common)
+                    # Every refusal at once: the numbers that could not be read and what the rest lacks.
+                    try:
+                        done = service(s, terms=terms, note=note, **common)
+                    except ValidationFailed as exc:
+                        unread = {e.field for e in unreadable}
+                        raise ValidationFailed([*unreadable, *(e for e in exc.errors if e.field not in unread)
+                                                ]) from exc
+                    if unreadable:
+                        raise ValidationFailed(unreadable)
+                    return done
             elif step == "denied":
                 call = lambda s: lc.record_denial(s, reason=reason, denied_on=denied_on, note=note,  # noqa: E731
                                                   **common)

@@ -15,7 +15,8 @@ from desk.models import PMF_CHANNELS, Patient, TreatmentSession, utcnow  # noqa:
 from desk.rems.amendments import amend_session, amendments_of  # noqa: E402
 from desk.rems.concomitant import concomitant_medications  # noqa: E402
 from desk.rems.config import load_rems_settings  # noqa: E402
-from desk.rems.dashboard import patient_choices  # noqa: E402
+from desk.rems.coverage import start_outlook  # noqa: E402
+from desk.rems.dashboard import next_session_date, patient_choices  # noqa: E402
 from desk.rems.enrollment import screening_findings, site_certification_problem, start_blockers  # noqa: E402
 from desk.rems.entry import (  # noqa: E402
     MAX_DEVICES,
@@ -141,6 +142,13 @@ if may_record:
                 with work(user.username) as session:
                     record = session.get(Patient, new_patient)
                     findings = screening_findings(record) if record is not None else []
+                    _day, per_session = next_session_date(session, patient_id=new_patient, today=today)
+                    outlook = start_outlook(session, patient_id=new_patient, on=today,
+                                            devices_per_session=per_session)
+                if outlook.covered:
+                    st.caption(esc(outlook.message))
+                else:
+                    st.warning(esc(outlook.message), icon=":material/request_quote:")
                 for finding in findings:
                     if finding.kind == "contraindication":
                         st.error(esc(finding.text), icon=":material/report:")
@@ -270,8 +278,10 @@ def _reading(slot: str) -> None:
         _error(f"{slot}.{value}")
 
 
+# Keyed: after recording, the log stays on the step the nurse was working in.
 before, dosing, monitoring, discharge_tab, form_tab = st.tabs(
-    ["1 · Before dosing", "2 · Dosing", "3 · Monitoring", "4 · Discharge", "Monitoring form"]
+    ["1 · Before dosing", "2 · Dosing", "3 · Monitoring", "4 · Discharge", "Monitoring form"], key="session_tab",
+    on_change="rerun",
 )
 with before:
     checks = st.columns(4)

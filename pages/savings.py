@@ -94,7 +94,8 @@ notice = st.session_state.pop(NOTICE, None)
 if notice:
     notice_slot.success(esc(notice))
 
-patient_tab, billing_tab, terms_tab = st.tabs(["Patient", "Billing worklist", "Program terms"])
+patient_tab, billing_tab, terms_tab = st.tabs(["Patient", "Billing worklist", "Program terms"], key="savings_tab",
+                                              on_change="rerun")
 
 # ---------------------------------------------------------------- patient
 with patient_tab:
@@ -122,7 +123,10 @@ with patient_tab:
 
         st.subheader("Enrollment")
         enrollment: SavingsEnrollment | None = picture.enrollment
-        if enrollment is None:
+        if enrollment is None and not eligibility.drug_eligible:
+            st.info("Enrollment is not offered: the patient is not eligible for the drug savings (see above).",
+                    icon=":material/block:")
+        elif enrollment is None:
             if picture.history:
                 last = picture.history[0]
                 st.caption(f"Last enrollment ended on {last.ended_on:%m/%d/%Y}: {esc(last.end_reason)}")
@@ -132,7 +136,8 @@ with patient_tab:
                 enrolled_on = c1.date_input("Enrolled on", value=today, max_value=today, key="enroll_on")
                 status = c2.selectbox("Status", ["active", "pending"], key="enroll_status",
                                       help="Pending until the program sends the member ID.")
-                expires = c3.date_input("Card expires on", value=date(today.year, 12, 31), key="enroll_expires")
+                expires = c3.date_input("Card expires on", value=None, key="enroll_expires", format="MM/DD/YYYY",
+                                        help="The date printed on the program card (required once active).")
                 c4, c5, c6, c7 = st.columns(4)
                 member_id = c4.text_input("Program member ID", key="enroll_member")
                 rx_bin = c5.text_input("BIN", key="enroll_bin")

@@ -112,7 +112,8 @@ def export_buttons(name: str, rows: list[dict[str, Any]] | None, columns: tuple[
         if column.button(f"Export {'CSV' if fmt == 'csv' else 'Excel'}", key=f"prep_{key}_{fmt}"):
             with work(user.username) as session:
                 data_rows = rows if rows is not None else loader(session)
-                data = export_table(session, name=name, rows=data_rows, columns=columns, fmt=fmt)  # type: ignore[arg-type]
+                data = export_table(session, name=name, rows=data_rows, columns=columns, fmt=fmt,  # type: ignore[arg-type]
+                                    timezone=settings.timezone)
             st.session_state[f"export_{key}"] = (fmt, data)
             prepared = (fmt, data)
     if prepared:
@@ -150,7 +151,10 @@ for column, status in zip(metric_columns, OPEN_METRICS, strict=True):
     column.metric(STATUS_LABELS[status], counts[status])
 
 st.subheader("Today's actions")
-action_tabs = st.tabs([f"{esc(a.title)} ({a.total:d})" for a in actions.values()])
+action_labels = {key: f"{esc(a.title)} ({a.total:d})" for key, a in actions.items()}
+wanted_action = st.query_params.get("action")
+action_tabs = st.tabs([f"{esc(a.title)} ({a.total:d})" for a in actions.values()], key="wl_action_tab",
+                      default=action_labels.get(str(wanted_action)) if wanted_action else None)
 for tab, (key, action) in zip(action_tabs, actions.items(), strict=True):
     with tab:
         if not action.items:

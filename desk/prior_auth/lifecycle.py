@@ -69,6 +69,16 @@ def allowed_next(status: str) -> list[str]:
     return sorted(TRANSITIONS[status], key=list(STATUS_LABELS).index)
 
 
+def next_forward_step(status: str) -> str | None:
+    """The step a case in `status` usually takes next: the first allowed status later in the lifecycle (never a
+    cancel, an expiry or a step back to draft); else the first allowed one that is not a cancel; else None."""
+    order = list(STATUS_LABELS)
+    allowed = [s for s in allowed_next(status) if s not in ("cancelled", "expired")]
+    forward = [s for s in allowed if order.index(s) > order.index(status)]
+    choices = forward or allowed
+    return choices[0] if choices else None
+
+
 def _move(session: Session, case: PriorAuthCase, to_status: str, *, actor: str, note: str,
           now: datetime | None = None) -> PriorAuthCase:
     if to_status not in TRANSITIONS.get(case.status, frozenset()):

@@ -65,3 +65,9 @@ def renewal_lead_days_for(*, payer_id: str) -> int:
 def renewal_leads(payer_ids: list[str]) -> dict[str, int]:
     """Lead days for each of `payer_ids`."""
     return {payer_id: renewal_lead_days_for(payer_id=payer_id) for payer_id in payer_ids}
+
+
+def payer_name(payer_id: str) -> str:
+    """The payer's name as its policy file writes it, else the id in words ("medicare" → "Medicare")."""
+    policy = policy_for(payer_id)
+    return policy.payer if policy is not None else payer_id.replace("-", " ").replace("_", " ").title()

@@ -10,9 +10,10 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_
 from sqlalchemy import select as sa_select
@@ -124,7 +125,7 @@ class ActionList:
 
 ACTION_TITLES = {
     "overdue": "Decisions overdue",
-    "info_due": "Information requests due",
+    "info_due": "Information due",
     "expiring": "Authorizations to renew",
     "idle_drafts": "Drafts idle",
     "devices_low": "Devices running out",
@@ -146,7 +147,8 @@ def _page(session: Session, where: Sequence[ColumnElement[bool]], order: Any, li
     return int(total), list(rows)
 
 
-def _renewal_window(today: date, leads: Mapping[str, int], default_lead: int) -> ColumnElement[bool]:
+def renewal_window(today: date, leads: Mapping[str, int], default_lead: int) -> ColumnElement[bool]:
+    """Cases whose authorization ends within their payer's renewal lead time."""
     special = {payer: lead for payer, lead in leads.items() if lead != default_lead}
     clauses: list[ColumnElement[bool]] = [
         and_(col(PriorAuthCase.payer_id) == payer, col(PriorAuthCase.auth_end_on) <= today + timedelta(days=lead))
@@ -157,7 +159,8 @@ def _renewal_window(today: date, leads: Mapping[str, int], default_lead: int) ->
     return or_(*clauses)
 
 
-def _no_follow_up_case() -> ColumnElement[bool]:
+def no_follow_up_case() -> ColumnElement[bool]:
+    """Cases with no later, uncancelled case for the same patient, payer and indication."""
     later = aliased(PriorAuthCase)
     return ~exists().where(
         col(later.patient_id) == PriorAuthCase.patient_id,
@@ -168,7 +171,8 @@ def _no_follow_up_case() -> ColumnElement[bool]:
     )
 
 
-def _in_force_on(today: date) -> list[ColumnElement[bool]]:
+def in_force_on(today: date) -> list[ColumnElement[bool]]:
+    """Authorizations of approved or overturned cases whose window holds `today` and that count devices."""
     return [col(PriorAuthCase.status).in_(IN_FORCE), col(PaAuthorization.start_on) <= today,
             col(PaAuthorization.end_on) >= today, col(PaAuthorization.approved_devices).is_not(None)]
 
@@ -183,7 +187,7 @@ def _used_by_authorization(today: date) -> tuple[Any, Any]:
                                      col(TreatmentSession.session_date) >= PaAuthorization.start_on,
                                      col(TreatmentSession.session_date) <= PaAuthorization.end_on))
         .join(SessionDevice, col(SessionDevice.treatment_session_id) == TreatmentSession.id)
-        .where(*_in_force_on(today)).group_by(col(PaAuthorization.id)).subquery()
+        .where(*in_force_on(today)).group_by(col(PaAuthorization.id)).subquery()
     )
     manual = (
         select(col(PaAuthorization.id).label("auth_id"), func.sum(PaDeviceEntry.devices).label("used"))
@@ -191,7 +195,7 @@ def _used_by_authorization(today: date) -> tuple[Any, Any]:
         .join(PaDeviceEntry, and_(col(PaDeviceEntry.patient_id) == PaAuthorization.patient_id,
                                   col(PaDeviceEntry.session_date) >= PaAuthorization.start_on,
                                   col(PaDeviceEntry.session_date) <= PaAuthorization.end_on))
-        .where(*_in_force_on(today)).group_by(col(PaAuthorization.id)).subquery()
+        .where(*in_force_on(today)).group_by(col(PaAuthorization.id)).subquery()
     )
     return rems, manual
 
@@ -202,7 +206,8 @@ def _need(indication: str, course_start: date | None, today: date, per_session: 
                           devices_per_session=per_session, maintenance_interval_days=interval)
 
 
-def _devices_low(session: Session, *, today: date, limit: int) -> ActionList:
+def devices_low(session: Session, *, today: date, limit: int) -> ActionList:
+    """Authorizations in force whose devices left will not cover the next two weeks of the label schedule."""
     rems, manual = _used_by_authorization(today)
     remaining: Any = (col(PaAuthorization.approved_devices) - func.coalesce(rems.c.used, 0)
                       - func.coalesce(manual.c.used, 0)).label("remaining")
@@ -215,7 +220,7 @@ def _devices_low(session: Session, *, today: date, limit: int) -> ActionList:
         .join(Patient, col(Patient.id) == PriorAuthCase.patient_id)
         .outerjoin(rems, rems.c.auth_id == PaAuthorization.id)
         .outerjoin(manual, manual.c.auth_id == PaAuthorization.id)
-        .where(*_in_force_on(today), remaining < MAX_TWO_WEEK_DEVICES)
+        .where(*in_force_on(today), remaining < MAX_TWO_WEEK_DEVICES)
         .order_by(remaining, col(PriorAuthCase.id))
     ).all()
     if not candidates:
@@ -230,7 +235,7 @@ def _devices_low(session: Session, *, today: date, limit: int) -> ActionList:
         need = _need(course.indication if course else indication, course.start_date if course else None,
                      today, latest.get(patient_id), course.maintenance_interval_days if course else 7)
         if int(left) < need:
-            items.append(ActionItem(case_id, _patient_name(last, first), mrn, payer_id, status, end_on.isoformat(),
+            items.append(ActionItem(case_id, _patient_name(last, first), mrn, payer_id, status, f"{end_on:%m/%d/%Y}",
                                     f"{int(left)} devices left; next two weeks need {need}"))
     return ActionList(ACTION_TITLES["devices_low"], len(items), tuple(items[:limit]))
 
@@ -273,7 +278,7 @@ def todays_actions(
     zone = ZoneInfo(timezone)
 
     def local(moment: datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+        return moment.astimezone(zone).strftime("%m/%d/%Y %H:%M") if moment else ""
 
     result: dict[str, ActionList] = {}
 
@@ -287,15 +292,15 @@ def todays_actions(
              col(PriorAuthCase.info_due_on) <= today + timedelta(days=INFO_DUE_SOON_DAYS)]
     total, rows = _page(session, where, col(PriorAuthCase.info_due_on), limit)
     result["info_due"] = ActionList(ACTION_TITLES["info_due"], total, tuple(
-        ActionItem(c.id, _patient_name(last, first), mrn, c.payer_id, c.status, c.info_due_on.isoformat(),
+        ActionItem(c.id, _patient_name(last, first), mrn, c.payer_id, c.status, f"{c.info_due_on:%m/%d/%Y}",
                    "overdue" if c.info_due_on < today else "due soon") for c, last, first, mrn in rows))
 
     leads = renewal_leads(payer_ids_in_use(session))
     where = [col(PriorAuthCase.status).in_(IN_FORCE), col(PriorAuthCase.auth_end_on) >= today,
-             _renewal_window(today, leads, default_lead_days), _no_follow_up_case()]
+             renewal_window(today, leads, default_lead_days), no_follow_up_case()]
     total, rows = _page(session, where, col(PriorAuthCase.auth_end_on), limit)
     result["expiring"] = ActionList(ACTION_TITLES["expiring"], total, tuple(
-        ActionItem(c.id, _patient_name(last, first), mrn, c.payer_id, c.status, c.auth_end_on.isoformat(),
+        ActionItem(c.id, _patient_name(last, first), mrn, c.payer_id, c.status, f"{c.auth_end_on:%m/%d/%Y}",
                    f"ends in {(c.auth_end_on - today).days} days; no renewal case yet")
         for c, last, first, mrn in rows))
 
@@ -306,7 +311,7 @@ def todays_actions(
         ActionItem(c.id, _patient_name(last, first), mrn, c.payer_id, c.status, local(c.updated_at),
                    f"untouched for {(now - c.updated_at).days} days") for c, last, first, mrn in rows))
 
-    result["devices_low"] = _devices_low(session, today=today, limit=limit)
+    result["devices_low"] = devices_low(session, today=today, limit=limit)
 
     where = [col(PriorAuthCase.status).in_(OPEN_STATUSES), col(PriorAuthCase.policy_changed_at).is_not(None)]
     total, rows = _page(session, where, col(PriorAuthCase.policy_changed_at), limit)
@@ -404,11 +409,29 @@ ExportFormat = Literal["csv", "xlsx"]
 EXPORT_MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def _cell(value: Any) -> Any:
+# Column headers of exported tables, in words; a column of date-times also names the clinic's time zone.
+COLUMN_TITLES = {
+    "case": "Case", "patient": "Patient", "mrn": "MRN", "payer": "Payer", "plan_type": "Plan type",
+    "indication": "Indication", "phase": "Phase", "status": "Status", "urgency": "Review", "created": "Opened",
+    "submitted": "Submitted", "decision_due": "Decision due", "info_due": "Information due",
+    "auth_number": "Authorization number", "auth_end": "Authorization ends", "approved_devices": "Approved devices",
+    "due": "Due", "detail": "Detail",
+}
+
+
+def _header(column: str, rows: Sequence[Mapping[str, Any]], timezone: str) -> str:
+    title = COLUMN_TITLES.get(column, column)
+    if any(isinstance(row.get(column), datetime) for row in rows):
+        return f"{title} ({timezone})"
+    return title
+
+
+def _cell(value: Any, zone: ZoneInfo) -> Any:
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return moment.astimezone(zone).strftime("%m/%d/%Y %H:%M")
     if isinstance(value, date):
-        return value.isoformat()
+        return value.strftime("%m/%d/%Y")
     if value is None:
         return ""
     # A leading = + - @ would run as a formula in a spreadsheet (CSV/formula injection).
@@ -418,32 +441,35 @@ def _cell(value: Any) -> Any:
 
 
 def table_bytes(rows: Sequence[Mapping[str, Any]], *, columns: Sequence[str], fmt: ExportFormat,
-                sheet: str = "export") -> bytes:
-    """Rows as CSV (UTF-8 with BOM, so Excel opens it cleanly) or as an Excel workbook."""
+                sheet: str = "export", timezone: str = "UTC") -> bytes:
+    """Rows as CSV (UTF-8 with BOM, so Excel opens it cleanly) or as an Excel workbook: headers in words, dates
+    MM/DD/YYYY, date-times in `timezone` (named in the header)."""
+    zone = ZoneInfo(timezone)
+    headers = [_header(name, rows, timezone) for name in columns]
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(columns)
+        writer.writerow(headers)
         for row in rows:
-            writer.writerow([_cell(row.get(name)) for name in columns])
+            writer.writerow([_cell(row.get(name), zone) for name in columns])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet[:31])
-    worksheet.append(list(columns))
+    worksheet.append(headers)
     for row in rows:
-        worksheet.append([_cell(row.get(name)) for name in columns])
+        worksheet.append([_cell(row.get(name), zone) for name in columns])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
 def export_table(session: Session, *, name: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
-                 fmt: ExportFormat) -> bytes:
+                 fmt: ExportFormat, timezone: str) -> bytes:
     """The table as a file, with an audited 'export' event (table name, format, row count; no PHI)."""
     if fmt not in EXPORT_MIME:
         raise ValueError(f"unknown export format {fmt!r}")
-    data = table_bytes(rows, columns=columns, fmt=fmt, sheet=name)
+    data = table_bytes(rows, columns=columns, fmt=fmt, sheet=name, timezone=timezone)
     record_event(session, action="export", entity="pa_case", detail=f"{name} as {fmt}: {len(rows)} rows")
     return data

@@ -86,3 +86,38 @@ def plan_coverage(session: Session, *, patient_id: int, dates: Sequence[date], d
             result.append(PlannedCoverage(day, "covered", f"Authorization {authorization.auth_number}", left,
                                           savings))
     return result
+
+
+@dataclass(frozen=True)
+class StartOutlook:
+    """What starting a session today means for the patient's authorization."""
+
+    covered: bool
+    message: str
+
+
+def start_outlook(session: Session, *, patient_id: int, on: date, devices_per_session: int) -> StartOutlook:
+    """Whether an approved authorization covers a session on `on`, and how many sessions it still covers
+    (its sessions left, else its devices left at `devices_per_session` a session)."""
+    devices_module = _prior_auth_devices()
+    if devices_module is None:
+        return StartOutlook(False, f"Authorizations are not tracked here: check coverage for {on:%m/%d/%Y} "
+                                   "with billing.")
+    covering = devices_module.authorizations_covering(session, patient_id=patient_id, on=on)
+    if not covering:
+        return StartOutlook(False, f"No approved authorization covers {on:%m/%d/%Y}: the payer may not pay for "
+                                   "this session. Billing lists the patient under Needs a PA.")
+    current = devices_module.account(session, authorization=covering[0])
+    number = current.authorization.auth_number
+    if current.remaining_sessions is not None:
+        left = current.remaining_sessions
+    elif current.remaining_devices is not None:
+        left = current.remaining_devices // max(devices_per_session, 1)
+    else:
+        return StartOutlook(True, f"Authorization {number} covers this session (no session or device limit), "
+                                  f"through {current.authorization.end_on:%m/%d/%Y}.")
+    if left < 1:
+        return StartOutlook(False, f"Authorization {number} has no sessions left at {devices_per_session} "
+                                   "devices a session: ask billing to request more.")
+    return StartOutlook(True, f"Authorization {number} still covers {left} session{'' if left == 1 else 's'} "
+                              f"(this one included) through {current.authorization.end_on:%m/%d/%Y}.")

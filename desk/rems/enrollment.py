@@ -52,7 +52,7 @@ def enrollment_blocker(enrollment: RemsEnrollment | None) -> Blocker | None:
             "This patient is not enrolled in the SPRAVATO REMS; an outpatient must be enrolled before the first "
             "treatment.",
             "Have the patient and the prescriber sign the REMS Patient Enrollment Form, submit it at "
-            "SPRAVATOrems.com, then record the dates on the REMS patients page.",
+            "SPRAVATOrems.com, then record the dates on the REMS enrollment & course page.",
         )
     missing = [
         label
@@ -67,7 +67,8 @@ def enrollment_blocker(enrollment: RemsEnrollment | None) -> Blocker | None:
         return Blocker(
             "enrollment_incomplete",
             "The REMS Patient Enrollment Form is not complete: " + ", ".join(missing) + " missing.",
-            "Complete and submit the enrollment form, then record the missing dates on the REMS patients page.",
+            "Complete and submit the enrollment form, then record the missing dates on the REMS enrollment & course "
+            "page.",
         )
     return None
 

@@ -313,7 +313,8 @@ def session_clock(
         return SessionClock(None, None, False, None, discharged_at is not None,
                             ["Clock starts at the first device."])
     zone = settings.zone
-    elapsed = int((now - first_device_at).total_seconds() // 60)
+    # The clock stops at discharge: a discharged session counts its minutes to the discharge, not to now.
+    elapsed = int(((discharged_at or now) - first_device_at).total_seconds() // 60)
     reading_due = first_device_at + timedelta(minutes=settings.post_dose_reading_minutes)
     discharge_at = first_device_at + timedelta(minutes=settings.min_monitoring_minutes)
     post_done = any(r.kind == "post_40" and r.systolic is not None for r in readings)

@@ -52,6 +52,9 @@ def _card_errors(card: CardDetails, *, status: str, enrolled_on: date) -> list[F
         errors.append(FieldError("rx_pcn", "a PCN has 1-10 letters or digits"))
     if card.rx_group and not _GROUP.match(card.rx_group):
         errors.append(FieldError("rx_group", "a group number has 1-15 letters, digits or dashes"))
+    if status == "active" and card.card_expires_on is None:
+        errors.append(FieldError("card_expires_on", "required for an active enrollment (the date on the program "
+                                                    "card)"))
     if card.card_expires_on is not None and card.card_expires_on < enrolled_on:
         errors.append(FieldError("card_expires_on", "the card cannot expire before the enrollment date"))
     return errors

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from desk.auth import CurrentUser, as_current_user
 from desk.database import make_engine, unit_of_work
+from desk.demo import load_demo
 from desk.models import User, utcnow
 from ui.guard import LAST_SEEN_KEY, USER_KEY
 
@@ -43,6 +44,14 @@ def ensure_account(engine: Engine, *, username: str, roles: tuple[str, ...]) -> 
         session.add(user)
         session.flush()
         return as_current_user(user)
+
+
+@pytest.fixture
+def demo_app_db(app_db: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """The app's database holding the demo clinic, served in demo mode (its accounts keep the demo password)."""
+    load_demo(app_db)
+    monkeypatch.setenv("DESK_DEMO", "1")
+    return app_db
 
 
 @pytest.fixture

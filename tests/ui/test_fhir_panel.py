@@ -54,9 +54,10 @@ def approval(case_id: int) -> bytes:
 
 
 def open_page(page_app: AppFactory, case_id: int) -> object:
-    at = page_app(PAGE, roles=("billing",))
+    """The case opened through the app's navigation, as in the browser (its links need the registered pages)."""
+    at = page_app("app.py", roles=("billing",)).run()
     at.session_state["pa_case_id"] = case_id
-    return at.run()
+    return at.switch_page(PAGE).run()
 
 
 def test_prepare_and_download_the_pas_bundle_is_audited(page_app: AppFactory, app_db: Engine) -> None:

@@ -10,7 +10,6 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from desk.database import unit_of_work
-from desk.demo import load_demo
 from desk.models import utcnow
 from tests.factories import make_site, make_user
 from tests.ui.conftest import AppFactory
@@ -20,10 +19,9 @@ PAGE = "pages/home.py"
 
 
 @pytest.fixture
-def demo_db(app_db: Engine) -> Engine:
+def demo_db(demo_app_db: Engine) -> Engine:
     """The app's database holding the demo clinic, dated today."""
-    load_demo(app_db)
-    return app_db
+    return demo_app_db
 
 
 def _today(page_app: AppFactory, roles: tuple[str, ...]) -> AppTest:
@@ -52,7 +50,7 @@ def test_billing_sees_prior_authorizations_and_savings_with_amounts(page_app: Ap
     assert not at.exception
     assert _sections(at) == ["Prior authorizations", "Savings program", "Your pages"]
     metrics = {m.label: int(m.value) for m in at.metric}
-    assert {"Decisions overdue", "Information requests due", "Authorizations to renew", "Devices running out",
+    assert {"Decisions overdue", "Information due", "Authorizations to renew", "Devices running out",
             "Claims waiting for an EOB", "Denied claims and rebates"} <= set(metrics)
     assert any(label.startswith("Drafts idle") for label in metrics)
     assert sum(metrics.values()) > 0

@@ -38,8 +38,9 @@ def hostile_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: 
 
 
 @pytest.fixture
-def hostile_db(hostile_template: Path, app_db: Engine) -> Engine:
-    """The app's database replaced by a copy of the hostile clinic."""
+def hostile_db(hostile_template: Path, app_db: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """The app's database replaced by a copy of the hostile clinic, served in demo mode."""
+    monkeypatch.setenv("DESK_DEMO", "1")
     target = Path(str(app_db.url.database))
     app_db.dispose()
     shutil.copy(hostile_template, target)

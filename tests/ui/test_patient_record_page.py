@@ -252,3 +252,30 @@ def test_nurse_sees_status_and_devices_without_case_links(page_app: AppFactory, 
     assert {m.label: shown(m.value) for m in tab.metric}["Devices remaining"] == "21"
     assert list(tab.dataframe[0].value["status"]) == ["Denied", "Approved"]
     assert not _case_links(at)
+
+
+def test_a_link_names_the_patient_and_the_address_keeps_it(page_app: AppFactory, patient_id: int,
+                                                           app_db: Engine) -> None:
+    with unit_of_work(app_db, actor="setup") as session:
+        other = make_patient(session, first_name="Bo", last_name="Other", mrn="N-2").id
+    at = page_app("app.py", roles=("billing",)).run()
+    at.session_state["patient_id"] = other  # the last patient opened from the list
+    at.query_params["patient"] = str(patient_id)
+    at = at.switch_page(PAGE).run()
+    assert not at.exception
+    assert shown(at.title[0].value) == "Quintrell, Ada"
+    assert at.query_params["patient"] == str(patient_id)
+
+
+def test_the_tab_stays_after_a_save_and_is_in_the_address(page_app: AppFactory, patient_id: int) -> None:
+    at = page_app("app.py", roles=("nurse",)).run()
+    at.session_state["patient_id"] = patient_id
+    at.query_params["tab"] = "Scales"
+    at = at.switch_page(PAGE).run()
+    assert at.session_state["tab"] == "Scales"
+    form = f"add_rating_score_{patient_id}_0"
+    at.selectbox(key=f"{form}_instrument").set_value("MADRS")
+    at.number_input(key=f"{form}_score").set_value(33)
+    _button(at, "Add rating score").click().run()
+    assert shown(at.success[0].value) == "Rating score added."
+    assert at.session_state["tab"] == "Scales" and at.query_params["tab"] == "Scales"

@@ -35,7 +35,7 @@ def roster(app_db: Engine) -> dict[str, int]:
 
 
 def _names(at: AppTest) -> list[str]:
-    return list(at.dataframe[0].value["name"]) if at.dataframe else []
+    return list(at.dataframe[0].value["Name"]) if at.dataframe else []
 
 
 def test_signed_out_sees_only_the_prompt(page_app: AppFactory) -> None:

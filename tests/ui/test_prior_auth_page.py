@@ -42,9 +42,10 @@ def case_id(app_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def _open(page_app: AppFactory, case_id: int, roles: tuple[str, ...] = ("billing",)) -> AppTest:
-    at = page_app(PAGE, roles=roles, username="billing")
+    """The case opened through the app's navigation, as in the browser (its links need the registered pages)."""
+    at = page_app("app.py", roles=roles, username="billing").run()
     at.session_state["pa_case_id"] = case_id
-    return at.run()
+    return at.switch_page(PAGE).run()
 
 
 def _case(engine: Engine, case_id: int) -> PriorAuthCase:
@@ -55,7 +56,7 @@ def _case(engine: Engine, case_id: int) -> PriorAuthCase:
 
 
 def _step(at: AppTest, status: str) -> AppTest:
-    at.selectbox(key="next_step").set_value(status).run()
+    next(s for s in at.selectbox if s.label == "Next step").set_value(status).run()
     return at
 
 
@@ -65,7 +66,9 @@ def _submit(at: AppTest, label_start: str) -> AppTest:
 
 
 def test_nurse_is_refused(page_app: AppFactory, case_id: int) -> None:
-    at = _open(page_app, case_id, roles=("nurse",))
+    at = page_app(PAGE, roles=("nurse",))
+    at.session_state["pa_case_id"] = case_id
+    at.run()
     assert shown(at.error[0].value) == "Your role does not allow this page." and not at.title
 
 
@@ -107,9 +110,16 @@ def test_checklist_attest_then_lifecycle_to_approval(page_app: AppFactory, app_d
     assert any(m.label == "Decision due" for m in at.metric)
     # Approval with missing details is refused with a message naming the field.
     _step(at, "approved")
+    at.text_input(key="st_devices").input("two dozen")
     _submit(at, "Record: Approved")
-    assert any("auth number: required" in shown(e.value) for e in at.error)
+    # Every refusal at once, each under its field in the words of the field's label.
+    shown_md = [shown(m.value) for m in at.markdown]
+    for message in ("Authorization number: required", "End date: required",
+                    "Approved devices: must be a positive whole number"):
+        assert f":red[{message}]" in shown_md
+    assert not any("auth number" in shown(e.value) or "end on" in shown(e.value) for e in at.error)
     assert _case(app_db, case_id).status == "submitted"
+    at.text_input(key="st_devices").input("")
     today = local_today("America/New_York")
     at.text_input(key="st_auth_number").input("AUTH-77")
     at.date_input(key="st_end_on").set_value(today + timedelta(days=180))
@@ -173,3 +183,60 @@ def test_device_entry_flagged_without_authorization(page_app: AppFactory, app_db
     at = _open(page_app, case_id)
     _submit(at, "Check and record")
     assert any("No approved authorization covers" in shown(e.value) for e in at.error)
+
+
+def _next_step(at: AppTest) -> str:
+    return str(next(s for s in at.selectbox if s.label == "Next step").value)
+
+
+def _ready(app_db: Engine, case_id: int) -> None:
+    with unit_of_work(app_db, actor="setup") as session:
+        case = session.get(PriorAuthCase, case_id)
+        assert case is not None
+        case.status = "ready"
+        session.add(case)
+
+
+def test_next_step_preselects_the_forward_step(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
+    at = _open(page_app, case_id)
+    assert _next_step(at) == "ready"
+    _ready(app_db, case_id)
+    at.run()
+    assert _next_step(at) == "submitted", "after Ready the next step is the submission, not back to Draft"
+
+
+def test_backdated_submission_time_survives_a_rerun_a_minute_later(
+        page_app: AppFactory, app_db: Engine, case_id: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, time
+    from zoneinfo import ZoneInfo
+
+    import desk.models
+
+    _ready(app_db, case_id)
+    clock = [datetime.now(UTC)]
+    monkeypatch.setattr(desk.models, "utcnow", lambda: clock[0])
+    at = _step(_open(page_app, case_id), "submitted")
+    yesterday = local_today("America/New_York") - timedelta(days=1)
+    next(d for d in at.date_input if d.label == "Submitted on").set_value(yesterday)
+    next(t for t in at.time_input if t.label == "At (clinic time)").set_value(time(16, 5))
+    clock[0] += timedelta(minutes=1)  # the clerk clicks Record a minute after the form was drawn
+    _submit(at, "Record: Submitted")
+    assert not at.exception
+    case = _case(app_db, case_id)
+    assert case.submitted_at is not None
+    submitted = case.submitted_at.replace(tzinfo=case.submitted_at.tzinfo or UTC)
+    assert submitted.astimezone(ZoneInfo("America/New_York")).replace(tzinfo=None) == datetime.combine(
+        yesterday, time(16, 5))
+
+
+def test_case_page_links_to_its_patient_and_the_sidebar_record_opens_on_them(
+        page_app: AppFactory, app_db: Engine, case_id: int) -> None:
+    at = page_app("app.py", roles=("billing",), username="billing").run()
+    at.session_state["patient_id"] = 999  # the last patient opened from the list, someone else
+    at.session_state["pa_case_id"] = case_id
+    at = at.switch_page(PAGE).run()
+    case = _case(app_db, case_id)
+    assert at.session_state["patient_id"] == case.patient_id
+    [link] = [link.proto for link in at.get("page_link") if link.proto.label == "Open the patient record"]
+    assert link.page.endswith("patient_record") and link.query_string == f"patient={case.patient_id}"
+    assert "Test Health (commercial, primary)" in shown(at.caption[0].value)

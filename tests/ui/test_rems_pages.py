@@ -339,3 +339,32 @@ def test_screening_contraindications_need_an_acknowledgement_to_start(page_app: 
     assert not at.button(key="rems_start").disabled
     at.button(key="rems_start").click().run()
     assert not at.exception and at.button(key="rems_save")
+
+
+def test_starting_a_session_says_whether_an_authorization_covers_it(page_app: AppFactory, app_db: Engine,
+                                                                    clinic_zone: ZoneInfo) -> None:
+    from desk.models import Coverage
+    from desk.models.prior_auth import PaAuthorization, PriorAuthCase
+
+    patient_id, _ = _seed(app_db)
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
+    at.selectbox(key="rems_new_patient").select(patient_id).run()
+    today = datetime.now(clinic_zone).date()
+    assert any(shown(w.value) == f"No approved authorization covers {today:%m/%d/%Y}: the payer may not pay for "
+               "this session. Billing lists the patient under Needs a PA." for w in at.warning)
+    with unit_of_work(app_db, actor="tester") as session:
+        cover = Coverage(patient_id=patient_id, payer_id="cigna", plan_type="commercial", member_id="M1")
+        session.add(cover)
+        session.flush()
+        case = PriorAuthCase(patient_id=patient_id, coverage_id=cover.id, payer_id="cigna", plan_type="commercial",
+                             indication="TRD", phase="initial", status="approved")
+        session.add(case)
+        session.flush()
+        session.add(PaAuthorization(case_id=case.id, patient_id=patient_id, auth_number="AUTH-9",
+                                    start_on=today - timedelta(days=10), end_on=today + timedelta(days=80),
+                                    approved_devices=7, decided_on=today - timedelta(days=10)))
+    at.run()
+    assert not any("No approved authorization" in shown(w.value) for w in at.warning)
+    # 7 devices left at 2 a session (no session logged yet: the desk assumes 2 devices).
+    assert (f"Authorization AUTH-9 still covers 3 sessions (this one included) through "
+            f"{today + timedelta(days=80):%m/%d/%Y}.") in [shown(c.value) for c in at.caption]

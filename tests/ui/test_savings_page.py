@@ -78,10 +78,9 @@ def test_ineligible_patient_shows_the_reason_and_cannot_enroll(page_app: AppFact
     seed_patient(app_db, medicare_primary=True)
     at = page_app(PAGE, roles=("billing",)).run()
     assert "Medicare Advantage (primary) is a government program" in shown(at.error[0].value)
-    at.text_input(key="enroll_member").input("WM123456")
-    at.button[0].click()  # only the Enroll button in this state
-    at.run()
-    assert any("Patient: Not eligible" in shown(e.value) for e in at.error)
+    # The enroll form is not offered at all: no typing into a form that can only be refused.
+    assert not [b for b in at.button if b.label == "Enroll"]
+    assert any("Enrollment is not offered" in shown(i.value) for i in at.info)
     with Session(app_db) as session:
         assert session.exec(select(SavingsEnrollment)).all() == []
 
@@ -95,12 +94,15 @@ def test_excluded_state_warns_about_the_observation_rebate(page_app: AppFactory,
 def test_billing_enrolls_and_records_a_claim(page_app: AppFactory, app_db: Engine) -> None:
     patient_id = seed_patient(app_db)
     at = page_app(PAGE, roles=("billing",)).run()
+    assert at.date_input(key="enroll_expires").value is None, "the card's own date, not a guess"
     at.text_input(key="enroll_member").input("wm-1234")
     at.text_input(key="enroll_bin").input("12345")
     next(b for b in at.button if b.label == "Enroll").click()
     at.run()
     assert any(shown(e.value) == "Rx bin: a BIN has exactly 6 digits" for e in at.error)
+    assert any(shown(e.value).startswith("Card expires on: required for an active enrollment") for e in at.error)
     at.text_input(key="enroll_bin").input("610020")
+    at.date_input(key="enroll_expires").set_value(date(date.today().year + 1, 6, 30))
     next(b for b in at.button if b.label == "Enroll").click()
     at.run()
     assert not at.exception

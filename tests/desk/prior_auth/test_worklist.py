@@ -131,6 +131,9 @@ def test_paged_table_filters_and_search(session: Session) -> None:
         cases[5].id]
 
 
+ZONE = "America/New_York"
+
+
 def test_exports_are_audited_without_phi_and_neutralise_formulas(session: Session) -> None:
     case = draft_case(session)
     patient = session.get(Patient, case.patient_id)
@@ -139,13 +142,18 @@ def test_exports_are_audited_without_phi_and_neutralise_formulas(session: Sessio
     session.add(patient)
     session.flush()
     rows = all_case_rows(session)
-    data = export_table(session, name="cases", rows=rows, columns=CASE_COLUMNS, fmt="csv")
+    data = export_table(session, name="cases", rows=rows, columns=CASE_COLUMNS, fmt="csv", timezone=ZONE)
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert parsed[0] == list(CASE_COLUMNS) and parsed[1][0] == str(case.id)
+    headers = ["Case", "Patient", "MRN", "Payer", "Plan type", "Indication", "Phase", "Status", "Review",
+               f"Opened ({ZONE})", "Submitted", "Decision due", "Information due", "Authorization number",
+               "Authorization ends", "Approved devices"]
+    assert parsed[0] == headers and parsed[1][0] == str(case.id)
     assert parsed[1][1].startswith("'=HYPERLINK")
-    xlsx = export_table(session, name="cases", rows=rows, columns=CASE_COLUMNS, fmt="xlsx")
+    # The date-time as the screen writes it: MM/DD/YYYY in the clinic's zone (NOW is 15:00 UTC, 10:00 in New York).
+    assert parsed[1][9] == "11/26/2026 10:00"
+    xlsx = export_table(session, name="cases", rows=rows, columns=CASE_COLUMNS, fmt="xlsx", timezone=ZONE)
     sheet = load_workbook(io.BytesIO(xlsx)).active
-    assert [c.value for c in sheet[1]] == list(CASE_COLUMNS) and sheet.cell(2, 1).value == case.id
+    assert [c.value for c in sheet[1]] == headers and sheet.cell(2, 1).value == case.id
     session.flush()
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "export")).all()
     assert [e.detail for e in events] == ["cases as csv: 1 rows", "cases as xlsx: 1 rows"]

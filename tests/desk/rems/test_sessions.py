@@ -251,3 +251,11 @@ def test_a_first_trd_session_not_at_56_mg_is_warned(session: Session, enrolled: 
                    now=NOW, settings=settings)
     later = DAY + timedelta(days=3)
     assert first_dose_warning(session, patient_id=patient_id, indication="TRD", dose_mg=84, session_date=later) is None
+
+
+def test_clock_stops_at_discharge(settings: RemsSettings) -> None:
+    first = at(6, 10)
+    taken = [ReadingInput("post_40", at(6, 50), 130, 80)]
+    later = session_clock(first_device_at=first, readings=taken, discharged_at=at(8, 15), now=at(14, 0),
+                          settings=settings)
+    assert later.minutes_since_first_device == 125, "counted to the discharge at 08:15, not to now"

@@ -84,10 +84,10 @@ def test_pending_enrollment_does_not_cover_claims_until_active(session: Session,
 def test_stale_enrollment_edit_is_refused(session: Session, patient: Patient) -> None:
     enrollment = enroll(session, patient)
     update_enrollment(session, enrollment_id=enrollment.id or 0, expected_version=1,
-                      card=CardDetails(member_id="WM0001"), status="active")
+                      card=CardDetails(member_id="WM0001", card_expires_on=date(2027, 12, 31)), status="active")
     with pytest.raises(StaleEdit):
         update_enrollment(session, enrollment_id=enrollment.id or 0, expected_version=1,
-                          card=CardDetails(member_id="WM0002"), status="active")
+                          card=CardDetails(member_id="WM0002", card_expires_on=date(2027, 12, 31)), status="active")
     assert session.get(SavingsEnrollment, enrollment.id).member_id == "WM0001"  # type: ignore[union-attr]
 
 
