@@ -53,9 +53,11 @@ MARKDOWN_FIELDS = frozenset({"body", "label", "help", "placeholder"})
 MARKDOWN_OPTION_ELEMENTS = frozenset({"Radio", "ButtonGroup"})
 
 
-def payload(index: int) -> str:
-    """The corpus entry for the `index`-th field filled (cycling)."""
-    return PAYLOADS[index % len(PAYLOADS)]
+def payload(index: int, *, multiline: bool = False) -> str:
+    """The corpus entry for the `index`-th field filled (cycling); one line unless the field is a multi-line
+    note (the desk refuses line breaks in one-line fields, desk/validation.py)."""
+    text = PAYLOADS[index % len(PAYLOADS)]
+    return text if multiline else text.replace("\n", " ")
 
 
 def fill_with_hostile_text(engine: Engine) -> None:
@@ -70,14 +72,15 @@ def fill_with_hostile_text(engine: Engine) -> None:
             patient.city = payload(next(counter))
             session.add(patient)
         for trial in session.exec(select(MedicationTrial)).all():
-            trial.notes = payload(next(counter))
+            trial.notes = payload(next(counter), multiline=True)
             session.add(trial)
         for medication in session.exec(select(CurrentMedication)).all():
             medication.drug = payload(next(counter))
             session.add(medication)
         for case in session.exec(select(PriorAuthCase)).all():
-            case.denial_reason = payload(next(counter)) if case.status in ("denied", "appealed") else case.denial_reason
-            case.notes = payload(next(counter))
+            if case.status in ("denied", "appealed"):
+                case.denial_reason = payload(next(counter), multiline=True)
+            case.notes = payload(next(counter), multiline=True)
             session.add(case)
         for authorization in session.exec(select(PaAuthorization)).all():
             authorization.auth_number = payload(next(counter))[:60]
@@ -87,7 +90,7 @@ def fill_with_hostile_text(engine: Engine) -> None:
             session.add(attachment)
         for treatment in session.exec(select(TreatmentSession)).all():
             treatment.lot_number = payload(next(counter))[:40]
-            treatment.sae_details = payload(next(counter))
+            treatment.sae_details = payload(next(counter), multiline=True)
             session.add(treatment)
         for site in session.exec(select(Site)).all():
             site.name = f"{payload(next(counter))} {site.id}"
