@@ -52,7 +52,7 @@ def patient_expect() -> Iterator[None]:
     """Each step waits for its own result; on a busy machine a script run can take longer than the default 5 s."""
     expect.set_options(timeout=UI_TIMEOUT_MS * 4)
     yield
-    expect.set_options(timeout=5_000)
+    expect.set_options(timeout=UI_TIMEOUT_MS)  # back to the suite's bound (tests/e2e/conftest.py)
 
 
 def test_changed_payer_file_shows_on_the_open_case(live_server: LiveServer, browser: Page, tmp_path: Path,

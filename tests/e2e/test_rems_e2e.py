@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 from sqlmodel import select
 
 from desk.database import make_engine, unit_of_work
@@ -105,7 +105,15 @@ def test_nurse_records_a_full_session_and_downloads_the_form(live_server: LiveSe
     page.keyboard.press("Escape")
 
     _pick_patient(page, ENROLLED_MRN)
-    page.get_by_role("button", name="Open the log").click()
+    open_log = page.get_by_role("button", name="Open the log")
+    open_log.wait_for()
+    wait_for_app(page)
+    # Findings of the contraindication screening (or answers not recorded) need the nurse's acknowledgement first.
+    acknowledgement = page.get_by_text("I have reviewed these with the prescriber before dosing")
+    if acknowledgement.count():
+        acknowledgement.click()
+    expect(open_log).to_be_enabled()
+    open_log.click()
     # Act only once the new, unsaved log is drawn by the current run (the preselected session is on screen before).
     page.locator("[data-testid=stElementContainer][data-stale=false]").filter(has_text="not saved yet").first.wait_for()
     wait_for_app(page)

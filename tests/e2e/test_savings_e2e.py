@@ -107,6 +107,7 @@ def test_billing_enrolls_records_two_claims_with_eobs_and_sees_remaining_benefit
     enroll_form.get_by_label("Program member ID").fill("WM20260001")
     enroll_form.get_by_label("BIN").fill("610020")
     enroll_form.get_by_label("PCN").fill("PDMI")
+    _set_date(enroll_form, "Card expires on", date(second.year, 12, 31))
     enroll_form.get_by_role("button", name="Enroll").click()
     expect(browser.get_by_text("Patient enrolled in the savings program.")).to_be_visible()
     wait_for_app(browser)
