@@ -248,20 +248,21 @@ def _error(key: str) -> None:
         st.markdown(f":red[{esc(errors[key])}]")
 
 
-def _now_button(key: str, label: str = ":material/schedule:") -> None:
+def _now_button(key: str, label_md: str = ":material/schedule:") -> None:
     def stamp() -> None:
         st.session_state[PREFIX + key] = utcnow().astimezone(zone).time().replace(second=0, microsecond=0)
 
-    st.button(esc(label), key=f"now_{key}", on_click=stamp, disabled=locked, use_container_width=True,
+    st.button(label_md, key=f"now_{key}", on_click=stamp, disabled=locked, use_container_width=True,
               help="Set to the current time")
 
 
-def _time(label: str, key: str, container: Any = st) -> None:
-    container.time_input(esc(label), key=PREFIX + key, step=60, disabled=locked)
+def _time(label_md: str, key: str, container: Any = st) -> None:
+    # Labels here are written in code; Streamlit also reads a label as the field's accessible name.
+    container.time_input(label_md, key=PREFIX + key, step=60, disabled=locked)
 
 
-def _number(label: str, key: str, container: Any = st) -> None:
-    container.number_input(esc(label), key=PREFIX + key, step=1, min_value=None, disabled=locked, placeholder="—")
+def _number(label_md: str, key: str, container: Any = st) -> None:
+    container.number_input(label_md, key=PREFIX + key, step=1, min_value=None, disabled=locked, placeholder="—")
 
 
 def _reading(slot: str) -> None:
@@ -285,12 +286,12 @@ before, dosing, monitoring, discharge_tab, form_tab = st.tabs(
 )
 with before:
     checks = st.columns(4)
-    for col, (key, label) in zip(checks, (
+    for col, (key, label_md) in zip(checks, (
         ("no_food_2h", "No food for 2 h"), ("no_liquids_30min", "No liquids for 30 min"),
         ("nasal_medication_ok", "No nasal steroid/decongestant within 1 h"),
         ("ride_home_confirmed", "Ride home confirmed"),
     ), strict=True):
-        col.toggle(esc(label), key=PREFIX + key, disabled=locked)
+        col.toggle(label_md, key=PREFIX + key, disabled=locked)
         with col:
             _error(key)
     _reading("pre")
@@ -365,11 +366,11 @@ with discharge_tab:
                  placeholder="Choose the prescriber who was on site")
     _error("prescriber_on_site_id")
     hcp = st.columns(4)
-    for col, (key, label) in zip(hcp, (("monitoring_hcp_first_name", "HCP first name"),
+    for col, (key, label_md) in zip(hcp, (("monitoring_hcp_first_name", "HCP first name"),
                                        ("monitoring_hcp_last_name", "HCP last name"),
                                        ("monitoring_hcp_phone", "HCP phone"),
                                        ("monitoring_hcp_email", "HCP e-mail")), strict=True):
-        col.text_input(esc(label), key=PREFIX + key, disabled=locked)
+        col.text_input(label_md, key=PREFIX + key, disabled=locked)
         with col:
             _error(key)
     discharge_time, discharge_now = st.columns([3, 1], vertical_alignment="bottom")

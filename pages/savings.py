@@ -43,6 +43,9 @@ from ui.context import get_settings, work  # noqa: E402
 from ui.downloads import document_download  # noqa: E402
 from ui.text import esc  # noqa: E402
 
+# Term labels are written in code (desk/savings/terms.py): shown as written, and read aloud as written.
+TERM_LABELS = {f.name: f.label for f in TERM_FIELDS}
+
 NOTICE = "savings_notice"
 METHOD_LABELS = {"card_secondary": "Card billed as secondary insurance", "rebate_request": "Rebate request"}
 DOC_HELP = "PDF or image (PNG, JPEG, TIFF). The file is stored under a name the desk generates."
@@ -76,9 +79,10 @@ def attempt(action: Callable[[], Any]) -> bool:
     return True
 
 
-def money_input(label: str, *, key: str, value: float = 0.0, help: str | None = None) -> int:
-    amount = st.number_input(esc(label), min_value=0.0, value=value, step=1.0, format="%.2f", key=key,
-                             help=esc(help) if help else None)
+def money_input(label_md: str, *, key: str, value: float = 0.0, help_md: str | None = None) -> int:
+    """A dollar amount; the label and help are written in code (Streamlit also reads the label aloud)."""
+    amount = st.number_input(label_md, min_value=0.0, value=value, step=1.0, format="%.2f", key=key,
+                             help=help_md)
     return to_cents(amount)
 
 
@@ -274,7 +278,7 @@ with patient_tab:
                     responsibility = money_input("Patient responsibility ($)", key=ck("responsibility"))
                 with c8:
                     savings = money_input("Savings applied ($)", key=ck("savings"),
-                                          help="Leave at 0 to let the desk calculate it from the program terms.")
+                                          help_md="Leave at 0 to let the desk calculate it from the program terms.")
                 d1, d2 = st.columns(2)
                 eob = d1.file_uploader("EOB", type=["pdf", "png", "jpg", "jpeg", "tif", "tiff"], key=ck("eob"),
                                        help=DOC_HELP)
@@ -478,16 +482,16 @@ with terms_tab:
                 c1, c2 = st.columns([3, 1])
                 current = getattr(terms, f.name)
                 if f.kind in ("money", "optional_money"):
-                    dollars = c1.number_input(f"{esc(f.label)} ($)", min_value=0.0, step=1.0, format="%.2f",
+                    dollars = c1.number_input(f"{TERM_LABELS[f.name]} ($)", min_value=0.0, step=1.0, format="%.2f",
                                               value=None if current is None else current / 100,
                                               key=f"term_{f.name}")
                     entered[f.name] = None if dollars is None else to_cents(dollars)
                 elif f.kind == "states":
-                    entered[f.name] = c1.text_input(esc(f.label), value=", ".join(sorted(current)),
+                    entered[f.name] = c1.text_input(TERM_LABELS[f.name], value=", ".join(sorted(current)),
                                                     key=f"term_{f.name}")
                 else:
-                    entered[f.name] = int(c1.number_input(esc(f.label), min_value=1, max_value=366, value=int(current),
-                                                          step=1, key=f"term_{f.name}"))
+                    entered[f.name] = int(c1.number_input(TERM_LABELS[f.name], min_value=1, max_value=366,
+                                                          value=int(current), step=1, key=f"term_{f.name}"))
                 if c2.checkbox("Unconfirmed", value=terms.is_unconfirmed(f.name), key=f"unconfirmed_{f.name}"):
                     still_unconfirmed.append(f.name)
             terms_notes = st.text_input("Notes (where the figures come from)", value=terms.notes)

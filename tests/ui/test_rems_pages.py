@@ -332,8 +332,8 @@ def test_screening_contraindications_need_an_acknowledgement_to_start(page_app: 
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
     at.selectbox(key="rems_new_patient").select(patient_id).run()
     assert not at.exception
-    assert any("Contraindication on the screening: aneurysmal vascular disease" in e.value for e in at.error)
-    assert any("Not recorded on the screening: hypersensitivity" in w.value for w in at.warning)
+    assert any("Contraindication on the screening: aneurysmal vascular disease" in shown(e.value) for e in at.error)
+    assert any("Not recorded on the screening: hypersensitivity" in shown(w.value) for w in at.warning)
     assert at.button(key="rems_start").disabled
     at.checkbox(key="rems_screening_ack").check().run()
     assert not at.button(key="rems_start").disabled
