@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from google.protobuf.message import Message
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -100,8 +99,8 @@ def fill_with_hostile_text(engine: Engine) -> None:
             session.add(user)
 
 
-def markdown_strings(message: Message, element: str = "") -> Iterator[str]:
-    """Every string of an element proto (nested messages included) that Streamlit renders as markdown."""
+def markdown_strings(message: Any, element: str = "") -> Iterator[str]:
+    """Every string of an element proto message (nested messages included) that Streamlit renders as markdown."""
     for field, value in message.ListFields():
         if field.type == field.TYPE_MESSAGE:
             children = value if field.is_repeated else [value]

@@ -415,7 +415,7 @@ COLUMN_TITLES = {
     "indication": "Indication", "phase": "Phase", "status": "Status", "urgency": "Review", "created": "Opened",
     "submitted": "Submitted", "decision_due": "Decision due", "info_due": "Information due",
     "auth_number": "Authorization number", "auth_end": "Authorization ends", "approved_devices": "Approved devices",
-    "due": "Due", "detail": "Detail",
+    "policy_changed": "Policy changed", "due": "Due", "detail": "Detail",
 }
 
 

@@ -146,7 +146,7 @@ def test_exports_are_audited_without_phi_and_neutralise_formulas(session: Sessio
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     headers = ["Case", "Patient", "MRN", "Payer", "Plan type", "Indication", "Phase", "Status", "Review",
                f"Opened ({ZONE})", "Submitted", "Decision due", "Information due", "Authorization number",
-               "Authorization ends", "Approved devices"]
+               "Authorization ends", "Approved devices", "Policy changed"]
     assert parsed[0] == headers and parsed[1][0] == str(case.id)
     assert parsed[1][1].startswith("'=HYPERLINK")
     # The date-time as the screen writes it: MM/DD/YYYY in the clinic's zone (NOW is 15:00 UTC, 10:00 in New York).
