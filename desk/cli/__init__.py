@@ -22,6 +22,8 @@ from desk.errors import DeskError
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from desk.models import User
+
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -107,3 +109,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"error: {unexpected_message(report_unexpected(exc))}", file=sys.stderr)
         return 2
+
+
+@contextmanager
+def export_work(database_url: str, *, username: str, out: Path) -> Iterator[tuple[Session, User]]:
+    """The unit of work of an audited export to `out`, acting as the active account `username`."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from desk.models import User
+
+    if not out.parent.is_dir():
+        raise CommandFailed(f"--out: the folder {out.parent} does not exist")
+    actor = username.strip().lower()
+    with migrated_work(database_url, actor=actor) as session:
+        account = session.exec(select(User).where(func.lower(User.username) == actor)).first()
+        if account is None or not account.active:
+            raise CommandFailed("--user: no active account with this username")
+        yield session, account

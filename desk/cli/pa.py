@@ -10,13 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sqlalchemy import func
-from sqlmodel import select
-
 from desk.audit import record_event
-from desk.cli import CommandFailed, command_group, migrated_work, print_json, write_whole
+from desk.cli import CommandFailed, command_group, export_work, print_json, write_whole
 from desk.errors import NotFound, ValidationFailed
-from desk.models import User
 from desk.navigation import roles_for
 from desk.prior_auth.packet import generate_appeal_letter, generate_packet
 from desk.settings import load_settings
@@ -37,13 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def _export(args: argparse.Namespace) -> int:
     out: Path = args.out
-    if not out.parent.is_dir():
-        raise CommandFailed(f"--out: the folder {out.parent} does not exist")
-    username = str(args.user).strip().lower()
-    with migrated_work(load_settings().database_url, actor=username) as session:
-        account = session.exec(select(User).where(func.lower(User.username) == username)).first()
-        if account is None or not account.active:
-            raise CommandFailed("--user: no active account with this username")
+    with export_work(load_settings().database_url, username=str(args.user), out=out) as (session, account):
         if not set(account.role_list) & set(roles_for(PA_PAGE)):
             raise CommandFailed("--user: prior-authorization documents need the billing or admin role")
         try:

@@ -12,13 +12,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func
-from sqlmodel import select
-
 from desk.auth import as_current_user
-from desk.cli import CommandFailed, command_group, migrated_work, print_json, write_whole
+from desk.cli import CommandFailed, command_group, export_work, print_json, write_whole
 from desk.errors import PermissionDenied, ValidationFailed
-from desk.models import User
 from desk.rems.pmf_pdf import ready_forms_bundle
 from desk.settings import load_settings
 
@@ -41,13 +37,7 @@ def _progress(done: int, total: int) -> None:
 
 def _forms(args: argparse.Namespace) -> int:
     out: Path = args.out
-    if not out.parent.is_dir():
-        raise CommandFailed(f"--out: the folder {out.parent} does not exist")
-    username = str(args.user).strip().lower()
-    with migrated_work(load_settings().database_url, actor=username) as session:
-        account = session.exec(select(User).where(func.lower(User.username) == username)).first()
-        if account is None or not account.active:
-            raise CommandFailed("--user: no active account with this username")
+    with export_work(load_settings().database_url, username=str(args.user), out=out) as (session, account):
         try:
             bundle = ready_forms_bundle(session, user=as_current_user(account), start=args.start, end=args.end,
                                         as_zip=args.zip, on_progress=_progress)
