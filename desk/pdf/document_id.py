@@ -6,13 +6,15 @@ import io
 
 import pikepdf
 
+from desk.pdf.source import open_bytes
+
 INFO_KEY = "/DeskDocumentId"
 
 
 def with_document_id(data: bytes, *, document_id: str) -> bytes:
     """The PDF with `document_id` (hex) as the permanent half of the trailer /ID and in the info dictionary."""
     raw = bytes.fromhex(document_id)
-    with pikepdf.open(io.BytesIO(data)) as pdf:
+    with open_bytes(data) as pdf:
         pdf.docinfo[pikepdf.Name(INFO_KEY)] = pikepdf.String(document_id)
         pdf.trailer.ID = pikepdf.Array([pikepdf.String(raw), pikepdf.String(raw)])
         out = io.BytesIO()
@@ -23,5 +25,5 @@ def with_document_id(data: bytes, *, document_id: str) -> bytes:
 
 def document_id_of(data: bytes) -> str:
     """The document id written by with_document_id ('' when there is none)."""
-    with pikepdf.open(io.BytesIO(data)) as pdf:
+    with open_bytes(data) as pdf:
         return str(pdf.docinfo.get(pikepdf.Name(INFO_KEY), ""))

@@ -8,7 +8,6 @@ inflates a few kilobytes into gigabytes).
 
 from __future__ import annotations
 
-import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import pikepdf
 from pikepdf import Name
 
 from desk.errors import DeskError
+from desk.pdf.source import open_bytes
 from desk.settings import Settings
 
 FIELD_TYPES = ("text", "checkbox", "radio", "choice", "signature", "button")
@@ -96,7 +96,7 @@ def open_pdf(data: bytes) -> pikepdf.Pdf:
     if not data[:1024].lstrip().startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
         raise PdfRejected("this file is not a PDF (no %PDF header)")
     try:
-        pdf = pikepdf.open(io.BytesIO(data), attempt_recovery=False)
+        pdf = open_bytes(data, attempt_recovery=False)
     except pikepdf.PasswordError:
         raise PdfRejected("this PDF is password-protected; remove the password and upload it again") from None
     except (pikepdf.PdfError, ValueError, RuntimeError):

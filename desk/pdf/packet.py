@@ -23,6 +23,7 @@ from desk.pdf.fill import fill_form, flatten_form
 from desk.pdf.inspect import PdfLimits, PdfRejected, check_pdf, open_pdf
 from desk.pdf.letters import appeal_letter, medical_necessity_letter
 from desk.pdf.sanitize import document_title, strip_active_content
+from desk.pdf.source import open_bytes
 from desk.prior_auth.facts import CaseFacts
 from desk.prior_auth.wording import form_data
 
@@ -101,7 +102,7 @@ def _stamp_pages(pdf: pikepdf.Pdf, *, total: int, label: str) -> None:
             canvas.drawString(36, 10, label)
         canvas.showPage()
     canvas.save()
-    stamps = pikepdf.open(io.BytesIO(buffer.getvalue()))
+    stamps = open_bytes(buffer.getvalue())
     for page, stamp_page in zip(pdf.pages, stamps.pages, strict=True):
         page.add_overlay(stamp_page, None)
 

@@ -25,6 +25,7 @@ import pikepdf
 from pikepdf import Name
 
 from desk.pdf.inspect import PdfRejected
+from desk.pdf.source import open_bytes
 
 SAFE_ACTIONS = frozenset({"/GoTo", "/Named"})
 ACTIVE_KEYS = (Name.AA, Name.OpenAction, Name.JS)
@@ -38,7 +39,7 @@ _CONTAINERS = (pikepdf.Dictionary, pikepdf.Stream, pikepdf.Array)
 def sanitize_pdf(data: bytes) -> bytes:
     """`data` rewritten without active content (run the upload checks of inspect.check_pdf first)."""
     try:
-        pdf = pikepdf.open(io.BytesIO(data), attempt_recovery=False)
+        pdf = open_bytes(data, attempt_recovery=False)
     except pikepdf.PasswordError:
         raise PdfRejected("this PDF is password-protected; remove the password and upload it again") from None
     except (pikepdf.PdfError, ValueError, RuntimeError):

@@ -18,6 +18,8 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
 
+from desk.pdf.source import open_bytes
+
 PAGE_W, PAGE_H = letter
 MARGIN = 36.0
 CONTENT_W = PAGE_W - 2 * MARGIN
@@ -272,7 +274,7 @@ def _circle(cx: float, cy: float, r: float) -> str:
 def _redraw_radios(data: bytes) -> bytes:
     """Replace reportlab's radio appearances: reportlab 5.1 `circleArcStream` scales its circles by
     size/20, so any radio smaller than 20 pt draws as a clipped quarter-size ring."""
-    pdf = pikepdf.open(io.BytesIO(data))
+    pdf = open_bytes(data)
     for f in pdf.acroform.fields:
         if not f.is_radio_button:
             continue
