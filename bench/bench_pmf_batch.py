@@ -15,7 +15,7 @@ from bench.common import Result
 from desk.audit import install_audit_hook
 from desk.auth import CurrentUser
 from desk.database import make_engine, migrate
-from desk.models import Patient, RemsEnrollment, Site
+from desk.models import Patient, Prescriber, RemsEnrollment, Site
 from desk.rems.config import RemsSettings
 from desk.rems.pmf_pdf import ready_forms_bundle
 from desk.rems.sessions import record_session
@@ -26,12 +26,13 @@ NURSE = CurrentUser(1, "bench-nurse", "Bench Nurse", ("nurse",))
 TARGET_SECONDS = 15.0
 
 
-def _session(patient_id: int, site_id: int, day: date) -> SessionInput:
+def _session(patient_id: int, site_id: int, prescriber_id: int, day: date) -> SessionInput:
     def at(hour: int, minute: int) -> datetime:
         return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZONE)
 
     return SessionInput(
-        patient_id=patient_id, site_id=site_id, session_date=day, indication="TRD", dose_mg=84,
+        patient_id=patient_id, site_id=site_id, prescriber_on_site_id=prescriber_id, session_date=day, indication="TRD",
+        dose_mg=84,
         lot_number="BENCH01", device_times=(at(9, 0), at(9, 5), at(9, 10)),
         no_food_2h=True, no_liquids_30min=True, nasal_medication_ok=True, ride_home_confirmed=True,
         readings=(ReadingInput("pre", at(8, 50), 124, 80, 70, 98), ReadingInput("post_40", at(9, 40), 138, 88, 76, 96),
@@ -54,6 +55,9 @@ def _seed(url: str, forms: int) -> tuple[date, date]:
                     rems_setting_id="RS999999", rems_certified_on=date(2025, 1, 1), authorized_representative="A. Rep")
         session.add(site)
         session.flush()
+        prescriber = Prescriber(first_name="Synthetic", last_name="Prescriber", npi="1234567893", site_id=site.id)
+        session.add(prescriber)
+        session.flush()
         patients = []
         for n in range(50):
             patient = Patient(site_id=site.id or 0, mrn=f"B{n:05d}", first_name="Synthetic", last_name=f"Bench{n}",
@@ -66,7 +70,8 @@ def _seed(url: str, forms: int) -> tuple[date, date]:
         session.flush()
         for n in range(forms):
             day = start + timedelta(days=n // len(patients))
-            record_session(session, user=NURSE, data=_session(patients[n % len(patients)].id or 0, site.id or 0, day),
+            record_session(session, user=NURSE, data=_session(patients[n % len(patients)].id or 0, site.id or 0,
+                                                                  prescriber.id or 0, day),
                            now=datetime(2026, 12, 31, tzinfo=ZONE), settings=settings)
         session.commit()
     engine.dispose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,11 +38,12 @@ from desk.rems.config import RemsSettings
 from desk.rems.course import label_schedule, save_course
 from desk.rems.enrollment import save_enrollment
 from desk.rems.pmf import mark_submitted
-from desk.rems.sessions import record_session
+from desk.rems.sessions import default_prescriber_on_site, record_session
 from desk.rems.validation import ReadingInput, SessionInput
 from desk.savings.claims import ClaimAmounts, get_claim, mark_denied, mark_paid, record_claim, submit_claim
 from desk.savings.documents import attach_document
 from desk.savings.enrollment import CardDetails, enroll_patient
+from desk.sites import list_prescribers
 
 BILLING = "billing"
 DEVICE_PRICE_CENTS = 40_000  # a made-up acquisition price per 28 mg device, for the demo claims only
@@ -300,6 +301,15 @@ COURSES = (
 )
 
 
+def _prescriber_on_site(session: Session, demo: DemoPatient) -> int | None:
+    """The patient's prescriber when they work at the patient's site, else the site's first active prescriber."""
+    site_id = demo.patient.site_id
+    own = default_prescriber_on_site(session, patient_id=demo.id, site_id=site_id)
+    if own is not None:
+        return own
+    return next((p.id for p in list_prescribers(session, site_id=site_id, include_inactive=False)), None)
+
+
 def _session_input(demo: DemoPatient, clock: Clock, *, day: date, dose_mg: int, number: int, complete: bool,
                    first_device: datetime | None = None) -> SessionInput:
     zone = clock.zone
@@ -348,6 +358,7 @@ def _courses_and_sessions(session: Session, *, patients: Sequence[DemoPatient], 
             else:
                 data = _session_input(demo, clock, day=slot.planned_on, dose_mg=plan.doses(number), number=number,
                                       complete=age not in plan.draft_ages)
+            data = replace(data, prescriber_on_site_id=_prescriber_on_site(session, demo))
             logged_session = record_session(session, user=nurse, data=data, now=clock.now, settings=rems)
             if logged_session.pmf_status == "ready" and age not in plan.ready_ages:
                 assert logged_session.id is not None

@@ -39,6 +39,7 @@ class SiteDetails:
     rems_certified_on: date | None = None
     authorized_representative: str = ""
     rems_certified_until: date | None = None
+    address_line2: str = ""
 
     @classmethod
     def of(cls, site: Site) -> SiteDetails:

@@ -85,6 +85,7 @@ def site_form(form: str, site: Site | None) -> SiteDetails | None:
         name = st.text_input("Site name", value=current.name)
         field_error(form, "name")
         address_line = st.text_input("Street address", value=current.address_line)
+        address_line2 = st.text_input("Address line 2 (suite, floor, building)", value=current.address_line2)
         city_col, state_col, zip_col = st.columns([3, 1, 2])
         with city_col:
             city = st.text_input("City", value=current.city)
@@ -130,7 +131,8 @@ def site_form(form: str, site: Site | None) -> SiteDetails | None:
     if not submitted:
         return None
     return SiteDetails(
-        name=name, address_line=address_line, city=city, state=state, zip_code=zip_code, phone=phone, fax=fax,
+        name=name, address_line=address_line, address_line2=address_line2, city=city, state=state, zip_code=zip_code,
+        phone=phone, fax=fax,
         npi=npi, tin=tin, rems_setting_id=rems_setting_id,
         rems_certified_on=rems_certified_on if isinstance(rems_certified_on, date) else None,
         authorized_representative=authorized_representative,

@@ -33,7 +33,7 @@ from desk.prior_auth.cases import save_notes
 from desk.rems.config import RemsSettings
 from desk.rems.sessions import record_session
 from tests.desk.rems.conftest import NURSE, full_session
-from tests.factories import make_coverage, make_enrollment, make_patient, make_site
+from tests.factories import make_coverage, make_enrollment, make_patient, make_prescriber, make_site
 
 KINDS = ("pa_case", "treatment_session")
 REMS_SETTINGS = RemsSettings(timezone="America/New_York")
@@ -89,6 +89,7 @@ def prepare(url: str, *, rows: int) -> dict[str, list[int]]:
     try:
         with unit_of_work(engine, actor="tester") as session:
             site = make_site(session)
+            on_site = make_prescriber(session, site_id=site.id)
             for _ in range(rows):
                 patient = make_patient(session, site=site)
                 coverage = make_coverage(session, patient=patient)
@@ -98,7 +99,8 @@ def prepare(url: str, *, rows: int) -> dict[str, list[int]]:
                 session.add(case)
                 session.flush()
                 assert patient.id is not None and site.id is not None and case.id is not None
-                logged = record_session(session, user=NURSE, data=full_session(patient.id, site.id, lot_number="LOT-0"),
+                logged = record_session(session, user=NURSE, data=full_session(patient.id, site.id, on_site.id,
+                                                                                 lot_number="LOT-0"),
                                         now=RECORDED_AT, settings=REMS_SETTINGS)
                 ids["pa_case"].append(case.id)
                 ids["treatment_session"].append(int(logged.id or 0))
@@ -125,7 +127,8 @@ def _save(engine: Any, kind: str, row_id: int, version: int, read: Any, token: s
         else:
             ts = session.get(TreatmentSession, row_id)
             assert ts is not None
-            data = replace(full_session(ts.patient_id, ts.site_id), lot_number=f"LOT-{int(read) + 1}")
+            data = replace(full_session(ts.patient_id, ts.site_id, ts.prescriber_on_site_id),
+                           lot_number=f"LOT-{int(read) + 1}")
             record_session(session, user=NURSE, data=data, session_id=row_id, expected_version=version,
                            now=RECORDED_AT, settings=REMS_SETTINGS)
 

@@ -32,7 +32,7 @@ from desk.models import AuditEvent, Coverage, Patient, TreatmentSession
 from desk.rems.sessions import record_session
 from tests.contention import RECORDED_AT, REMS_SETTINGS
 from tests.desk.rems.conftest import NURSE, at, full_session
-from tests.factories import make_enrollment, make_patient, make_site, make_user
+from tests.factories import make_enrollment, make_patient, make_prescriber, make_site, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = "Crash Test Clinic"
@@ -175,6 +175,7 @@ def _ready_sessions(engine: Engine, hasher: PasswordHasher) -> None:
     """Two ready sessions on EARLIER_DAY and BATCH_SESSIONS on BATCH_DAY, one patient each; a nurse account."""
     with unit_of_work(engine, actor="tester") as session:
         site = make_site(session)
+        on_site = make_prescriber(session, site_id=site.id)
         make_user(session, hasher=hasher, roles="nurse", username="crashnurse")
         for n in range(2 + BATCH_SESSIONS):
             day = EARLIER_DAY if n < 2 else BATCH_DAY
@@ -182,7 +183,7 @@ def _ready_sessions(engine: Engine, hasher: PasswordHasher) -> None:
             make_enrollment(session, patient=patient)
             assert patient.id is not None and site.id is not None
             shift = timedelta(days=(day - BATCH_DAY).days)
-            base = full_session(patient.id, site.id)
+            base = full_session(patient.id, site.id, on_site.id)
             data = replace(
                 base, session_date=day, device_times=tuple(t + shift for t in base.device_times),
                 readings=tuple(replace(r, measured_at=r.measured_at + shift) for r in base.readings),

@@ -121,12 +121,12 @@ def _concept(system: str, code: str, display: str = "") -> dict[str, Any]:
     return {"coding": [_coding(system, code, display)]}
 
 
-def _address(line: str, city: str, state: str, zip_code: str) -> list[dict[str, Any]]:
-    if not any((line, city, state, zip_code)):
+def _address(line: str, city: str, state: str, zip_code: str, line2: str = "") -> list[dict[str, Any]]:
+    if not any((line, line2, city, state, zip_code)):
         return []
     address: dict[str, Any] = {"country": "US"}
-    if line:
-        address["line"] = [line]
+    if line or line2:
+        address["line"] = [part for part in (line, line2) if part]
     for key, value in (("city", city), ("state", state), ("postalCode", zip_code)):
         if value:
             address[key] = value
@@ -176,7 +176,7 @@ def _site(f: _Facts, rid: str) -> dict[str, Any]:
         "resourceType": "Organization", "id": rid, "meta": {"profile": [c.PAS_REQUESTOR]}, "active": True,
         "identifier": identifiers, "type": [_concept(c.X12_ENTITY, "1P", "Provider")], "name": s.name,
     }
-    if address := _address(s.address_line, s.city, s.state, s.zip_code):
+    if address := _address(s.address_line, s.city, s.state, s.zip_code, s.address_line2):
         data["address"] = address
     telecom = _phone(s.phone) + ([{"system": "fax", "value": s.fax}] if s.fax else [])
     if telecom:

@@ -22,6 +22,8 @@ class Site(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True)
     address_line: str = ""
+    # Suite, floor or building: the REMS Patient Monitoring Form asks for the setting's full address.
+    address_line2: str = ""
     city: str = ""
     state: str = ""
     zip_code: str = ""

@@ -35,7 +35,8 @@ class FieldRule(BaseModel):
     separator: str = " "
     date_format: str | None = None
     checked_when: Scalar | list[Scalar] | None = None
-    options: dict[str, str] | None = None
+    # A key mapped to null leaves the field empty: a value the form has no honest option for.
+    options: dict[str, str | None] | None = None
     other_option: str | None = None
     max_length: int | None = Field(default=None, gt=0)
     overflow: Literal["truncate", "error"] = "error"
@@ -68,7 +69,7 @@ class FieldRule(BaseModel):
     @classmethod
     def _option_keys(cls, v: Any) -> Any:
         if isinstance(v, dict):
-            return {_key(k): str(o) for k, o in v.items()}
+            return {_key(k): None if o is None else str(o) for k, o in v.items()}
         return v
 
     @model_validator(mode="after")
@@ -175,7 +176,7 @@ def check_against_pdf(field_map: FieldMap, fields: Sequence[FormField]) -> list[
             problems.append(FieldError(name, f"checked_when applies to checkboxes; this field is {what}"))
         if pdf_field.type in ("radio", "choice") or group:
             allowed = set(pdf_field.options)
-            targets = list((rule.options or {}).values())
+            targets = [o for o in (rule.options or {}).values() if o is not None]
             if rule.other_option is not None:
                 targets.append(rule.other_option)
             if rule.value is not None and rule.options is None:

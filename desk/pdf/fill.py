@@ -146,7 +146,9 @@ def _option_label(rule: FieldRule, raw: Any, pdf_field: FormField) -> str | None
         return None
     key = _key(raw)
     if rule.options is not None:
-        label = rule.options.get(key, rule.other_option)
+        if key in rule.options:
+            return rule.options[key]
+        label = rule.other_option
         if label is None:
             raise ValueError("the value has no entry under options and the map gives no other_option")
         return label

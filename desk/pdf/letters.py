@@ -45,9 +45,10 @@ def _letterhead(facts: CaseFacts) -> list[Any]:
     site = facts.site
     if site is None:
         return [Spacer(1, 14)]
+    street = ", ".join(part for part in (site.address_line, site.address_line2) if part)
     return [
         Paragraph(_t(site.name), _HEAD),
-        Paragraph(f"{_t(site.address_line)} · {_t(site.city)}, {_t(site.state)} {_t(site.zip_code)} · "
+        Paragraph(f"{_t(street)} · {_t(site.city)}, {_t(site.state)} {_t(site.zip_code)} · "
                   f"Phone {_t(site.phone)} · Fax {_t(site.fax)}", _SUB),
         Spacer(1, 14),
     ]

@@ -330,7 +330,7 @@ def rems_pmf() -> bytes:
         Text("patient_dob", "Date of birth (MM/DD/YYYY)", 92, tooltip="Patient date of birth"),
     ])
     s.row([
-        Radio("patient_sex", "Sex", [("Female", "Female"), ("Male", "Male"), ("Other", "Other / not stated")], 215),
+        Radio("patient_sex", "Sex", [("Female", "Female"), ("Male", "Male"), ("Other", "Other")], 215),
         YesNo("first_treatment", "Is this the patient's first treatment?", 150),
         YesNo("rems_enrolled", "If yes, is the patient enrolled in the REMS?", 159),
     ])
@@ -360,10 +360,13 @@ def rems_pmf() -> bytes:
         Text("site_rems_id", "REMS setting ID", 202, tooltip="REMS certification / setting identifier"),
     ])
     s.row([
-        Text("site_address", "Address", 250),
-        Text("site_city", "City", 150),
-        Text("site_state", "State", 40, maxlen=2),
-        Text("site_zip", "ZIP", 76, maxlen=5, comb=True, tooltip="Setting ZIP code"),
+        Text("site_address", "Address", 270),
+        Text("site_address_2", "Address line 2 (suite, floor)", 262, tooltip="Setting address line 2"),
+    ])
+    s.row([
+        Text("site_city", "City", 250),
+        Text("site_state", "State", 60, maxlen=2),
+        Text("site_zip", "ZIP", 90, maxlen=5, comb=True, tooltip="Setting ZIP code"),
     ])
     s.section("5  Treatment session")
     s.row([

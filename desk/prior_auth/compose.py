@@ -182,7 +182,7 @@ def compose_case_facts(session: Session, *, case: PriorAuthCase, checklist: Case
                                    prescriber.npi, SPECIALTY_WORDS.get(prescriber.specialty, prescriber.specialty),
                                    prescriber.phone, prescriber.fax, prescriber.email) if prescriber else None,
         site=SiteFacts(site.name, site.address_line, site.city, site.state, site.zip_code, site.phone, site.fax,
-                       site.npi, site.tin) if site else None,
+                       site.npi, site.tin, site.address_line2) if site else None,
         rems=rems,
         request=request,
         diagnoses=tuple(DiagnosisFacts(d.icd10.strip().upper(), d.description, d.episode_start) for d in diagnoses),

@@ -68,6 +68,7 @@ class SiteFacts:
     fax: str
     npi: str
     tin: str
+    address_line2: str = ""
     source: str = "site record"
 
 

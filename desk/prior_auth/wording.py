@@ -250,6 +250,7 @@ def form_data(facts: CaseFacts) -> dict[str, Any]:
                        "specialty": pr.specialty if pr else "", "phone": pr.phone if pr else "",
                        "fax": pr.fax if pr else "", "email": pr.email if pr else ""},
         "site": {"name": site.name if site else "", "address_line": site.address_line if site else "",
+                 "address_line2": site.address_line2 if site else "",
                  "city": site.city if site else "", "state": site.state if site else "",
                  "zip_code": site.zip_code if site else "", "phone": site.phone if site else "",
                  "fax": site.fax if site else "", "npi": site.npi if site else "", "tin": site.tin if site else "",

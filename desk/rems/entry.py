@@ -84,8 +84,10 @@ def _clock(value: datetime | None, zone: ZoneInfo) -> time | None:
     return value.astimezone(zone).time().replace(second=0, microsecond=0) if value is not None else None
 
 
-def blank_form(*, hcp_first_name: str = "", hcp_last_name: str = "", hcp_email: str = "") -> dict[str, Any]:
-    """Form values of a new session (the signed-in nurse as monitoring HCP)."""
+def blank_form(*, hcp_first_name: str = "", hcp_last_name: str = "", hcp_email: str = "",
+               prescriber_on_site_id: int | None = None) -> dict[str, Any]:
+    """Form values of a new session (the signed-in nurse as monitoring HCP, the patient's prescriber on site when
+    they work at this site)."""
     values: dict[str, Any] = {
         "indication": "TRD", "dose_mg": 56, "vitals_ok_before": None, "vitals_ok_before_completion": None,
         "ready_to_leave_minutes": None, "discharged_at": None, "high_bp_acknowledged_at": None,
@@ -98,7 +100,7 @@ def blank_form(*, hcp_first_name: str = "", hcp_last_name: str = "", hcp_email: 
         values[f"{slot}.time"] = None
         values.update({f"{slot}.{v}": None for v in READING_VALUES})
     values.update(monitoring_hcp_first_name=hcp_first_name, monitoring_hcp_last_name=hcp_last_name,
-                  monitoring_hcp_email=hcp_email, prescriber_on_site_id=None)
+                  monitoring_hcp_email=hcp_email, prescriber_on_site_id=prescriber_on_site_id)
     return values
 
 

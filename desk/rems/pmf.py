@@ -81,6 +81,7 @@ def pmf_data(session: Session, *, session_id: int) -> dict[str, Any]:
         "site": {
             "name": site.name,
             "address_line": site.address_line,
+            "address_line2": site.address_line2,
             "city": site.city,
             "state": site.state,
             "zip_code": site.zip_code,

@@ -134,11 +134,36 @@ def check_session(
         raise NotFound("No such site.")
     errors = _start_errors(session, data)
     errors += validate_session(data, now=now, settings=settings)
-    if data.prescriber_on_site_id is not None:
-        on_site = session.get(Prescriber, data.prescriber_on_site_id)
-        if on_site is None or on_site.site_id != data.site_id:
-            errors.append(FieldError("prescriber_on_site_id", "choose a prescriber of this site"))
+    errors += _prescriber_on_site_errors(session, data)
     return errors
+
+
+def _prescriber_on_site_errors(session: Session, data: SessionInput) -> list[FieldError]:
+    """A certified outpatient setting must have a prescriber on site while SPRAVATO is given (REMS;
+    shared/domain/spravato.md §1 [1][2][3]): once a device is recorded, the log names that prescriber."""
+    if data.prescriber_on_site_id is None:
+        if not data.device_times:
+            return []
+        return [FieldError("prescriber_on_site_id", "choose the prescriber who was on site during dosing: the REMS "
+                                                    "requires a prescriber on site while SPRAVATO is given")]
+    on_site = session.get(Prescriber, data.prescriber_on_site_id)
+    if on_site is None or on_site.site_id != data.site_id:
+        return [FieldError("prescriber_on_site_id", "choose a prescriber of this site")]
+    if not on_site.active:
+        return [FieldError("prescriber_on_site_id", "this prescriber is inactive; choose an active prescriber of "
+                                                    "this site")]
+    return []
+
+
+def default_prescriber_on_site(session: Session, *, patient_id: int, site_id: int) -> int | None:
+    """The patient's own prescriber when they are an active prescriber of the site, to preselect on a new log."""
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.prescriber_id is None:
+        return None
+    prescriber = session.get(Prescriber, patient.prescriber_id)
+    if prescriber is None or not prescriber.active or prescriber.site_id != site_id:
+        return None
+    return prescriber.id
 
 
 def first_dose_warning(session: Session, *, patient_id: int, indication: str, dose_mg: int, session_date: date,

@@ -53,6 +53,16 @@ def test_create_site_normalizes_and_saves(session: Session) -> None:
     assert site.version == 1
 
 
+def test_address_line_2_is_kept_and_reaches_the_documents(session: Session) -> None:
+    from desk.fhir.pas import _address
+
+    site = create_site(session, details=replace(GOOD_SITE, address_line2="Suite 200"), today=TODAY)
+    session.commit()
+    assert SiteDetails.of(site).address_line2 == "Suite 200"
+    assert _address(site.address_line, site.city, site.state, site.zip_code, site.address_line2)[0]["line"] == [
+        "12 Shore Rd", "Suite 200"]
+
+
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,9 +16,9 @@ from desk.database import unit_of_work
 from desk.models import CurrentMedication, RemsEnrollment, SessionAmendment, TreatmentCourse, TreatmentSession
 from desk.rems.config import RemsSettings
 from desk.rems.coverage import authorization_tracking_available
-from desk.rems.sessions import record_session
+from desk.rems.sessions import default_prescriber_on_site, record_session
 from tests.desk.rems.conftest import NURSE, full_session
-from tests.factories import make_enrollment, make_patient, make_site
+from tests.factories import make_enrollment, make_patient, make_prescriber, make_site
 from tests.ui.conftest import AppFactory
 from tests.ui.screen import shown
 
@@ -38,7 +39,8 @@ def clinic_zone(monkeypatch: pytest.MonkeyPatch) -> ZoneInfo:
 def _seed(engine: Engine, *, enrolled: bool = True, medication: str = "") -> tuple[int, int]:
     with unit_of_work(engine, actor="tester") as session:
         site = make_site(session)
-        patient = make_patient(session, site=site)
+        prescriber = make_prescriber(session, site_id=site.id)
+        patient = make_patient(session, site=site, prescriber_id=prescriber.id)
         if enrolled:
             make_enrollment(session, patient=patient)
         if medication:
@@ -63,7 +65,9 @@ def _record_today(engine: Engine, zone: ZoneInfo, patient_id: int, site_id: int,
         ready_to_leave_minutes=95 if complete else None,
     )
     with unit_of_work(engine, actor="tester") as session:
-        ts = record_session(session, user=NURSE, data=data, settings=RemsSettings(timezone=str(zone.key)))
+        on_site = default_prescriber_on_site(session, patient_id=patient_id, site_id=site_id)
+        ts = record_session(session, user=NURSE, data=replace(data, prescriber_on_site_id=on_site),
+                            settings=RemsSettings(timezone=str(zone.key)))
         assert ts.id is not None
         return ts.id
 

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from desk.auth import CurrentUser
 from desk.rems.config import RemsSettings
 from desk.rems.validation import ReadingInput, SessionInput
-from tests.factories import make_enrollment, make_patient, make_site
+from tests.factories import make_enrollment, make_patient, make_prescriber, make_site
 
 ZONE = ZoneInfo("America/New_York")
 DAY = date(2026, 3, 10)
@@ -28,11 +28,13 @@ def at(hour: int, minute: int, day: date = DAY) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZONE)
 
 
-def full_session(patient_id: int, site_id: int, **overrides: Any) -> SessionInput:
+def full_session(patient_id: int, site_id: int, prescriber_on_site_id: int | None = None,
+                 **overrides: Any) -> SessionInput:
     """A complete, valid 56 mg session: pre-checks, 2 devices 5 min apart, 3 BP readings, SpO2, 125 min."""
     base = SessionInput(
         patient_id=patient_id,
         site_id=site_id,
+        prescriber_on_site_id=prescriber_on_site_id,
         session_date=DAY,
         indication="TRD",
         dose_mg=56,
@@ -68,11 +70,12 @@ def settings() -> RemsSettings:
 
 
 @pytest.fixture
-def enrolled(session: Session) -> tuple[int, int]:
-    """(patient_id, site_id) of an enrolled patient at a certified site, committed."""
+def enrolled(session: Session) -> tuple[int, int, int]:
+    """(patient_id, site_id, prescriber_id) of an enrolled patient at a certified site with its prescriber on site."""
     site = make_site(session)
-    patient = make_patient(session, site=site)
+    prescriber = make_prescriber(session, site_id=site.id)
+    patient = make_patient(session, site=site, prescriber_id=prescriber.id)
     make_enrollment(session, patient=patient)
     session.commit()
-    assert patient.id is not None and site.id is not None
-    return patient.id, site.id
+    assert patient.id is not None and site.id is not None and prescriber.id is not None
+    return patient.id, site.id, prescriber.id

@@ -18,7 +18,7 @@ from desk.rems.sessions import record_session
 from tests.desk.rems.conftest import BILLING, DAY, NOW, NURSE, full_session
 
 
-def _submitted(session: Session, enrolled: tuple[int, int], settings: RemsSettings) -> TreatmentSession:
+def _submitted(session: Session, enrolled: tuple[int, int, int], settings: RemsSettings) -> TreatmentSession:
     ts = record_session(session, user=NURSE, data=full_session(*enrolled), now=NOW, settings=settings)
     session.commit()
     assert ts.id is not None
@@ -28,7 +28,7 @@ def _submitted(session: Session, enrolled: tuple[int, int], settings: RemsSettin
     return ts
 
 
-def test_amendment_corrects_and_keeps_before_after(session: Session, enrolled: tuple[int, int],
+def test_amendment_corrects_and_keeps_before_after(session: Session, enrolled: tuple[int, int, int],
                                                     settings: RemsSettings) -> None:
     ts = _submitted(session, enrolled, settings)
     assert ts.id is not None
@@ -55,7 +55,7 @@ def test_amendment_corrects_and_keeps_before_after(session: Session, enrolled: t
         ({"readings": ()}, "Readings wiped by mistake", "readings"),
     ],
 )
-def test_bad_amendment_writes_nothing(session: Session, enrolled: tuple[int, int], settings: RemsSettings,
+def test_bad_amendment_writes_nothing(session: Session, enrolled: tuple[int, int, int], settings: RemsSettings,
                                       changes: dict[str, object], reason: str, field: str) -> None:
     ts = _submitted(session, enrolled, settings)
     assert ts.id is not None
@@ -70,7 +70,7 @@ def test_bad_amendment_writes_nothing(session: Session, enrolled: tuple[int, int
     assert reloaded is not None and reloaded.version == version and reloaded.lot_number == "LOT4521A"
 
 
-def test_amendment_only_for_submitted_forms(session: Session, enrolled: tuple[int, int],
+def test_amendment_only_for_submitted_forms(session: Session, enrolled: tuple[int, int, int],
                                             settings: RemsSettings) -> None:
     ts = record_session(session, user=NURSE, data=full_session(*enrolled), now=NOW, settings=settings)
     session.commit()
@@ -82,7 +82,7 @@ def test_amendment_only_for_submitted_forms(session: Session, enrolled: tuple[in
     assert caught.value.for_field("pmf_status")
 
 
-def test_amendment_role_and_version(session: Session, enrolled: tuple[int, int], settings: RemsSettings) -> None:
+def test_amendment_role_and_version(session: Session, enrolled: tuple[int, int, int], settings: RemsSettings) -> None:
     ts = _submitted(session, enrolled, settings)
     assert ts.id is not None
     with pytest.raises(PermissionDenied):

@@ -25,7 +25,7 @@ def _exports(engine: Engine) -> int:
 
 
 @pytest.fixture
-def ready(session: Session, enrolled: tuple[int, int], settings, fast_hasher: PasswordHasher,  # type: ignore[no-untyped-def]
+def ready(session: Session, enrolled: tuple[int, int, int], settings, fast_hasher: PasswordHasher,  # type: ignore[no-untyped-def]
           db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """One ready session on 2026-03-10, a nurse account 'formnurse' and a deactivated 'gone'; the CLI points here."""
     record_session(session, user=NURSE, data=full_session(*enrolled), now=NOW, settings=settings)

@@ -35,14 +35,14 @@ def test_due_window_is_a_setting(settings: RemsSettings) -> None:
     assert pmf_due_date(date(2026, 3, 10), settings=replace(settings, pmf_due_days=5)) == date(2026, 3, 15)
 
 
-def _record(session: Session, enrolled: tuple[int, int], settings: RemsSettings,
+def _record(session: Session, enrolled: tuple[int, int, int], settings: RemsSettings,
             **overrides: object) -> TreatmentSession:
     ts = record_session(session, user=NURSE, data=full_session(*enrolled, **overrides), now=NOW, settings=settings)  # type: ignore[arg-type]
     session.commit()
     return ts
 
 
-def test_status_ready_then_submitted(session: Session, enrolled: tuple[int, int], settings: RemsSettings) -> None:
+def test_status_ready_then_submitted(session: Session, enrolled: tuple[int, int, int], settings: RemsSettings) -> None:
     ts = _record(session, enrolled, settings)
     assert ts.id is not None and ts.pmf_status == "ready"
     with pytest.raises(ValidationFailed) as caught:
@@ -65,7 +65,7 @@ def test_status_ready_then_submitted(session: Session, enrolled: tuple[int, int]
     assert "amendment" in locked.value.for_field("pmf_status")[0]
 
 
-def test_draft_cannot_be_submitted(session: Session, enrolled: tuple[int, int], settings: RemsSettings) -> None:
+def test_draft_cannot_be_submitted(session: Session, enrolled: tuple[int, int, int], settings: RemsSettings) -> None:
     ts = _record(session, enrolled, settings, discharged_at=None, ready_to_leave_minutes=None)
     assert ts.id is not None and ts.pmf_status == "draft"
     with pytest.raises(ValidationFailed) as caught:
@@ -74,7 +74,7 @@ def test_draft_cannot_be_submitted(session: Session, enrolled: tuple[int, int], 
     assert caught.value.for_field("pmf_status") == ["the session is not complete yet: record the discharge first"]
 
 
-def test_due_and_overdue_lists(session: Session, enrolled: tuple[int, int], settings: RemsSettings) -> None:
+def test_due_and_overdue_lists(session: Session, enrolled: tuple[int, int, int], settings: RemsSettings) -> None:
     ts = _record(session, enrolled, settings)
     assert forms_overdue(session, today=date(2026, 3, 17), settings=settings) == []
     assert [f.session_id for f in forms_due_soon(session, today=date(2026, 3, 15), settings=settings)] == [ts.id]
@@ -88,8 +88,8 @@ def test_due_and_overdue_lists(session: Session, enrolled: tuple[int, int], sett
     assert forms_open(session, today=date(2026, 3, 18), settings=settings) == []
 
 
-def test_pmf_data_shape(session: Session, enrolled: tuple[int, int], settings: RemsSettings) -> None:
-    patient_id, _site = enrolled
+def test_pmf_data_shape(session: Session, enrolled: tuple[int, int, int], settings: RemsSettings) -> None:
+    patient_id, _site, _prescriber = enrolled
     session.add(CurrentMedication(patient_id=patient_id, drug="Adderall XR 20 mg"))
     session.add(CurrentMedication(patient_id=patient_id, drug="zolpidem"))
     session.commit()
@@ -119,7 +119,7 @@ def test_pmf_data_shape(session: Session, enrolled: tuple[int, int], settings: R
                       "pulse_oximetry_done", "spo2_lowest", "serious_adverse_event", "sae_details"}
 
 
-def test_no_concomitant_medication_ticks_none(session: Session, enrolled: tuple[int, int],
+def test_no_concomitant_medication_ticks_none(session: Session, enrolled: tuple[int, int, int],
                                               settings: RemsSettings) -> None:
     ts = _record(session, enrolled, settings)
     assert ts.id is not None

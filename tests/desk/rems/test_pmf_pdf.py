@@ -29,7 +29,7 @@ def pdf_text(content: bytes) -> str:
     return result.stdout.decode()
 
 
-def _record(session: Session, enrolled: tuple[int, int], settings: RemsSettings,
+def _record(session: Session, enrolled: tuple[int, int, int], settings: RemsSettings,
             **overrides: object) -> TreatmentSession:
     ts = record_session(session, user=NURSE, data=full_session(*enrolled, **overrides), now=NOW,  # type: ignore[arg-type]
                         settings=settings)
@@ -37,9 +37,9 @@ def _record(session: Session, enrolled: tuple[int, int], settings: RemsSettings,
     return ts
 
 
-def test_every_logged_value_appears_in_the_flattened_form(session: Session, enrolled: tuple[int, int],
+def test_every_logged_value_appears_in_the_flattened_form(session: Session, enrolled: tuple[int, int, int],
                                                            settings: RemsSettings) -> None:
-    patient_id, _site = enrolled
+    patient_id, _site, _prescriber = enrolled
     session.add(CurrentMedication(patient_id=patient_id, drug="oxycodone 5 mg"))
     session.commit()
     ts = _record(session, enrolled, settings, dose_mg=84, device_times=(at(10, 0), at(10, 5), at(10, 11)),
@@ -66,9 +66,9 @@ def test_every_logged_value_appears_in_the_flattened_form(session: Session, enro
         assert not flat.Root.get("/AcroForm") or not list(flat.Root.AcroForm.get("/Fields", []))
 
 
-def test_editable_copy_carries_the_answers(session: Session, enrolled: tuple[int, int],
+def test_editable_copy_carries_the_answers(session: Session, enrolled: tuple[int, int, int],
                                            settings: RemsSettings) -> None:
-    patient_id, _site = enrolled
+    patient_id, _site, _prescriber = enrolled
     session.add(CurrentMedication(patient_id=patient_id, drug="oxycodone 5 mg"))
     session.commit()
     ts = _record(session, enrolled, settings, dose_mg=84, device_times=(at(10, 0), at(10, 5), at(10, 11)))
@@ -88,7 +88,8 @@ def test_editable_copy_carries_the_answers(session: Session, enrolled: tuple[int
     assert "84" in str(fields["dose"]["/V"])
 
 
-def test_ready_forms_merged_and_zipped(session: Session, enrolled: tuple[int, int], settings: RemsSettings) -> None:
+def test_ready_forms_merged_and_zipped(session: Session, enrolled: tuple[int, int, int],
+                                       settings: RemsSettings) -> None:
     first = _record(session, enrolled, settings)
     draft = _record(session, enrolled, settings, discharged_at=None, ready_to_leave_minutes=None)
     assert first.id is not None and draft.id is not None
@@ -108,7 +109,7 @@ def test_ready_forms_merged_and_zipped(session: Session, enrolled: tuple[int, in
     assert caught.value.for_field("start") == ["no monitoring form is ready in this date range"]
 
 
-def test_single_download_is_audited_without_phi(session: Session, enrolled: tuple[int, int],
+def test_single_download_is_audited_without_phi(session: Session, enrolled: tuple[int, int, int],
                                                 settings: RemsSettings) -> None:
     ts = _record(session, enrolled, settings)
     assert ts.id is not None
@@ -117,3 +118,25 @@ def test_single_download_is_audited_without_phi(session: Session, enrolled: tupl
     [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "export")).all()
     assert (event.entity, event.entity_id, event.detail) == ("treatment_session", str(ts.id),
                                                              "REMS monitoring form PDF")
+
+
+@pytest.mark.parametrize(("sex", "marked"), [("F", "/Female"), ("M", "/Male"), ("X", "/Other"), ("U", None)])
+def test_the_form_carries_address_line_2_and_marks_sex_only_when_known(
+        session: Session, enrolled: tuple[int, int, int], settings: RemsSettings, sex: str,
+        marked: str | None) -> None:
+    patient_id, site_id, _prescriber = enrolled
+    site, patient = session.get(Site, site_id), session.get(Patient, patient_id)
+    assert site is not None and patient is not None
+    site.address_line2 = "Suite 410, Building B"
+    patient.sex = sex
+    session.commit()
+    ts = _record(session, enrolled, settings)
+    assert ts.id is not None
+    fields = PdfReader(io.BytesIO(pmf_pdf(session, session_id=ts.id, flatten=False))).get_fields() or {}
+    assert str(fields["site_address_2"]["/V"]) == "Suite 410, Building B"
+    value = fields["patient_sex"].get("/V")
+    if marked is None:
+        assert value in (None, "/Off", ""), "an unknown sex is left unmarked, never written as Other"
+    else:
+        assert str(value) == marked
+    assert "Suite 410, Building B" in pdf_text(pmf_pdf(session, session_id=ts.id))

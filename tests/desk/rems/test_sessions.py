@@ -32,19 +32,20 @@ def counts(session: Session) -> tuple[int, ...]:
     )
 
 
-def test_records_a_complete_session(session: Session, enrolled: tuple[int, int], settings: RemsSettings) -> None:
-    patient_id, site_id = enrolled
+def test_records_a_complete_session(session: Session, enrolled: tuple[int, int, int], settings: RemsSettings) -> None:
+    patient_id, site_id, prescriber_id = enrolled
     session.add(CurrentMedication(patient_id=patient_id, drug="clonazepam 0.5 mg"))
     session.add(CurrentMedication(patient_id=patient_id, drug="sertraline"))
     session.commit()
-    ts = record_session(session, user=NURSE, data=full_session(patient_id, site_id), now=NOW, settings=settings)
+    ts = record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_id),
+                        now=NOW, settings=settings)
     session.commit()
     assert ts.pmf_status == "ready"
     assert ts.devices == 2 and ts.first_device_at == at(10, 0)
     assert ts.concomitant_classes == "benzodiazepines"
     assert ts.recorded_by == "nurse1"
     assert ts.id is not None
-    assert session_input(session, session_id=ts.id) == full_session(patient_id, site_id)
+    assert session_input(session, session_id=ts.id) == full_session(patient_id, site_id, prescriber_id)
     audited = session.exec(select(AuditEvent).where(AuditEvent.entity == "treatment_session")).all()
     assert [e.action for e in audited] == ["create"] and audited[0].actor == "tester"
 
@@ -76,21 +77,24 @@ def test_incomplete_enrollment_names_what_is_missing(session: Session, settings:
     assert "the prescriber's signature, the submission date missing" in message
 
 
-def test_enrollment_after_session_date_blocks(session: Session, enrolled: tuple[int, int],
+def test_enrollment_after_session_date_blocks(session: Session, enrolled: tuple[int, int, int],
                                               settings: RemsSettings) -> None:
-    patient_id, site_id = enrolled
+    patient_id, site_id, prescriber_id = enrolled
     enrollment = session.exec(select(RemsEnrollment).where(RemsEnrollment.patient_id == patient_id)).one()
     enrollment.submitted_on = DAY + timedelta(days=1)
     session.commit()
     with pytest.raises(ValidationFailed) as caught:
-        record_session(session, user=NURSE, data=full_session(patient_id, site_id), now=NOW, settings=settings)
+        record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_id),
+                       now=NOW, settings=settings)
     assert caught.value.for_field("session_date")
 
 
-def test_invalid_session_writes_nothing(session: Session, enrolled: tuple[int, int], settings: RemsSettings) -> None:
-    patient_id, site_id = enrolled
+def test_invalid_session_writes_nothing(session: Session, enrolled: tuple[int, int, int],
+                                        settings: RemsSettings) -> None:
+    patient_id, site_id, prescriber_id = enrolled
     before = counts(session)
-    bad = full_session(patient_id, site_id, discharged_at=at(11, 30), device_times=(at(10, 0), at(10, 3)))
+    bad = full_session(patient_id, site_id, prescriber_id, discharged_at=at(11, 30),
+                       device_times=(at(10, 0), at(10, 3)))
     with pytest.raises(ValidationFailed) as caught:
         record_session(session, user=NURSE, data=bad, now=NOW, settings=settings)
     session.rollback()
@@ -98,19 +102,20 @@ def test_invalid_session_writes_nothing(session: Session, enrolled: tuple[int, i
     assert counts(session) == before
 
 
-def test_billing_may_not_record(session: Session, enrolled: tuple[int, int], settings: RemsSettings) -> None:
-    patient_id, site_id = enrolled
+def test_billing_may_not_record(session: Session, enrolled: tuple[int, int, int], settings: RemsSettings) -> None:
+    patient_id, site_id, prescriber_id = enrolled
     before = counts(session)
     with pytest.raises(PermissionDenied):
-        record_session(session, user=BILLING, data=full_session(patient_id, site_id), now=NOW, settings=settings)
+        record_session(session, user=BILLING, data=full_session(patient_id, site_id, prescriber_id),
+                       now=NOW, settings=settings)
     session.rollback()
     assert counts(session) == before
 
 
-def test_session_saved_in_steps_then_completed(session: Session, enrolled: tuple[int, int],
+def test_session_saved_in_steps_then_completed(session: Session, enrolled: tuple[int, int, int],
                                                settings: RemsSettings) -> None:
-    patient_id, site_id = enrolled
-    complete = full_session(patient_id, site_id)
+    patient_id, site_id, prescriber_id = enrolled
+    complete = full_session(patient_id, site_id, prescriber_id)
     start = replace(complete, device_times=(), readings=complete.readings[:1], discharged_at=None,
                     ready_to_leave_minutes=None, dissociation=False, dissociation_resolved_at=None,
                     vitals_ok_before_completion=None)
@@ -124,27 +129,28 @@ def test_session_saved_in_steps_then_completed(session: Session, enrolled: tuple
     assert session.exec(select(func.count()).select_from(SessionReading)).one() == 3
 
 
-def test_stale_edit_is_refused(session: Session, enrolled: tuple[int, int], settings: RemsSettings) -> None:
-    patient_id, site_id = enrolled
-    ts = record_session(session, user=NURSE, data=full_session(patient_id, site_id, discharged_at=None,
+def test_stale_edit_is_refused(session: Session, enrolled: tuple[int, int, int], settings: RemsSettings) -> None:
+    patient_id, site_id, prescriber_id = enrolled
+    ts = record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_id, discharged_at=None,
                                                                ready_to_leave_minutes=None), now=NOW, settings=settings)
     session.commit()
     stale = ts.version
-    record_session(session, user=NURSE, data=full_session(patient_id, site_id), session_id=ts.id,
+    record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_id), session_id=ts.id,
                    expected_version=stale, now=NOW, settings=settings)
     session.commit()
     with pytest.raises(StaleEdit):
-        record_session(session, user=NURSE, data=full_session(patient_id, site_id, lot_number="X1"),
+        record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_id, lot_number="X1"),
                        session_id=ts.id, expected_version=stale, now=NOW, settings=settings)
 
 
-def test_devices_used_counts_devices_in_window(session: Session, enrolled: tuple[int, int],
+def test_devices_used_counts_devices_in_window(session: Session, enrolled: tuple[int, int, int],
                                                settings: RemsSettings) -> None:
-    patient_id, site_id = enrolled
-    record_session(session, user=NURSE, data=full_session(patient_id, site_id), now=NOW, settings=settings)
+    patient_id, site_id, prescriber_id = enrolled
+    record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_id),
+                   now=NOW, settings=settings)
     earlier_day = date(2026, 3, 6)
     earlier = full_session(
-        patient_id, site_id, session_date=earlier_day, dose_mg=84,
+        patient_id, site_id, prescriber_id, session_date=earlier_day, dose_mg=84,
         device_times=(at(10, 0, earlier_day), at(10, 5, earlier_day), at(10, 10, earlier_day)),
         readings=tuple(replace(r, measured_at=r.measured_at - timedelta(days=4)) for r in full_session(1, 1).readings),
         dissociation_resolved_at=at(11, 10, earlier_day), discharged_at=at(12, 10, earlier_day),
@@ -184,12 +190,12 @@ def test_clock_reminders(settings: RemsSettings) -> None:
         ({"rems_certified_until": DAY - timedelta(days=1)}, "ended"),
     ],
 )
-def test_a_session_outside_the_settings_certification_is_refused(session: Session, enrolled: tuple[int, int],
+def test_a_session_outside_the_settings_certification_is_refused(session: Session, enrolled: tuple[int, int, int],
                                                                  settings: RemsSettings, change: dict[str, object],
                                                                  says: str) -> None:
     from desk.models import Site
 
-    patient_id, site_id = enrolled
+    patient_id, site_id, prescriber_id = enrolled
     site = session.get(Site, site_id)
     assert site is not None
     for name, value in change.items():
@@ -197,56 +203,82 @@ def test_a_session_outside_the_settings_certification_is_refused(session: Sessio
     session.commit()
     before = counts(session)
     with pytest.raises(ValidationFailed) as caught:
-        record_session(session, user=NURSE, data=full_session(patient_id, site_id), now=NOW, settings=settings)
+        record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_id),
+                       now=NOW, settings=settings)
     session.rollback()
     [message] = caught.value.for_field("site_id")
     assert says in message and ("Admin → Sites" in message or "SPRAVATOrems.com" in message)
     assert counts(session) == before
 
 
-def test_a_session_on_the_last_certified_day_is_accepted(session: Session, enrolled: tuple[int, int],
+def test_a_session_on_the_last_certified_day_is_accepted(session: Session, enrolled: tuple[int, int, int],
                                                         settings: RemsSettings) -> None:
     from desk.models import Site
 
-    patient_id, site_id = enrolled
+    patient_id, site_id, prescriber_id = enrolled
     site = session.get(Site, site_id)
     assert site is not None
     site.rems_certified_until = DAY
     session.commit()
-    record_session(session, user=NURSE, data=full_session(patient_id, site_id), now=NOW, settings=settings)
+    record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_id),
+                   now=NOW, settings=settings)
 
 
-def test_the_prescriber_on_site_is_recorded_and_must_belong_to_the_site(session: Session, enrolled: tuple[int, int],
-                                                                       settings: RemsSettings) -> None:
+def test_the_prescriber_on_site_is_recorded_and_must_belong_to_the_site(
+        session: Session, enrolled: tuple[int, int, int], settings: RemsSettings) -> None:
     from tests.factories import make_prescriber
 
-    patient_id, site_id = enrolled
+    patient_id, site_id, _own_prescriber = enrolled
     here = make_prescriber(session, site_id=site_id)
     elsewhere = make_prescriber(session, site_id=make_site(session).id)
+    retired = make_prescriber(session, site_id=site_id, active=False)
     session.commit()
     before = counts(session)
-    with pytest.raises(ValidationFailed) as caught:
-        record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_on_site_id=elsewhere.id),
-                       now=NOW, settings=settings)
+    refusals = {
+        None: "choose the prescriber who was on site during dosing: the REMS requires a prescriber on site while "
+              "SPRAVATO is given",
+        elsewhere.id: "choose a prescriber of this site",
+        retired.id: "this prescriber is inactive; choose an active prescriber of this site",
+    }
+    for on_site, message in refusals.items():
+        with pytest.raises(ValidationFailed) as caught:
+            record_session(session, user=NURSE, data=full_session(patient_id, site_id, on_site),
+                           now=NOW, settings=settings)
+        session.rollback()
+        assert caught.value.for_field("prescriber_on_site_id") == [message]
+        assert counts(session) == before
+    # Before the first device nobody has been dosed yet: the log may be saved without it.
+    record_session(session, user=NURSE, data=full_session(patient_id, site_id, None, device_times=(), readings=(
+        full_session(1, 1).readings[0],), discharged_at=None, dissociation=False, dissociation_resolved_at=None,
+        ready_to_leave_minutes=None, vitals_ok_before_completion=None), now=NOW, settings=settings)
     session.rollback()
-    assert caught.value.for_field("prescriber_on_site_id") == ["choose a prescriber of this site"]
-    assert counts(session) == before
-    ts = record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_on_site_id=here.id),
+    ts = record_session(session, user=NURSE, data=full_session(patient_id, site_id, here.id),
                         now=NOW, settings=settings)
     assert ts.prescriber_on_site_id == here.id
     assert session_input(session, session_id=ts.id or 0).prescriber_on_site_id == here.id
 
 
-def test_a_first_trd_session_not_at_56_mg_is_warned(session: Session, enrolled: tuple[int, int],
+def test_a_new_log_preselects_the_patients_prescriber_when_they_work_at_the_site(
+        session: Session, enrolled: tuple[int, int, int]) -> None:
+    from desk.rems.sessions import default_prescriber_on_site
+
+    patient_id, site_id, own = enrolled
+    assert default_prescriber_on_site(session, patient_id=patient_id, site_id=site_id) == own
+    other_site = make_site(session)
+    session.commit()
+    assert default_prescriber_on_site(session, patient_id=patient_id, site_id=other_site.id or 0) is None
+
+
+def test_a_first_trd_session_not_at_56_mg_is_warned(session: Session, enrolled: tuple[int, int, int],
                                                     settings: RemsSettings) -> None:
     from desk.rems.sessions import first_dose_warning
 
-    patient_id, site_id = enrolled
+    patient_id, site_id, prescriber_id = enrolled
     warning = first_dose_warning(session, patient_id=patient_id, indication="TRD", dose_mg=84, session_date=DAY)
     assert warning is not None and "starts TRD at 56 mg on day 1" in warning
     assert first_dose_warning(session, patient_id=patient_id, indication="TRD", dose_mg=56, session_date=DAY) is None
     assert first_dose_warning(session, patient_id=patient_id, indication="MDSI", dose_mg=84, session_date=DAY) is None
-    record_session(session, user=NURSE, data=full_session(patient_id, site_id, dose_mg=56,
+    record_session(session, user=NURSE, data=full_session(patient_id, site_id, prescriber_id, dose_mg=56,
                                                           device_times=(at(10, 0), at(10, 5))),
                    now=NOW, settings=settings)
     later = DAY + timedelta(days=3)
