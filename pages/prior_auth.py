@@ -1,30 +1,26 @@
 """One prior-authorization case: checklist, request and packet, lifecycle, decision clock, devices, history."""
 
-from ui.guard import require_role
+from collections.abc import Callable
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
 
-user = require_role("pages/prior_auth.py")
+import pandas as pd
+import streamlit as st
 
-from collections.abc import Callable  # noqa: E402
-from datetime import datetime, time  # noqa: E402
-from typing import Any  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
-
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from desk.errors import DeskError, FieldError, NotFound, StaleEdit, ValidationFailed  # noqa: E402
-from desk.models import utcnow  # noqa: E402
-from desk.models.prior_auth import STATUS_LABELS, SUBMISSION_CHANNELS, URGENCIES, PaGeneratedFile  # noqa: E402
-from desk.policies.clocks import NO_CLOCK  # noqa: E402
-from desk.prior_auth import lifecycle as lc  # noqa: E402
-from desk.prior_auth.cases import (  # noqa: E402
+from desk.errors import DeskError, FieldError, NotFound, StaleEdit, ValidationFailed
+from desk.models import utcnow
+from desk.models.prior_auth import STATUS_LABELS, SUBMISSION_CHANNELS, URGENCIES, PaGeneratedFile
+from desk.policies.clocks import NO_CLOCK
+from desk.prior_auth import lifecycle as lc
+from desk.prior_auth.cases import (
     DOSES_MG,
     FIRST_DOSES_MG,
     case_overview,
     save_request,
     status_history,
 )
-from desk.prior_auth.checklist import (  # noqa: E402
+from desk.prior_auth.checklist import (
     attach_document,
     attachments,
     attest,
@@ -33,33 +29,36 @@ from desk.prior_auth.checklist import (  # noqa: E402
     remove_attachment,
     withdraw_signoff,
 )
-from desk.prior_auth.clocks import is_overdue, local_today, renewal_reminder  # noqa: E402
-from desk.prior_auth.devices import (  # noqa: E402
+from desk.prior_auth.clocks import is_overdue, local_today, renewal_reminder
+from desk.prior_auth.devices import (
     case_account,
     device_entries,
     patient_accounts,
     record_device_use,
     two_week_need,
 )
-from desk.prior_auth.packet import (  # noqa: E402
+from desk.prior_auth.packet import (
     download_generated,
     generate_appeal_letter,
     generate_packet,
     generated_files,
 )
-from desk.prior_auth.payer_rules import decision_clock_for, payer_name, renewal_lead_days_for  # noqa: E402
-from desk.prior_auth.policy_changes import acknowledge_policy_change, policy_change_of  # noqa: E402
-from desk.prior_auth.request_schedule import (  # noqa: E402
+from desk.prior_auth.payer_rules import decision_clock_for, payer_name, renewal_lead_days_for
+from desk.prior_auth.policy_changes import acknowledge_policy_change, policy_change_of
+from desk.prior_auth.request_schedule import (
     MAX_REASON_LENGTH,
     case_schedule_check,
     save_schedule_reason,
 )
-from desk.savings.eligibility import PLAN_TYPE_LABELS  # noqa: E402
-from ui.context import get_settings, work  # noqa: E402
-from ui.downloads import document_download  # noqa: E402
-from ui.editing import forget_version, opened_version  # noqa: E402
-from ui.fhir import render_fhir_panel  # noqa: E402
-from ui.text import esc, link_md  # noqa: E402
+from desk.savings.eligibility import PLAN_TYPE_LABELS
+from ui.context import get_settings, work
+from ui.downloads import document_download
+from ui.editing import forget_version, opened_version
+from ui.fhir import render_fhir_panel
+from ui.guard import require_role
+from ui.text import esc, link_md
+
+user = require_role("pages/prior_auth.py")
 
 CASE_KEY = "pa_case_id"
 NOTICE = "pa_notice"

@@ -1,24 +1,20 @@
 """REMS session log: one tablet screen per treatment session, with the monitoring clock running."""
 
-from ui.guard import require_role
+import json
+from datetime import date, datetime, time
+from typing import Any
 
-user = require_role("pages/rems_sessions.py")
+import streamlit as st
 
-import json  # noqa: E402
-from datetime import date, datetime, time  # noqa: E402
-from typing import Any  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from desk.errors import FieldError, StaleEdit, ValidationFailed  # noqa: E402
-from desk.models import PMF_CHANNELS, Patient, TreatmentSession, utcnow  # noqa: E402
-from desk.rems.amendments import amend_session, amendments_of  # noqa: E402
-from desk.rems.concomitant import concomitant_medications  # noqa: E402
-from desk.rems.config import load_rems_settings  # noqa: E402
-from desk.rems.coverage import start_outlook  # noqa: E402
-from desk.rems.dashboard import next_session_date, patient_choices  # noqa: E402
-from desk.rems.enrollment import screening_findings, site_certification_problem, start_blockers  # noqa: E402
-from desk.rems.entry import (  # noqa: E402
+from desk.errors import FieldError, StaleEdit, ValidationFailed
+from desk.models import PMF_CHANNELS, Patient, TreatmentSession, utcnow
+from desk.rems.amendments import amend_session, amendments_of
+from desk.rems.concomitant import concomitant_medications
+from desk.rems.config import load_rems_settings
+from desk.rems.coverage import start_outlook
+from desk.rems.dashboard import next_session_date, patient_choices
+from desk.rems.enrollment import screening_findings, site_certification_problem, start_blockers
+from desk.rems.entry import (
     MAX_DEVICES,
     OBSERVATIONS,
     SLOT_LABELS,
@@ -29,10 +25,10 @@ from desk.rems.entry import (  # noqa: E402
     form_key,
     input_from_form,
 )
-from desk.rems.permissions import can_record  # noqa: E402
-from desk.rems.pmf import mark_submitted, pmf_due_date  # noqa: E402
-from desk.rems.pmf_pdf import download_pmf, pmf_file_name  # noqa: E402
-from desk.rems.sessions import (  # noqa: E402
+from desk.rems.permissions import can_record
+from desk.rems.pmf import mark_submitted, pmf_due_date
+from desk.rems.pmf_pdf import download_pmf, pmf_file_name
+from desk.rems.sessions import (
     first_dose_warning,
     get_session,
     record_session,
@@ -40,13 +36,16 @@ from desk.rems.sessions import (  # noqa: E402
     session_input,
     sessions_on,
 )
-from desk.rems.validation import ReadingInput, bp_above_limit  # noqa: E402
-from desk.sites import list_prescribers, list_sites  # noqa: E402
-from desk.today import due_in_words, session_to_open  # noqa: E402
-from ui.context import work  # noqa: E402
-from ui.downloads import document_download  # noqa: E402
-from ui.editing import notify, show_notice  # noqa: E402
-from ui.text import esc  # noqa: E402
+from desk.rems.validation import ReadingInput, bp_above_limit
+from desk.sites import list_prescribers, list_sites
+from desk.today import due_in_words, session_to_open
+from ui.context import work
+from ui.downloads import document_download
+from ui.editing import notify, show_notice
+from ui.guard import require_role
+from ui.text import esc
+
+user = require_role("pages/rems_sessions.py")
 
 PREFIX = "rems_f_"
 OPEN = "rems_open"  # {"id": session id or None, "patient_id", "site_id", "date", "version"}
@@ -123,7 +122,7 @@ if choice is not None and st.session_state.get(OPEN, {}).get("id") != choice:
               values=form_from_input(session_input(session, session_id=choice), zone=zone))
 
 if may_record:
-    with start_col.popover("Start a new session", icon=":material/add:", use_container_width=True):
+    with start_col.popover("Start a new session", icon=":material/add:", width="stretch"):
         new_patient = st.selectbox("Patient", options=list(patients), index=None, key="rems_new_patient",
                                    format_func=lambda i: f"{patients[i].display_name} · {patients[i].mrn}")
         if new_patient is not None:
@@ -252,7 +251,7 @@ def _now_button(key: str, label_md: str = ":material/schedule:") -> None:
     def stamp() -> None:
         st.session_state[PREFIX + key] = utcnow().astimezone(zone).time().replace(second=0, microsecond=0)
 
-    st.button(label_md, key=f"now_{key}", on_click=stamp, disabled=locked, use_container_width=True,
+    st.button(label_md, key=f"now_{key}", on_click=stamp, disabled=locked, width="stretch",
               help="Set to the current time")
 
 
@@ -425,7 +424,7 @@ def _mapped(found: list[FieldError], slots: list[str]) -> dict[str, str]:
 
 if not locked:
     st.button("Save amendment" if submitted else "Save session", type="primary", icon=":material/save:",
-              on_click=_save, use_container_width=True, key="rems_save")
+              on_click=_save, width="stretch", key="rems_save")
 
 with form_tab:
     if stored is None or stored.id is None:
@@ -477,4 +476,4 @@ with form_tab:
             st.markdown("**Amendments**")
             st.dataframe([{"when": f"{a.amended_at.astimezone(zone):%m/%d/%Y %H:%M}", "by": a.amended_by,
                            "reason": a.reason, "changed": ", ".join(sorted(json.loads(a.changes_json)))}
-                          for a in history], hide_index=True, use_container_width=True)
+                          for a in history], hide_index=True, width="stretch")

@@ -1,18 +1,14 @@
 """Savings program (SPRAVATO withMe): eligibility, enrollment, claims with EOBs, billing worklist, program terms."""
 
-from ui.guard import require_role
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
 
-user = require_role("pages/savings.py")
+import streamlit as st
 
-from collections.abc import Callable  # noqa: E402
-from datetime import date, timedelta  # noqa: E402
-from typing import Any  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from desk.errors import DeskError, ValidationFailed  # noqa: E402
-from desk.models import CLAIM_KINDS, CLAIM_METHODS, SavingsClaim, SavingsEnrollment  # noqa: E402
-from desk.savings.claims import (  # noqa: E402
+from desk.errors import DeskError, ValidationFailed
+from desk.models import CLAIM_KINDS, CLAIM_METHODS, SavingsClaim, SavingsEnrollment
+from desk.savings.claims import (
     KIND_LABELS,
     ClaimAmounts,
     LimitsNotAcknowledged,
@@ -22,26 +18,29 @@ from desk.savings.claims import (  # noqa: E402
     submit_claim,
     void_claim,
 )
-from desk.savings.documents import DOCUMENT_LABELS, attach_document, download_document  # noqa: E402
-from desk.savings.enrollment import CardDetails, end_enrollment, enroll_patient, update_enrollment  # noqa: E402
-from desk.savings.export import export_report  # noqa: E402
-from desk.savings.money import format_cents, to_cents  # noqa: E402
-from desk.savings.overview import (  # noqa: E402
+from desk.savings.documents import DOCUMENT_LABELS, attach_document, download_document
+from desk.savings.enrollment import CardDetails, end_enrollment, enroll_patient, update_enrollment
+from desk.savings.export import export_report
+from desk.savings.money import format_cents, to_cents
+from desk.savings.overview import (
     devices_allowed,
     first_patient_with_savings,
     patient_choices,
     patient_savings,
 )
-from desk.savings.terms import TERM_FIELDS, save_terms, terms_for_year, terms_history  # noqa: E402
-from desk.savings.worklist import (  # noqa: E402
+from desk.savings.terms import TERM_FIELDS, save_terms, terms_for_year, terms_history
+from desk.savings.worklist import (
     benefits_nearly_used,
     claims_waiting_for_eob,
     denied_claims,
     expiring_enrollments,
 )
-from ui.context import get_settings, work  # noqa: E402
-from ui.downloads import document_download  # noqa: E402
-from ui.text import esc  # noqa: E402
+from ui.context import get_settings, work
+from ui.downloads import document_download
+from ui.guard import require_role
+from ui.text import esc
+
+user = require_role("pages/savings.py")
 
 # Term labels are written in code (desk/savings/terms.py): shown as written, and read aloud as written.
 TERM_LABELS = {f.name: f.label for f in TERM_FIELDS}
@@ -250,7 +249,7 @@ with patient_tab:
                     for line in picture.claims
                 ],
                 hide_index=True,
-                use_container_width=True,
+                width="stretch",
             )
         else:
             st.caption(f"No claims for {year:d}.")
@@ -420,7 +419,7 @@ with billing_tab:
                      "Amount": format_cents(i.amount_cents) if i.amount_cents is not None else ""}
                     for i in items
                 ],
-                hide_index=True, use_container_width=True,
+                hide_index=True, width="stretch",
             )
         else:
             st.caption("Nothing here.")
@@ -469,7 +468,7 @@ with terms_tab:
              "Status": "unconfirmed" if terms.is_unconfirmed(f.name) else "confirmed", "Source": f.source}
             for f in TERM_FIELDS
         ],
-        hide_index=True, use_container_width=True,
+        hide_index=True, width="stretch",
         column_config={"Value": st.column_config.TextColumn(width="medium")},
     )
     if user.has_any("admin"):
@@ -510,7 +509,7 @@ with terms_tab:
         st.dataframe(
             [{"When": c.changed_at, "By": c.changed_by, "Setting": c.field_name, "From": c.old_value,
               "To": c.new_value} for c in history],
-            hide_index=True, use_container_width=True,
+            hide_index=True, width="stretch",
         )
     else:
         st.caption("No changes recorded for this year.")
