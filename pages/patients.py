@@ -13,7 +13,7 @@ from desk.sites import list_prescribers, list_sites
 from ui.context import get_settings, work
 from ui.editing import notify, show_notice
 from ui.guard import require_role
-from ui.patient_record import SEX_LABELS
+from ui.patient_record.context import SEX_LABELS
 from ui.spec_form import Field, save, spec_form
 from ui.text import esc
 
