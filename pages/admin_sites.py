@@ -1,18 +1,14 @@
 """Admin: clinic sites (REMS certification) and prescribers."""
 
-from ui.guard import require_role
+from collections.abc import Callable
+from datetime import date
 
-user = require_role("pages/admin_sites.py")
+import streamlit as st
+from sqlmodel import Session
 
-from collections.abc import Callable  # noqa: E402
-from datetime import date  # noqa: E402
-
-import streamlit as st  # noqa: E402
-from sqlmodel import Session  # noqa: E402
-
-from desk.errors import StaleEdit, ValidationFailed  # noqa: E402
-from desk.models import SPECIALTIES, Prescriber, Site  # noqa: E402
-from desk.sites import (  # noqa: E402
+from desk.errors import StaleEdit, ValidationFailed
+from desk.models import SPECIALTIES, Prescriber, Site
+from desk.sites import (
     PrescriberDetails,
     SiteDetails,
     create_prescriber,
@@ -23,8 +19,8 @@ from desk.sites import (  # noqa: E402
     update_prescriber,
     update_site,
 )
-from ui.context import work  # noqa: E402
-from ui.editing import (  # noqa: E402
+from ui.context import work
+from ui.editing import (
     clear_errors,
     field_error,
     forget_version,
@@ -33,7 +29,10 @@ from ui.editing import (  # noqa: E402
     opened_version,
     show_notice,
 )
-from ui.text import esc  # noqa: E402
+from ui.guard import require_role
+from ui.text import esc
+
+user = require_role("pages/admin_sites.py")
 
 SPECIALTY_LABELS = {
     "psychiatrist": "Psychiatrist",

@@ -1,17 +1,13 @@
 """Admin: staff accounts (create, roles, deactivate, unlock, reset password)."""
 
-from ui.guard import require_role
+from collections.abc import Callable
 
-user = require_role("pages/admin_users.py")
+import streamlit as st
+from sqlmodel import Session
 
-from collections.abc import Callable  # noqa: E402
-
-import streamlit as st  # noqa: E402
-from sqlmodel import Session  # noqa: E402
-
-from desk.errors import StaleEdit, ValidationFailed  # noqa: E402
-from desk.models import ROLES, utcnow  # noqa: E402
-from desk.users import (  # noqa: E402
+from desk.errors import StaleEdit, ValidationFailed
+from desk.models import ROLES, utcnow
+from desk.users import (
     create_user,
     is_locked,
     list_users,
@@ -21,8 +17,8 @@ from desk.users import (  # noqa: E402
     unlock,
     update_details,
 )
-from ui.context import work  # noqa: E402
-from ui.editing import (  # noqa: E402
+from ui.context import work
+from ui.editing import (
     clear_errors,
     field_error,
     forget_version,
@@ -31,7 +27,10 @@ from ui.editing import (  # noqa: E402
     opened_version,
     show_notice,
 )
-from ui.text import esc  # noqa: E402
+from ui.guard import require_role
+from ui.text import esc
+
+user = require_role("pages/admin_users.py")
 
 st.title("Users")
 show_notice()

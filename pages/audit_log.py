@@ -1,23 +1,22 @@
 """Admin: the audit trail, filtered, with an audited CSV export."""
 
-from ui.guard import require_role
+from datetime import date, timedelta
 
-user = require_role("pages/audit_log.py")
+import streamlit as st
 
-from datetime import date, timedelta  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from desk.audit import (  # noqa: E402
+from desk.audit import (
     AUDIT_COLUMNS,
     audit_facets,
     export_audit_csv,
     list_audit_events,
     utc_day_bounds,
 )
-from desk.database import unit_of_work  # noqa: E402
-from ui.context import get_engine, work  # noqa: E402
-from ui.downloads import document_download  # noqa: E402
+from desk.database import unit_of_work
+from ui.context import get_engine, work
+from ui.downloads import document_download
+from ui.guard import require_role
+
+user = require_role("pages/audit_log.py")
 
 ANY = "(any)"
 SHOWN_ROWS = 500

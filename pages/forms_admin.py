@@ -1,26 +1,25 @@
 """Payer forms: upload a payer's own fillable PDF, map its fields, preview with a demo case, save."""
 
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from desk.audit import record_event
+from desk.errors import ValidationFailed
+from desk.pdf.fieldmap import parse_field_map
+from desk.pdf.fill import fill_form_with_notes
+from desk.pdf.inspect import PdfRejected, check_pdf, limits_from_settings
+from desk.pdf.payer_forms import list_payer_forms, save_payer_form, validate_payer_form
+from desk.pdf.render import render_page_png
+from desk.pdf.sample_data import sample_pa_case
+from desk.pdf.suggest import suggested_map_text
+from ui.context import get_settings, work
+from ui.downloads import document_download
 from ui.guard import require_role
+from ui.text import esc
 
 user = require_role("pages/forms_admin.py")
-
-import hashlib  # noqa: E402
-
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from desk.audit import record_event  # noqa: E402
-from desk.errors import ValidationFailed  # noqa: E402
-from desk.pdf.fieldmap import parse_field_map  # noqa: E402
-from desk.pdf.fill import fill_form_with_notes  # noqa: E402
-from desk.pdf.inspect import PdfRejected, check_pdf, limits_from_settings  # noqa: E402
-from desk.pdf.payer_forms import list_payer_forms, save_payer_form, validate_payer_form  # noqa: E402
-from desk.pdf.render import render_page_png  # noqa: E402
-from desk.pdf.sample_data import sample_pa_case  # noqa: E402
-from desk.pdf.suggest import suggested_map_text  # noqa: E402
-from ui.context import get_settings, work  # noqa: E402
-from ui.downloads import document_download  # noqa: E402
-from ui.text import esc  # noqa: E402
 
 PDF_KEY = "forms_admin_pdf"
 MAP_KEY = "forms_admin_map"

@@ -1,29 +1,28 @@
 """Import clinical history: an EHR's FHIR export or spreadsheets, reviewed per patient before anything lands."""
 
+import json
+from datetime import date
+
+import streamlit as st
+from sqlmodel import select
+
+from desk.demo_ehr import as_bundle, depression_history
+from desk.errors import DeskError, ValidationFailed
+from desk.fhir.ehr_import import ImportRefused, SourceFile, read_fhir_export
+from desk.history.accept import accept_history
+from desk.history.facts import SECTION_LABELS, SECTIONS, HistoryImport
+from desk.history.provenance import describe_row
+from desk.history.review import STATUS_WORDS, PatientReview, match_patient, review_patient
+from desk.history.spreadsheet import TEMPLATES, read_spreadsheet, template_csv, template_workbook
+from desk.imports import ImportFailed, known_payer_ids
+from desk.models import Patient
+from desk.reference import ReferenceDataError
+from ui.context import get_settings, work
+from ui.editing import notify, show_notice
 from ui.guard import require_role
+from ui.text import esc
 
 user = require_role("pages/history_import.py")
-
-import json  # noqa: E402
-from datetime import date  # noqa: E402
-
-import streamlit as st  # noqa: E402
-from sqlmodel import select  # noqa: E402
-
-from desk.demo_ehr import as_bundle, depression_history  # noqa: E402
-from desk.errors import DeskError, ValidationFailed  # noqa: E402
-from desk.fhir.ehr_import import ImportRefused, SourceFile, read_fhir_export  # noqa: E402
-from desk.history.accept import accept_history  # noqa: E402
-from desk.history.facts import SECTION_LABELS, SECTIONS, HistoryImport  # noqa: E402
-from desk.history.provenance import describe_row  # noqa: E402
-from desk.history.review import STATUS_WORDS, PatientReview, match_patient, review_patient  # noqa: E402
-from desk.history.spreadsheet import TEMPLATES, read_spreadsheet, template_csv, template_workbook  # noqa: E402
-from desk.imports import ImportFailed, known_payer_ids  # noqa: E402
-from desk.models import Patient  # noqa: E402
-from desk.reference import ReferenceDataError  # noqa: E402
-from ui.context import get_settings, work  # noqa: E402
-from ui.editing import notify, show_notice  # noqa: E402
-from ui.text import esc  # noqa: E402
 
 # Only parsed facts live here, in this signed-in user's own session state; never the uploaded files.
 PENDING = "history_import_pending"

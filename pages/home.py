@@ -1,24 +1,23 @@
 """Today: the signed-in user's first screen, one small section per concern, chosen by role."""
 
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from desk.auth import CurrentUser
+from desk.models import utcnow
+from desk.navigation import pages_for
+from desk.prior_auth.clocks import local_today
+from desk.prior_auth.needs_pa import KIND_SHORT_TITLES, needs_pa
+from desk.rems.config import load_rems_settings
+from desk.savings.money import format_cents
+from desk.today import BLOCK_TITLES, admin_today, prior_auth_today, rems_today, savings_today
+from ui.context import get_settings, work
 from ui.guard import require_role
+from ui.text import esc
 
 user = require_role("pages/home.py")
-
-from collections.abc import Callable  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from desk.auth import CurrentUser  # noqa: E402
-from desk.models import utcnow  # noqa: E402
-from desk.navigation import pages_for  # noqa: E402
-from desk.prior_auth.clocks import local_today  # noqa: E402
-from desk.prior_auth.needs_pa import KIND_SHORT_TITLES, needs_pa  # noqa: E402
-from desk.rems.config import load_rems_settings  # noqa: E402
-from desk.savings.money import format_cents  # noqa: E402
-from desk.today import BLOCK_TITLES, admin_today, prior_auth_today, rems_today, savings_today  # noqa: E402
-from ui.context import get_settings, work  # noqa: E402
-from ui.text import esc  # noqa: E402
 
 ROLE_LABELS = {"admin": "Administrator", "billing": "Billing", "nurse": "Nurse"}
 MONEY_ROLES = ("admin", "billing")

@@ -1,25 +1,24 @@
 """Lead dashboard: approvals and turnaround by payer, denials, appeals, expiring authorizations, devices, REMS
 forms on time and savings claims, each chart with the CSV of its data."""
 
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from desk import lead_dashboard as figures
+from desk.models import utcnow
+from desk.prior_auth.clocks import local_today
+from desk.rems.config import load_rems_settings
+from ui.context import get_settings, work
+from ui.downloads import document_download
 from ui.guard import require_role
+from ui.text import esc
 
 user = require_role("pages/lead_dashboard.py")
-
-import textwrap  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from typing import Any  # noqa: E402
-
-import altair as alt  # noqa: E402
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from desk import lead_dashboard as figures  # noqa: E402
-from desk.models import utcnow  # noqa: E402
-from desk.prior_auth.clocks import local_today  # noqa: E402
-from desk.rems.config import load_rems_settings  # noqa: E402
-from ui.context import get_settings, work  # noqa: E402
-from ui.downloads import document_download  # noqa: E402
-from ui.text import esc  # noqa: E402
 
 CHART_HEIGHT = 280
 GREEN, RED, ORANGE, BLUE, GREY = "#2e7d32", "#c62828", "#ef6c00", "#1565c0", "#9e9e9e"

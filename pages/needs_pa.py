@@ -1,18 +1,17 @@
 """Needs a PA: billing's queue of patients, each with a one-click 'Start case' (pre-filled) or 'Open case'."""
 
+import streamlit as st
+
+from desk.errors import ValidationFailed
+from desk.models import utcnow
+from desk.prior_auth.cases import open_case
+from desk.prior_auth.clocks import local_today
+from desk.prior_auth.needs_pa import KIND_TITLES, NeedsPaRow, needs_pa
+from ui.context import get_settings, work
 from ui.guard import require_role
+from ui.text import esc
 
 user = require_role("pages/needs_pa.py")
-
-import streamlit as st  # noqa: E402
-
-from desk.errors import ValidationFailed  # noqa: E402
-from desk.models import utcnow  # noqa: E402
-from desk.prior_auth.cases import open_case  # noqa: E402
-from desk.prior_auth.clocks import local_today  # noqa: E402
-from desk.prior_auth.needs_pa import KIND_TITLES, NeedsPaRow, needs_pa  # noqa: E402
-from ui.context import get_settings, work  # noqa: E402
-from ui.text import esc  # noqa: E402
 
 CASE_KEY = "pa_case_id"
 LIST_PARAM = "list"

@@ -1,25 +1,24 @@
 """Patient record: demographics, coverage, clinical history, screening, payer criteria and authorizations."""
 
+from datetime import date
+
+import streamlit as st
+
+from desk.errors import NotFound
+from desk.imports import known_payer_ids
+from desk.patients import get_patient_record
+from desk.reference import ReferenceDataError, category_labels
+from desk.sites import list_prescribers, list_sites
+from ui.authorizations import authorizations_tab
+from ui.context import get_settings, work
+from ui.editing import show_notice
+from ui.eligibility import eligibility_tab
 from ui.guard import require_role
+from ui.patient_record import RECORD_TABS, RecordContext, add_record_tab
+from ui.spec_form import show_stale
+from ui.text import esc
 
 user = require_role("pages/patient_record.py")
-
-from datetime import date  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from desk.errors import NotFound  # noqa: E402
-from desk.imports import known_payer_ids  # noqa: E402
-from desk.patients import get_patient_record  # noqa: E402
-from desk.reference import ReferenceDataError, category_labels  # noqa: E402
-from desk.sites import list_prescribers, list_sites  # noqa: E402
-from ui.authorizations import authorizations_tab  # noqa: E402
-from ui.context import get_settings, work  # noqa: E402
-from ui.editing import show_notice  # noqa: E402
-from ui.eligibility import eligibility_tab  # noqa: E402
-from ui.patient_record import RECORD_TABS, RecordContext, add_record_tab  # noqa: E402
-from ui.spec_form import show_stale  # noqa: E402
-from ui.text import esc  # noqa: E402
 
 PATIENT_KEY = "patient_id"
 

@@ -1,24 +1,23 @@
 """Patients: search by name, MRN or date of birth, filter by site and payer, open a record; CSV import."""
 
+from datetime import date
+
+import streamlit as st
+
+from desk.imports import ImportFailed, import_patients, known_payer_ids, read_csv_text
+from desk.patients import PatientDetails, create_patient, search_patients
+from desk.prior_auth.clocks import local_today
+from desk.prior_auth.needs_pa import pa_status_by_patient
+from desk.prior_auth.payer_rules import payer_name
+from desk.sites import list_prescribers, list_sites
+from ui.context import get_settings, work
+from ui.editing import notify, show_notice
 from ui.guard import require_role
+from ui.patient_record.context import SEX_LABELS
+from ui.spec_form import Field, save, spec_form
+from ui.text import esc
 
 user = require_role("pages/patients.py")
-
-from datetime import date  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from desk.imports import ImportFailed, import_patients, known_payer_ids, read_csv_text  # noqa: E402
-from desk.patients import PatientDetails, create_patient, search_patients  # noqa: E402
-from desk.prior_auth.clocks import local_today  # noqa: E402
-from desk.prior_auth.needs_pa import pa_status_by_patient  # noqa: E402
-from desk.prior_auth.payer_rules import payer_name  # noqa: E402
-from desk.sites import list_prescribers, list_sites  # noqa: E402
-from ui.context import get_settings, work  # noqa: E402
-from ui.editing import notify, show_notice  # noqa: E402
-from ui.patient_record import SEX_LABELS  # noqa: E402
-from ui.spec_form import Field, save, spec_form  # noqa: E402
-from ui.text import esc  # noqa: E402
 
 PAGE_SIZE = 50
 IMPORTERS = ("admin", "billing")

@@ -1,17 +1,16 @@
 """Payer policies: each policy's criteria tree with sources, review date and gaps; the errors of broken files."""
 
+import streamlit as st
+
+from desk.prior_auth.policy_changes import recheck_payer_files
+from desk.settings import load_settings
+from ui.context import get_engine
 from ui.guard import require_role
+from ui.policies import policy_catalog, reload_catalog
+from ui.policy_view import render_policy
+from ui.text import esc
 
 user = require_role("pages/payers.py")
-
-import streamlit as st  # noqa: E402
-
-from desk.prior_auth.policy_changes import recheck_payer_files  # noqa: E402
-from desk.settings import load_settings  # noqa: E402
-from ui.context import get_engine  # noqa: E402
-from ui.policies import policy_catalog, reload_catalog  # noqa: E402
-from ui.policy_view import render_policy  # noqa: E402
-from ui.text import esc  # noqa: E402
 
 st.title("Payer policies")
 settings = load_settings()

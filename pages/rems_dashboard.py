@@ -1,22 +1,21 @@
 """REMS dashboard: today's sessions with their timers, monitoring forms due and overdue, patients blocked."""
 
+import streamlit as st
+
+from desk.errors import ValidationFailed
+from desk.models import Patient, utcnow
+from desk.rems.config import load_rems_settings
+from desk.rems.coverage import NOT_AVAILABLE, authorization_tracking_available
+from desk.rems.dashboard import blocked_patients, patient_choices, today_sessions
+from desk.rems.pmf import forms_due_soon, forms_overdue
+from desk.rems.pmf_pdf import ready_forms_bundle
+from desk.today import due_in_words
+from ui.context import work
+from ui.downloads import document_download
 from ui.guard import require_role
+from ui.text import esc
 
 user = require_role("pages/rems_dashboard.py")
-
-import streamlit as st  # noqa: E402
-
-from desk.errors import ValidationFailed  # noqa: E402
-from desk.models import Patient, utcnow  # noqa: E402
-from desk.rems.config import load_rems_settings  # noqa: E402
-from desk.rems.coverage import NOT_AVAILABLE, authorization_tracking_available  # noqa: E402
-from desk.rems.dashboard import blocked_patients, patient_choices, today_sessions  # noqa: E402
-from desk.rems.pmf import forms_due_soon, forms_overdue  # noqa: E402
-from desk.rems.pmf_pdf import ready_forms_bundle  # noqa: E402
-from desk.today import due_in_words  # noqa: E402
-from ui.context import work  # noqa: E402
-from ui.downloads import document_download  # noqa: E402
-from ui.text import esc  # noqa: E402
 
 settings = load_rems_settings()
 zone = settings.zone

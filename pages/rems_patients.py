@@ -1,25 +1,24 @@
 """REMS enrollment and course plan: each patient's enrollment form dates and the label schedule ahead."""
 
+import streamlit as st
+
+from desk.errors import StaleEdit, ValidationFailed
+from desk.models import INDICATIONS, utcnow
+from desk.rems.config import load_rems_settings
+from desk.rems.course import get_course, plan_course, planned_by, save_course
+from desk.rems.coverage import plan_coverage
+from desk.rems.dashboard import patient_choices
+from desk.rems.enrollment import enrollment_blocker, get_enrollment, save_enrollment
+from desk.rems.entry import field_label
+from desk.rems.permissions import can_record
+from desk.rems.sessions import sessions_for_patient
+from desk.sites import list_prescribers
+from ui.context import work
+from ui.editing import notify, show_notice
 from ui.guard import require_role
+from ui.text import esc
 
 user = require_role("pages/rems_patients.py")
-
-import streamlit as st  # noqa: E402
-
-from desk.errors import StaleEdit, ValidationFailed  # noqa: E402
-from desk.models import INDICATIONS, utcnow  # noqa: E402
-from desk.rems.config import load_rems_settings  # noqa: E402
-from desk.rems.course import get_course, plan_course, planned_by, save_course  # noqa: E402
-from desk.rems.coverage import plan_coverage  # noqa: E402
-from desk.rems.dashboard import patient_choices  # noqa: E402
-from desk.rems.enrollment import enrollment_blocker, get_enrollment, save_enrollment  # noqa: E402
-from desk.rems.entry import field_label  # noqa: E402
-from desk.rems.permissions import can_record  # noqa: E402
-from desk.rems.sessions import sessions_for_patient  # noqa: E402
-from desk.sites import list_prescribers  # noqa: E402
-from ui.context import work  # noqa: E402
-from ui.editing import notify, show_notice  # noqa: E402
-from ui.text import esc  # noqa: E402
 
 ENROLLMENT_STATES = {"not_enrolled": "not enrolled", "enrollment_incomplete": "form incomplete"}
 
@@ -50,7 +49,7 @@ if patient_id is None:
             for blocker in [enrollment_blocker(get_enrollment(session, patient_id=int(p.id or 0)))]
         ]
     st.caption("Choose a patient to record the enrollment form or plan the course.")
-    st.dataframe(overview, hide_index=True, use_container_width=True)
+    st.dataframe(overview, hide_index=True, width="stretch")
     st.stop()
 
 with work(user.username) as session:
@@ -159,4 +158,4 @@ with course_tab:
              "savings": c.savings}
             for p, c in zip(upcoming, coverage, strict=True)
         ]
-        st.dataframe(rows, hide_index=True, use_container_width=True)
+        st.dataframe(rows, hide_index=True, width="stretch")

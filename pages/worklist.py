@@ -1,23 +1,19 @@
 """Prior-authorization worklist: counts, today's actions, aging, filtered case table, exports, new case."""
 
-from ui.guard import require_role
+from typing import Any
 
-user = require_role("pages/worklist.py")
+import altair as alt
+import pandas as pd
+import streamlit as st
 
-from typing import Any  # noqa: E402
-
-import altair as alt  # noqa: E402
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from desk.errors import NotFound, ValidationFailed  # noqa: E402
-from desk.models import utcnow  # noqa: E402
-from desk.models.prior_auth import INDICATIONS, PHASES, STATUS_LABELS, URGENCIES  # noqa: E402
-from desk.patients import get_patient, search_patients  # noqa: E402
-from desk.prior_auth.cases import coverage_choices, open_case  # noqa: E402
-from desk.prior_auth.clocks import local_today  # noqa: E402
-from desk.prior_auth.lifecycle import expire_lapsed  # noqa: E402
-from desk.prior_auth.worklist import (  # noqa: E402
+from desk.errors import NotFound, ValidationFailed
+from desk.models import utcnow
+from desk.models.prior_auth import INDICATIONS, PHASES, STATUS_LABELS, URGENCIES
+from desk.patients import get_patient, search_patients
+from desk.prior_auth.cases import coverage_choices, open_case
+from desk.prior_auth.clocks import local_today
+from desk.prior_auth.lifecycle import expire_lapsed
+from desk.prior_auth.worklist import (
     AGING_BUCKETS,
     CASE_COLUMNS,
     EXPORT_MIME,
@@ -30,9 +26,12 @@ from desk.prior_auth.worklist import (  # noqa: E402
     status_counts,
     todays_actions,
 )
-from ui.context import get_settings, work  # noqa: E402
-from ui.downloads import document_download  # noqa: E402
-from ui.text import esc  # noqa: E402
+from ui.context import get_settings, work
+from ui.downloads import document_download
+from ui.guard import require_role
+from ui.text import esc
+
+user = require_role("pages/worklist.py")
 
 CASE_KEY = "pa_case_id"
 NEW_CASE_OPEN = "pa_new_case_open"

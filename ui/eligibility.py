@@ -82,7 +82,7 @@ def render_eligibility(patient_id: int, user: CurrentUser) -> None:
             }
             for e in side_by_side
         ])
-        st.dataframe(table, hide_index=True, use_container_width=True, key=f"{key}-compare")
+        st.dataframe(table, hide_index=True, width="stretch", key=f"{key}-compare")
         for evaluation in side_by_side:
             with st.expander(f"{esc(evaluation.payer_name)} — {DECISION_BADGE[evaluation.decision]}"):
                 render_evaluation(evaluation, key=f"{key}-cmp-{evaluation.payer}")

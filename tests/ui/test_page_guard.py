@@ -1,4 +1,5 @@
-"""Every page guards itself: the guard is its first statement, and it shows nothing else to the wrong visitor."""
+"""Every page guards itself: the guard is its first statement after the imports, and it shows nothing else to
+the wrong visitor."""
 
 from __future__ import annotations
 
@@ -41,13 +42,17 @@ def test_every_page_file_is_registered() -> None:
 
 @pytest.mark.parametrize("spec", PAGES, ids=PAGE_IDS)
 def test_guard_is_the_first_statement(spec: PageSpec) -> None:
+    """Imports come first (they draw nothing); the first statement after them calls the guard."""
     body = _statements(ROOT / spec.path)
-    assert len(body) >= 2, f"{spec.path} is empty"
-    first, second = body[0], body[1]
-    assert isinstance(first, ast.ImportFrom) and first.module == "ui.guard"
-    assert [alias.name for alias in first.names] == ["require_role"]
-    assert isinstance(second, ast.Assign), f"{spec.path}: the statement after the import must call the guard"
-    call = second.value
+    imports = [s for s in body if isinstance(s, ast.Import | ast.ImportFrom)]
+    rest = body[len(imports):]
+    assert body[:len(imports)] == imports, f"{spec.path}: imports belong at the top, before the guard"
+    assert rest, f"{spec.path} draws nothing"
+    assert any(isinstance(s, ast.ImportFrom) and s.module == "ui.guard"
+               and "require_role" in [alias.name for alias in s.names] for s in imports)
+    first = rest[0]
+    assert isinstance(first, ast.Assign), f"{spec.path}: the first statement after the imports must call the guard"
+    call = first.value
     assert isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "require_role"
     assert [ast.literal_eval(arg) for arg in call.args] == [spec.path], "the guard must name the page's own file"
 

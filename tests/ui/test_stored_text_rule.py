@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent.parent
 # ui/text.py is the helper itself.
 SCREEN_FILES = sorted(
-    p for p in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")] if p.name != "text.py"
+    p for p in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")] if p.name != "text.py"
 )
 
 # Calls whose first positional argument (or `label=` / `body=`) Streamlit renders as markdown.

@@ -1,0 +1,1 @@
+"""The prior-authorization case screen, one module per part of it."""

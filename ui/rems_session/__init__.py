@@ -1,0 +1,1 @@
+"""The REMS session log screen, one module per part of it."""

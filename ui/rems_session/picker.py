@@ -1,0 +1,104 @@
+"""The session log's picker: today's sessions, and a new session once enrollment and screening allow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from desk.models import Patient, Site, TreatmentSession
+from desk.rems.coverage import start_outlook
+from desk.rems.dashboard import next_session_date, patient_choices
+from desk.rems.enrollment import screening_findings, start_blockers
+from desk.rems.entry import form_from_input
+from desk.rems.sessions import get_session, session_input, sessions_on
+from desk.sites import list_sites
+from desk.today import session_to_open
+from ui.context import work
+from ui.rems_session.state import OPEN, LogScreen
+from ui.text import esc
+
+
+def render_picker(screen: LogScreen) -> tuple[dict[int, Patient], dict[int, Site], dict[str, Any]]:
+    """Today's sessions and the start of a new one; stops the page while no session is on screen."""
+    user = screen.user
+    zone = screen.zone
+    may_record = screen.may_record
+    today = screen.today
+    _local = screen.local
+    _open = screen.open_session
+    _start_new = screen.start_new
+    with work(user.username) as session:
+        todays = list(sessions_on(session, day=today))
+        patients = {p.id: p for p in patient_choices(session)}
+        sites = {s.id: s for s in list_sites(session)}
+
+    labels = {ts.id: f"{_local(ts.first_device_at)} · {patients[ts.patient_id].display_name} · "
+                     f"{ts.pmf_status}" for ts in todays if ts.patient_id in patients}
+    requested = st.query_params.get("session")
+    if requested and requested.isdigit() and st.session_state.get(OPEN, {}).get("id") != int(requested):
+        with work(user.username) as session:
+            ts = session.get(TreatmentSession, int(requested))
+            if ts is not None and ts.id is not None:
+                _open(ts, patient_id=ts.patient_id, site_id=ts.site_id,
+                      values=form_from_input(session_input(session, session_id=ts.id), zone=zone))
+                # The picker shows the linked session (or nothing), so it does not reopen an earlier choice over it.
+                st.session_state["rems_pick"] = ts.id if ts.id in labels else None
+        st.query_params.clear()
+
+    if labels and not st.session_state.get(OPEN) and "rems_pick" not in st.session_state:
+        # Nothing on screen yet: show the session most likely wanted instead of an empty page.
+        st.session_state["rems_pick"] = session_to_open([ts for ts in todays if ts.id in labels])
+
+    picker, start_col = st.columns([3, 2], vertical_alignment="bottom")
+    choice = picker.selectbox("Today's sessions", options=[None, *labels], index=None,
+                              format_func=lambda i: "— choose —" if i is None else labels[i], key="rems_pick",
+                              placeholder=f"{len(labels)} session(s) today")
+    if choice is not None and st.session_state.get(OPEN, {}).get("id") != choice:
+        with work(user.username) as session:
+            ts = get_session(session, session_id=choice)
+            _open(ts, patient_id=ts.patient_id, site_id=ts.site_id,
+                  values=form_from_input(session_input(session, session_id=choice), zone=zone))
+
+    if may_record:
+        with start_col.popover("Start a new session", icon=":material/add:", width="stretch"):
+            new_patient = st.selectbox("Patient", options=list(patients), index=None, key="rems_new_patient",
+                                       format_func=lambda i: f"{patients[i].display_name} · {patients[i].mrn}")
+            if new_patient is not None:
+                patient = patients[new_patient]
+                with work(user.username) as session:
+                    blockers = start_blockers(session, patient_id=new_patient, site_id=patient.site_id)
+                # Only a certified setting may treat: an uncertified site blocks the start like a missing enrollment.
+                enrollment_problems = blockers
+                if enrollment_problems:
+                    for blocker in enrollment_problems:
+                        st.error(f"**Cannot start.** {esc(blocker.reason)}", icon=":material/block:")
+                        st.info(f"**What to do:** {esc(blocker.action)}", icon=":material/assignment:")
+                    st.page_link("pages/rems_patients.py", label="Record the enrollment", icon=":material/how_to_reg:",
+                                 query_params={"patient": str(new_patient)})
+                else:
+                    with work(user.username) as session:
+                        record = session.get(Patient, new_patient)
+                        findings = screening_findings(record) if record is not None else []
+                        _day, per_session = next_session_date(session, patient_id=new_patient, today=today)
+                        outlook = start_outlook(session, patient_id=new_patient, on=today,
+                                                devices_per_session=per_session)
+                    if outlook.covered:
+                        st.caption(esc(outlook.message))
+                    else:
+                        st.warning(esc(outlook.message), icon=":material/request_quote:")
+                    for finding in findings:
+                        if finding.kind == "contraindication":
+                            st.error(esc(finding.text), icon=":material/report:")
+                        else:
+                            st.warning(esc(finding.text), icon=":material/warning:")
+                    acknowledged = not findings or st.checkbox(
+                        "I have reviewed these with the prescriber before dosing", key="rems_screening_ack")
+                    st.button("Open the log", type="primary", key="rems_start", on_click=_start_new,
+                              args=(new_patient, patient.site_id), disabled=not acknowledged)
+
+    opened = st.session_state.get(OPEN)
+    if not opened:
+        st.caption("Choose one of today's sessions, or start a new one.")
+        st.stop()
+    return patients, sites, opened

@@ -1,0 +1,161 @@
+"""The session log's four steps: before dosing, dosing, monitoring and discharge."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from desk.models import Site
+from desk.rems.entry import MAX_DEVICES, OBSERVATIONS
+from desk.rems.validation import ReadingInput, bp_above_limit
+from desk.sites import list_prescribers
+from ui.context import work
+from ui.rems_session.inputs import LogInputs
+from ui.rems_session.state import PREFIX, LogScreen, value
+from ui.text import esc
+
+
+def render_before(screen: LogScreen, inputs: LogInputs) -> None:
+    """Step 1 · Before dosing."""
+    settings = screen.settings
+    now = screen.now
+    _local = screen.local
+    _open = screen.open_session
+    _start_new = screen.start_new
+    _value = value
+    locked = inputs.locked
+    _error = inputs.error
+    _now_button = inputs.now_button
+    _time = inputs.time
+    _number = inputs.number
+    _reading = inputs.reading
+    checks = st.columns(4)
+    for col, (key, label_md) in zip(checks, (
+        ("no_food_2h", "No food for 2 h"), ("no_liquids_30min", "No liquids for 30 min"),
+        ("nasal_medication_ok", "No nasal steroid/decongestant within 1 h"),
+        ("ride_home_confirmed", "Ride home confirmed"),
+    ), strict=True):
+        col.toggle(label_md, key=PREFIX + key, disabled=locked)
+        with col:
+            _error(key)
+    _reading("pre")
+    pre_systolic, pre_diastolic = _value("pre.systolic"), _value("pre.diastolic")
+    if pre_systolic and pre_diastolic and bp_above_limit(
+        ReadingInput("pre", now, int(pre_systolic), int(pre_diastolic)), settings
+    ):
+        st.warning(f"Blood pressure {esc(pre_systolic)}/{esc(pre_diastolic)} is above {settings.bp_systolic_limit:d}/"
+                   f"{settings.bp_diastolic_limit:d}: dosing needs a prescriber's acknowledgement (risk vs benefit).",
+                   icon=":material/warning:")
+        ack_name, ack_time = st.columns([3, 2])
+        ack_name.text_input("Prescriber who acknowledged", key=PREFIX + "high_bp_acknowledged_by", disabled=locked)
+        _time("Acknowledged at", "high_bp_acknowledged_at", ack_time)
+    _error("high_bp_acknowledged_by")
+    _error("readings")
+    st.radio("Vital signs acceptable before dosing?", options=[True, False], horizontal=True, index=None,
+             format_func=lambda v: "Yes" if v else "No", key=PREFIX + "vitals_ok_before", disabled=locked)
+    _error("vitals_ok_before")
+
+
+def render_dosing(screen: LogScreen, inputs: LogInputs) -> None:
+    """Step 2 · Dosing."""
+    settings = screen.settings
+    _local = screen.local
+    _open = screen.open_session
+    _start_new = screen.start_new
+    _value = value
+    locked = inputs.locked
+    _error = inputs.error
+    _now_button = inputs.now_button
+    _time = inputs.time
+    _number = inputs.number
+    _reading = inputs.reading
+    dose_col, indication_col, lot_col = st.columns(3)
+    dose_col.radio("Dose", options=[56, 84, 28], horizontal=True, key=PREFIX + "dose_mg", disabled=locked,
+                   format_func=lambda mg: f"{mg:d} mg ({mg // 28:d} device{'s' if mg > 28 else ''})")
+    indication_col.radio("Indication", options=["TRD", "MDSI"], horizontal=True, key=PREFIX + "indication",
+                         disabled=locked)
+    lot_col.text_input("Lot number", key=PREFIX + "lot_number", disabled=locked)
+    for key in ("dose_mg", "lot_number", "device_times"):
+        _error(key)
+    devices_needed = int(_value("dose_mg") or 56) // 28
+    st.caption(f"{devices_needed:d} devices, at least {settings.device_spacing_minutes:d} minutes apart; the patient "
+               "self-administers under direct supervision.")
+    device_cols = st.columns(MAX_DEVICES)
+    for n in range(1, MAX_DEVICES + 1):
+        with device_cols[n - 1]:
+            if n <= devices_needed:
+                _time(f"Device {n}", f"device_{n}")
+                _now_button(f"device_{n}", f"Device {n} given now")
+                _error(f"device_{n}")
+
+
+def render_monitoring(screen: LogScreen, inputs: LogInputs) -> None:
+    """Step 3 · Monitoring."""
+    _local = screen.local
+    _open = screen.open_session
+    _start_new = screen.start_new
+    _value = value
+    locked = inputs.locked
+    _error = inputs.error
+    _now_button = inputs.now_button
+    _time = inputs.time
+    _number = inputs.number
+    _reading = inputs.reading
+    _reading("post_40")
+    _reading("extra_1")
+    _reading("extra_2")
+    st.markdown("**Observed**")
+    obs_cols = st.columns(3)
+    for col, name in zip(obs_cols, OBSERVATIONS, strict=True):
+        with col:
+            st.toggle(esc(name.replace("_", " ").capitalize()), key=PREFIX + name, disabled=locked)
+            if _value(name):
+                _time("Resolved at", f"{name}_resolved_at")
+            _error(f"{name}_resolved_at")
+    st.toggle("Serious adverse event", key=PREFIX + "serious_adverse_event", disabled=locked)
+    if _value("serious_adverse_event"):
+        st.text_area("What happened (no names)", key=PREFIX + "sae_details", disabled=locked)
+    _error("sae_details")
+
+
+def render_discharge(screen: LogScreen, inputs: LogInputs, *, site: Site) -> None:
+    """Step 4 · Discharge."""
+    user = screen.user
+    _local = screen.local
+    _open = screen.open_session
+    _start_new = screen.start_new
+    _value = value
+    locked = inputs.locked
+    _error = inputs.error
+    _now_button = inputs.now_button
+    _time = inputs.time
+    _number = inputs.number
+    _reading = inputs.reading
+    _reading("discharge")
+    st.radio("Vital signs acceptable before completion of monitoring?", options=[True, False], horizontal=True,
+             index=None, format_func=lambda v: "Yes" if v else "No", key=PREFIX + "vitals_ok_before_completion",
+             disabled=locked)
+    _error("vitals_ok_before_completion")
+    st.number_input("REMS question: without the 2-hour minimum, after how many minutes from the first device would "
+                    "the patient have been ready to leave?", key=PREFIX + "ready_to_leave_minutes", step=1,
+                    min_value=None, disabled=locked, placeholder="minutes")
+    _error("ready_to_leave_minutes")
+    with work(user.username) as session:
+        on_site = {p.id: f"{p.first_name} {p.last_name}"
+                   for p in list_prescribers(session, site_id=site.id, include_inactive=False)}
+    st.selectbox("Prescriber on site during the session (REMS)", options=list(on_site), index=None,
+                 format_func=lambda i: on_site.get(i, "—"), key=PREFIX + "prescriber_on_site_id", disabled=locked,
+                 placeholder="Choose the prescriber who was on site")
+    _error("prescriber_on_site_id")
+    hcp = st.columns(4)
+    for col, (key, label_md) in zip(hcp, (("monitoring_hcp_first_name", "HCP first name"),
+                                       ("monitoring_hcp_last_name", "HCP last name"),
+                                       ("monitoring_hcp_phone", "HCP phone"),
+                                       ("monitoring_hcp_email", "HCP e-mail")), strict=True):
+        col.text_input(label_md, key=PREFIX + key, disabled=locked)
+        with col:
+            _error(key)
+    discharge_time, discharge_now = st.columns([3, 1], vertical_alignment="bottom")
+    _time("Discharge time", "discharged_at", discharge_time)
+    with discharge_now:
+        _now_button("discharged_at", "Discharge now")
+    _error("discharged_at")

@@ -1,0 +1,1 @@
+"""The savings program screen, one module per part of it."""
