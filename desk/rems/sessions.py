@@ -156,14 +156,16 @@ def _prescriber_on_site_errors(session: Session, data: SessionInput) -> list[Fie
 
 
 def default_prescriber_on_site(session: Session, *, patient_id: int, site_id: int) -> int | None:
-    """The patient's own prescriber when they are an active prescriber of the site, to preselect on a new log."""
+    """The prescriber to preselect on a new log: the patient's own when they are an active prescriber of the site,
+    else the site's only active prescriber; None when the nurse has to choose."""
     patient = session.get(Patient, patient_id)
-    if patient is None or patient.prescriber_id is None:
-        return None
-    prescriber = session.get(Prescriber, patient.prescriber_id)
-    if prescriber is None or not prescriber.active or prescriber.site_id != site_id:
-        return None
-    return prescriber.id
+    if patient is not None and patient.prescriber_id is not None:
+        own = session.get(Prescriber, patient.prescriber_id)
+        if own is not None and own.active and own.site_id == site_id:
+            return own.id
+    on_site = session.exec(select(Prescriber.id).where(Prescriber.site_id == site_id,
+                                                       col(Prescriber.active).is_(True))).all()
+    return on_site[0] if len(on_site) == 1 else None
 
 
 def first_dose_warning(session: Session, *, patient_id: int, indication: str, dose_mg: int, session_date: date,

@@ -13,6 +13,8 @@ from desk.models import TreatmentSession, utcnow
 from desk.rems.config import RemsSettings, load_rems_settings
 from desk.rems.entry import blank_form
 from desk.rems.permissions import can_record
+from desk.rems.sessions import default_prescriber_on_site
+from ui.context import work
 
 PREFIX = "rems_f_"
 OPEN = "rems_open"  # {"id": session id or None, "patient_id", "site_id", "date", "version"}
@@ -61,8 +63,10 @@ class LogScreen:
         """Put a blank log for `patient_id` on the screen and empty the picker, which would otherwise reopen the
         session chosen (or preselected) there over the new one."""
         first, _, last = self.user.display_name.partition(" ")
+        with work(self.user.username) as session:
+            on_site = default_prescriber_on_site(session, patient_id=patient_id, site_id=site_id)
         self.open_session(None, patient_id=patient_id, site_id=site_id,
-                          values=blank_form(hcp_first_name=first, hcp_last_name=last))
+                          values=blank_form(hcp_first_name=first, hcp_last_name=last, prescriber_on_site_id=on_site))
         st.session_state["rems_pick"] = None
 
 
