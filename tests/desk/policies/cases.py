@@ -83,9 +83,9 @@ def continuation_case(**overrides: Any) -> dict[str, Any]:
     return case
 
 
-def attestation_ids(policy: Policy, indication: str, phase: str) -> list[str]:
+def attestation_ids(policy: Policy, indication: str, phase: str, benefit: str | None = None) -> list[str]:
     """Every attestation criterion of one variant (what a prescriber would sign)."""
-    variant = policy.variant(indication, phase)
+    variant = policy.variant(indication, phase, benefit)
     assert variant is not None and variant.criteria is not None
     return [r.id for r in walk(variant.criteria) if isinstance(r, AttestationRule)]
 

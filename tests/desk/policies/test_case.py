@@ -123,7 +123,7 @@ def test_cli_evaluate(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--payer", "nobody"], "error: --payer: no policy on file for 'nobody'; known: bcbsma, bcbsnc"),
+    (["--payer", "nobody"], "error: --payer: no policy on file for 'nobody'; known: bcbsma, bcbsms"),
     (["--payer", "cigna", "--as-of", "26/11/2026"], "error: --as-of: expected YYYY-MM-DD, got '26/11/2026'"),
     (["--payer", "cigna", "--as-of", "2026-01-01"],
      "error: --case: trials[2].end_date: 2026-01-30 is after the as-of date 2026-01-01; "),

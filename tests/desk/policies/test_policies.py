@@ -22,10 +22,12 @@ from tests.desk.policies.cases import (
 
 EXPECTED_IDS = {
     "cigna", "uhc", "carefirst", "bcbsnd", "highmark", "bcbsok", "triple-s", "bcbsma", "bcbsnc", "medical-mutual",
-    "generic-commercial", "qualchoice", "texas-medicaid", "evicore",
+    "generic-commercial", "qualchoice", "texas-medicaid", "evicore", "bcbsms", "westernhealth", "premera",
+    "mercycare-az",
 }
-INCOMPLETE = EXPECTED_IDS - {"generic-commercial"}
-VARIANTS = [
+INCOMPLETE = EXPECTED_IDS - {"generic-commercial", "bcbsms"}
+# (payer, indication, phase) or, for a benefit-specific variant, (payer, indication, phase, benefit).
+VARIANTS: list[tuple[str, ...]] = [
     ("bcbsma", "trd", "initial"), ("bcbsnc", "trd", "initial"), ("bcbsnc", "mdsi", "initial"),
     ("bcbsnd", "trd", "initial"), ("bcbsnd", "mdsi", "initial"), ("bcbsnd", "trd", "continuation"),
     ("bcbsnd", "mdsi", "continuation"), ("bcbsok", "trd", "initial"), ("bcbsok", "trd", "continuation"),
@@ -38,9 +40,13 @@ VARIANTS = [
     ("triple-s", "trd", "initial"), ("uhc", "mdsi", "initial"), ("uhc", "trd", "initial"),
     ("qualchoice", "trd", "initial"), ("qualchoice", "mdsi", "initial"), ("texas-medicaid", "mdsi", "initial"),
     ("evicore", "trd", "initial"), ("evicore", "mdsi", "initial"),
+    ("westernhealth", "trd", "initial", "medical"), ("westernhealth", "trd", "initial", "pharmacy"),
+    ("westernhealth", "mdsi", "initial", "pharmacy"), ("westernhealth", "trd", "continuation", "pharmacy"),
+    ("westernhealth", "mdsi", "continuation", "pharmacy"), ("premera", "trd", "initial"),
+    ("premera", "mdsi", "initial"), ("mercycare-az", "trd", "initial"),
 ]
 # Criteria that stay unmet in the meeting case because another branch of an "any" group carries it.
-UNUSED_BRANCHES: dict[tuple[str, str, str], dict[str, str]] = {
+UNUSED_BRANCHES: dict[tuple[str, ...], dict[str, str]] = {
     ("qualchoice", "trd", "initial"): {"trd-prior-spravato-used": "not_met", "trd-prior-spravato-response": "unknown"},
     ("bcbsnc", "trd", "initial"): {"trd-single-2-years": "not_met"},
     ("medical-mutual", "mdsi", "initial"): {"mdsi-hospital": "not_met", "mdsi-hospital-started": "not_met"},
@@ -48,15 +54,22 @@ UNUSED_BRANCHES: dict[tuple[str, str, str], dict[str, str]] = {
 
 
 # What a meeting case needs beyond the strong case for one variant (a fact only that payer asks about).
-SETUP: dict[tuple[str, str, str], dict[str, Any]] = {
+SETUP: dict[tuple[str, ...], dict[str, Any]] = {
     ("qualchoice", "mdsi", "initial"): {"inpatient_stays": [
         {"admitted_on": "2026-11-10", "discharged_on": "2026-11-22", "reason": "suicidality"}]},
 }
 
 
-def _base(phase: str, variant: tuple[str, str, str] | None = None) -> dict[str, Any]:
+def _base(phase: str, variant: tuple[str, ...] | None = None) -> dict[str, Any]:
     extra = SETUP.get(variant, {}) if variant else {}
+    if variant and len(variant) == 4:  # a benefit-specific variant: the coverage's benefit picks it
+        extra = {**extra, "coverage": {"payer_id": variant[0], "plan_type": "commercial", "benefit": variant[3]}}
     return strong_case(**extra) if phase == "initial" else continuation_case(**extra)
+
+
+def _unpack(variant: tuple[str, ...]) -> tuple[str, str, str, str | None]:
+    """payer, indication, phase and the benefit (None for a variant that serves any benefit)."""
+    return variant[0], variant[1], variant[2], variant[3] if len(variant) == 4 else None
 
 
 def _set_trials(case: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -93,7 +106,7 @@ def _worse_scores(case: dict[str, Any]) -> dict[str, Any]:
 
 Mutation = Callable[[dict[str, Any]], dict[str, Any]]
 # (variant, how the case is changed, criteria whose status changes, decision)
-FAILING: list[tuple[tuple[str, str, str], Mutation, dict[str, str], str]] = [
+FAILING: list[tuple[tuple[str, ...], Mutation, dict[str, str], str]] = [
     (("bcbsma", "trd", "initial"),
      lambda c: {**c, "trials": [t for t in c["trials"] if t["drug"] != "nortriptyline"]},
      {"trd-trials": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
@@ -217,6 +230,36 @@ FAILING: list[tuple[tuple[str, str, str], Mutation, dict[str, str], str]] = [
      {"trd-rems-enrolled": "unknown", "trd-monitoring": "unknown", "trd-initial": "unknown"}, "needs_info"),
     (("generic-commercial", "mdsi", "initial"), lambda c: _not_enrolled(c, ["the prescriber's signature"]),
      {"mdsi-rems-enrolled": "not_met", "mdsi-initial": "not_met"}, "does_not_meet"),
+    # Western Health Advantage: office-administered (medical) and formulary (pharmacy) criteria in one file.
+    (("westernhealth", "trd", "initial", "medical"),
+     lambda c: {**c, "trials": [t for t in c["trials"] if t.get("role") != "augmentation"]},
+     {"trd-office-augmentation": "not_met", "trd-office-option-1-2": "not_met", "trd-office-three-agents": "not_met",
+      "trd-office-trials": "not_met", "trd-office-initial": "not_met"}, "does_not_meet"),
+    # One augmentation agent: option 2 (two augmentation therapies) fails, option 3 (3 agents, >= 1 augmentation) holds.
+    (("westernhealth", "trd", "initial", "medical"),
+     lambda c: {**c, "trials": [t for t in c["trials"] if t["drug"] != "lithium"]},
+     {"trd-office-augmentation": "not_met", "trd-office-option-1-2": "not_met", "trd-office-initial": "unknown"},
+     "needs_info"),
+    (("westernhealth", "trd", "initial", "medical"), lambda c: _screening(c, intracerebral_hemorrhage_history=True),
+     {"trd-office-contraindications": "not_met", "trd-office-initial": "not_met"}, "does_not_meet"),
+    (("westernhealth", "trd", "initial", "pharmacy"), lambda c: {**c, "current_medications": []},
+     {"rx-oral-ad": "not_met", "rx-initial": "not_met"}, "does_not_meet"),
+    (("westernhealth", "mdsi", "initial", "pharmacy"),
+     lambda c: {**c, "prescriber": {"specialty": "other", "psychiatric_consultation": False}},
+     {"rx-prescriber": "not_met", "rx-initial": "not_met"}, "does_not_meet"),
+    (("westernhealth", "trd", "continuation", "pharmacy"), lambda c: {**c, "attestations": []},
+     {"rx-reauth-response": "attest", "rx-reauth": "attest"}, "needs_attestation"),
+    (("westernhealth", "mdsi", "continuation", "pharmacy"), lambda c: {**c, "current_medications": []},
+     {"rx-reauth-oral-ad": "not_met", "rx-reauth": "not_met"}, "does_not_meet"),
+    # Premera: the first-dose rule of the requested regimen.
+    (("premera", "trd", "initial"), lambda c: {**c, "requested": {**c["requested"], "first_dose_mg": 84}},
+     {"trd-dose": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("premera", "mdsi", "initial"), lambda c: _first_dx(c, psychotic_features=True),
+     {"trd-diagnosis": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("mercycare-az", "trd", "initial"), lambda c: _set_trials(c, current_episode=False),
+     {"trd-trials": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("mercycare-az", "trd", "initial"), lambda c: _screening(c, substance_use="current"),
+     {"trd-no-sud": "not_met", "trd-substance-use": "unknown", "trd-initial": "unknown"}, "needs_info"),
 ]
 # Criteria that were staff attestations before the desk read the REMS record: (payer, id) -> kind.
 REMS_FACT_CRITERIA = {
@@ -234,37 +277,52 @@ REMS_ATTESTATIONS = {
 }
 
 
-def placeholders(policy: Policy, indication: str, phase: str) -> set[str]:
+def placeholders(policy: Policy, indication: str, phase: str, benefit: str | None = None) -> set[str]:
     """The criteria the file marks as not on file (always unknown)."""
-    variant = policy.variant(indication, phase)
+    variant = policy.variant(indication, phase, benefit)
     assert variant is not None and variant.criteria is not None
     return {r.id for r in walk(variant.criteria) if r.kind == "not_on_file"}
+
+
+def _open_placeholders(rule: Any, status: dict[str, str]) -> set[str]:
+    """The not-on-file criteria the result still asks for: none below an "any" or "at least" group already met."""
+    if rule.kind == "not_on_file":
+        return {rule.id}
+    if rule.kind in ("any", "at_least") and status.get(rule.id) == "met":
+        return set()
+    children = list(getattr(rule, "rules", None) or []) + ([rule.rule] if getattr(rule, "rule", None) else [])
+    return set().union(*(_open_placeholders(child, status) for child in children))
 
 
 def test_every_policy_loads_without_problems(catalog: PolicyCatalog) -> None:
     assert catalog.problems == []
     assert set(catalog.policies) == EXPECTED_IDS
     assert {p.id for p in catalog.policies.values() if p.incomplete} == INCOMPLETE
-    shipped = {(p.id, v.indication, v.phase) for p in catalog.policies.values() for v in p.variants}
+    shipped = {(p.id, v.indication, v.phase, *([v.benefit] if v.benefit else []))
+               for p in catalog.policies.values() for v in p.variants}
     assert shipped == set(VARIANTS)
     assert {f[0] for f in FAILING} == set(VARIANTS)
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: "-".join(v))
-def test_meeting_case(variant: tuple[str, str, str], catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
-    payer, indication, phase = variant
+def test_meeting_case(variant: tuple[str, ...], catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
+    payer, indication, phase, benefit = _unpack(variant)
     policy = catalog.policies[payer]
     case = _base(phase, variant)
-    case["attestations"] = attestation_ids(policy, indication, phase)
+    case["attestations"] = attestation_ids(policy, indication, phase, benefit)
     result = run(policy, case, indication, phase, drugs)
-    unread = placeholders(policy, indication, phase)
+    assert result.benefit == benefit
+    unread = placeholders(policy, indication, phase, benefit)
     expected = {c.id: "met" for c in result.criteria} | UNUSED_BRANCHES.get(variant, {})
     if unread:
         # A criterion nobody has read is never met: the rest is met, the request needs it from the payer.
         leaves = {c.id: c.status for c in result.criteria if not c.is_group}
         assert leaves == {i: expected[i] for i in leaves} | dict.fromkeys(unread, "unknown")
         assert result.decision == "needs_info"
-        assert len(result.missing) == len(unread) and all("not on file" in m for m in result.missing)
+        chosen = policy.variant(indication, phase, benefit)
+        assert chosen is not None and chosen.criteria is not None
+        listed = _open_placeholders(chosen.criteria, statuses(result))  # one under a met "any" is not asked for
+        assert len(result.missing) == len(listed) >= 1 and all("not on file" in m for m in result.missing)
         return
     assert statuses(result) == expected
     assert result.decision == "meets"
@@ -273,15 +331,15 @@ def test_meeting_case(variant: tuple[str, str, str], catalog: PolicyCatalog, dru
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: "-".join(v))
 def test_meeting_case_without_signatures_asks_for_them(
-    variant: tuple[str, str, str], catalog: PolicyCatalog, drugs: ReferenceDrugs
+    variant: tuple[str, ...], catalog: PolicyCatalog, drugs: ReferenceDrugs
 ) -> None:
-    payer, indication, phase = variant
+    payer, indication, phase, benefit = _unpack(variant)
     policy = catalog.policies[payer]
-    signatures = attestation_ids(policy, indication, phase)
+    signatures = attestation_ids(policy, indication, phase, benefit)
     result = run(policy, _base(phase, variant), indication, phase, drugs)
     for criterion_id in signatures:
         assert result.criterion(criterion_id).status == "attest"
-    if placeholders(policy, indication, phase):
+    if placeholders(policy, indication, phase, benefit):
         assert result.decision == "needs_info"
     elif not signatures:
         assert result.decision == "meets"
@@ -292,16 +350,16 @@ def test_meeting_case_without_signatures_asks_for_them(
 @pytest.mark.parametrize("variant,mutate,changed,decision", FAILING,
                          ids=[f"{'-'.join(f[0])}-{'-'.join(sorted(f[2]))}" for f in FAILING])
 def test_failing_case(
-    variant: tuple[str, str, str], mutate: Mutation, changed: dict[str, str], decision: str,
+    variant: tuple[str, ...], mutate: Mutation, changed: dict[str, str], decision: str,
     catalog: PolicyCatalog, drugs: ReferenceDrugs,
 ) -> None:
-    payer, indication, phase = variant
+    payer, indication, phase, benefit = _unpack(variant)
     policy = catalog.policies[payer]
     case = _base(phase, variant)
-    case["attestations"] = attestation_ids(policy, indication, phase)
+    case["attestations"] = attestation_ids(policy, indication, phase, benefit)
     case = mutate(case)
     result = run(policy, case, indication, phase, drugs)
-    unread = dict.fromkeys(placeholders(policy, indication, phase), "unknown")
+    unread = dict.fromkeys(placeholders(policy, indication, phase, benefit), "unknown")
     expected = {c.id: "met" for c in result.criteria} | UNUSED_BRANCHES.get(variant, {}) | unread | changed
     assert statuses(result) == expected
     assert result.decision == decision
@@ -414,3 +472,50 @@ def test_evicore_mdsi_dose_cap_checks_the_request(catalog: PolicyCatalog, drugs:
     over = strong_case(requested={"first_dose_mg": 84, "dose_mg": 84, "sessions_per_week": 2, "weeks": 6})
     result = run(catalog.policies["evicore"], over, "mdsi", "initial", drugs)
     assert result.request_problems == ["Dose cap: 6 weeks over 4."]
+
+
+def test_bcbsms_considers_spravato_not_medically_necessary(catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
+    policy = catalog.policies["bcbsms"]
+    assert not policy.incomplete and policy.variants == []
+    for indication in ("trd", "mdsi"):
+        result = run(policy, strong_case(), indication, "initial", drugs)
+        assert result.decision == "not_covered" and result.criteria == []
+        assert result.notes[0].startswith("Blue Cross & Blue Shield of Mississippi considers SPRAVATO not medically "
+                                          "necessary.")
+
+
+@pytest.mark.parametrize("benefit,root", [("medical", "trd-office-initial"), ("pharmacy", "rx-initial")])
+def test_westernhealth_coverage_benefit_picks_the_criteria(benefit: str, root: str, catalog: PolicyCatalog,
+                                                          drugs: ReferenceDrugs) -> None:
+    policy = catalog.policies["westernhealth"]
+    case = strong_case(coverage={"payer_id": "westernhealth", "plan_type": "commercial", "benefit": benefit})
+    result = run(policy, case, "trd", "initial", drugs)
+    assert result.benefit == benefit and result.criteria[0].id == root
+    # Only the formulary (pharmacy) guideline has MDSI criteria; the office-administered page has none.
+    mdsi = run(policy, case, "mdsi", "initial", drugs)
+    assert (mdsi.criteria != []) == (benefit == "pharmacy")
+
+
+def test_westernhealth_without_a_benefit_asks_for_it(catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
+    result = run(catalog.policies["westernhealth"], strong_case(), "trd", "initial", drugs)
+    assert result.decision == "needs_info" and result.criteria == []
+    assert any("the coverage's benefit (medical or pharmacy)" in m for m in result.missing)
+
+
+def test_westernhealth_option_3_counts_across_roles(catalog: PolicyCatalog, drugs: ReferenceDrugs) -> None:
+    """3 agents, at least 1 an augmentation agent: three antidepressants alone do not do it."""
+    case = strong_case(coverage={"payer_id": "westernhealth", "plan_type": "commercial", "benefit": "medical"})
+    case["trials"] = [t for t in case["trials"] if t.get("role") != "augmentation"]
+    assert run(catalog.policies["westernhealth"], case, "trd", "initial", drugs).criterion(
+        "trd-office-three-agents").status == "not_met"
+    case["trials"].append(trial("aripiprazole", "2026-04-20", "2026-07-01", 10, role="augmentation"))
+    assert run(catalog.policies["westernhealth"], case, "trd", "initial", drugs).criterion(
+        "trd-office-three-agents").status == "met"
+
+
+@pytest.mark.parametrize("first_dose,status", [(56, "met"), (84, "not_met"), (None, "unknown")])
+def test_premera_first_dose_rule(first_dose: int | None, status: str, catalog: PolicyCatalog,
+                                 drugs: ReferenceDrugs) -> None:
+    case = strong_case(requested={"first_dose_mg": first_dose, "dose_mg": 84, "sessions_per_week": 2, "weeks": 4})
+    result = run(catalog.policies["premera"], case, "trd", "initial", drugs)
+    assert result.criterion("trd-dose").status == status

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desk.policies.case import CaseFacts, TrialFact
+from desk.policies.case import CaseFacts, CoverageFact, TrialFact
 from desk.policies.drugs import ReferenceDrugs, default_drugs
 from desk.policies.evaluator import evaluate
 from desk.policies.loader import load_catalog
@@ -111,7 +111,8 @@ def _qualifying_trial(rule: TrialsRule, drugs: ReferenceDrugs, used: set[str]) -
     assert pick is not None
     weeks = (definition.min_weeks or 6) + 1
     return TrialFact(
-        drug=pick.name, role=rule.role, daily_dose_mg=pick.max_daily_mg, start_date=AS_OF - timedelta(weeks=weeks + 1),
+        drug=pick.name, role="antidepressant" if rule.role == "either" else rule.role, daily_dose_mg=pick.max_daily_mg,
+        start_date=AS_OF - timedelta(weeks=weeks + 1),
         end_date=AS_OF - timedelta(days=3), adherence_pct=100, outcome=definition.outcomes[0], improvement_pct=0,
         current_episode=True, at_max_tolerated_dose=True,
     )
@@ -121,6 +122,8 @@ def _qualifying_trial(rule: TrialsRule, drugs: ReferenceDrugs, used: set[str]) -
 @given(case=cases(), index=st.integers(0, len(TRIAL_RULES) - 1))
 def test_adding_a_qualifying_trial_never_unmeets(case: CaseFacts, index: int) -> None:
     policy, variant, rule = TRIAL_RULES[index]
+    if variant.benefit:  # a benefit-specific variant is chosen by the coverage's benefit
+        case = case.model_copy(update={"coverage": CoverageFact(payer_id=policy.id, benefit=variant.benefit)})
     before = evaluate(case, policy, indication=variant.indication, phase=variant.phase, as_of=AS_OF, drugs=DRUGS)
     used = {info.drug_class for t in case.trials if (info := DRUGS.info(t.drug)) is not None}
     extra = _qualifying_trial(rule, DRUGS, used)
