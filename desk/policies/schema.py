@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -681,6 +681,13 @@ class Policy(_Strict):
     billing_codes: list[BillingCode] = Field(default_factory=list)
     sources: dict[str, SourceRef] = Field(min_length=1)
     variants: list[Variant] = Field(default_factory=list)
+    # The evaluator's prepared criteria per request (desk/policies/evaluator.py), filled on first use.
+    _evaluation_cache: dict[tuple[str, str, str | None], Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def evaluation_cache(self) -> dict[tuple[str, str, str | None], Any]:
+        """Where the evaluator keeps what it prepares from this file once (the file is immutable once loaded)."""
+        return self._evaluation_cache
 
     @field_validator("id")
     @classmethod
