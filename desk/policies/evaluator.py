@@ -9,6 +9,7 @@ unknown and attest. Every threshold compares inclusively (at the bound counts) u
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable
@@ -52,6 +53,7 @@ from desk.policies.schema import (
     TrialDefinition,
     TrialsRule,
     Variant,
+    normalise_code,
 )
 from desk.reference.spravato import spravato
 
@@ -230,6 +232,8 @@ class _Node:
         else:
             self.op = _LEAF
             self.leaf = _LEAVES[type(rule)]
+            if isinstance(rule, DiagnosisRule):
+                self.leaf = functools.partial(_prepared_diagnosis_rule, _CodeMatcher(rule))
             self.confirmed = "Attested by the prescriber." if rule.needs == "attestation" else (
                 "Marked as documented on the checklist; the document goes with the request.")
             self.needs = rule.needs
@@ -534,11 +538,43 @@ def _age_rule(rule: AgeRule, ctx: _Ctx) -> _Outcome:
     return "met", [f"Age {age} on {_d(ctx.as_of)}."], []
 
 
+class _CodeMatcher:
+    """DiagnosisRule.code_accepted with the rule's codes normalised once, when the policy is prepared."""
+
+    __slots__ = ("dated_codes", "dated_prefixes", "plain_codes", "plain_prefixes")
+
+    def __init__(self, rule: DiagnosisRule) -> None:
+        self.plain_codes = frozenset(normalise_code(c.code) for c in rule.icd10_codes
+                                     if c.accepted_from is None and c.accepted_until is None)
+        self.plain_prefixes = tuple(normalise_code(c.code) for c in rule.icd10_prefixes
+                                    if c.accepted_from is None and c.accepted_until is None)
+        self.dated_codes = [(normalise_code(c.code), c) for c in rule.icd10_codes
+                            if c.accepted_from or c.accepted_until]
+        self.dated_prefixes = [(normalise_code(c.code), c) for c in rule.icd10_prefixes
+                               if c.accepted_from or c.accepted_until]
+
+    def __call__(self, code: str, day: date) -> bool:
+        bare = normalise_code(code)
+        if bare in self.plain_codes or bare.startswith(self.plain_prefixes):
+            return True
+        if any(bare == known for known, item in self.dated_codes if item.accepted_on(day)):
+            return True
+        return any(bare.startswith(known) for known, item in self.dated_prefixes if item.accepted_on(day))
+
+
 def _code_matches(code: str, rule: DiagnosisRule, day: date) -> bool:
     return rule.code_accepted(code, day)
 
 
 def _diagnosis_rule(rule: DiagnosisRule, ctx: _Ctx) -> _Outcome:
+    return _diagnosis_check(rule, ctx, lambda code: _code_matches(code, rule, ctx.as_of))
+
+
+def _prepared_diagnosis_rule(matcher: _CodeMatcher, rule: DiagnosisRule, ctx: _Ctx) -> _Outcome:
+    return _diagnosis_check(rule, ctx, lambda code: matcher(code, ctx.as_of))
+
+
+def _diagnosis_check(rule: DiagnosisRule, ctx: _Ctx, accepted: Callable[[str], bool]) -> _Outcome:
     current = [d for d in ctx.case.diagnoses if d.current and (d.diagnosed_on is None or d.diagnosed_on <= ctx.as_of)]
     if not current:
         return "unknown", ["No current depressive-disorder diagnosis is recorded."], ["a current diagnosis"]
@@ -548,7 +584,7 @@ def _diagnosis_rule(rule: DiagnosisRule, ctx: _Ctx) -> _Outcome:
     for dx in current:
         no: list[str] = []
         maybe: list[str] = []
-        if not _code_matches(dx.icd10, rule, ctx.as_of):
+        if not accepted(dx.icd10):
             no.append(f"its code is not one the policy accepts on {_d(ctx.as_of)}")
         if rule.methods:
             if dx.method is None:
