@@ -13,7 +13,7 @@ import functools
 import json
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -153,13 +153,11 @@ class Evaluation:
 
     def copy(self) -> Evaluation:
         """A copy whose lists and criteria the caller may change without touching this one."""
-        return Evaluation(
-            self.payer, self.payer_name, self.policy_number, self.indication, self.phase, self.as_of, self.decision,
-            [CriterionResult(c.id, c.text, c.kind, c.status, list(c.evidence), c.source, c.source_url, c.needs,
-                             list(c.missing), c.depth, c.parent) for c in self.criteria],
-            list(self.missing), list(self.notes), _copy_terms(self.approval) if self.approval else None,
-            self.policy_incomplete, self.source_url, self.reviewed_on, self.form_template, list(self.submission),
-            self.decision_clock, self.policy_version, self.benefit, list(self.request_problems))
+        return replace(
+            self, criteria=[replace(c, evidence=list(c.evidence), missing=list(c.missing)) for c in self.criteria],
+            missing=list(self.missing), notes=list(self.notes),
+            approval=_copy_terms(self.approval) if self.approval else None, submission=list(self.submission),
+            request_problems=list(self.request_problems))
 
     def criterion(self, criterion_id: str) -> CriterionResult:
         for result in self.criteria:
