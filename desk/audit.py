@@ -20,7 +20,11 @@ _HOOKED = "audit_hook_installed"
 
 
 def install_audit_hook(session: Session) -> None:
-    """Make every flush of `session` write one audit row per created, changed or deleted record."""
+    """Make every flush of `session` write one audit row per created, changed or deleted record (and give each
+    patient whose rows it wrote a new facts version: desk/facts_version.py)."""
+    from desk.facts_version import install_facts_hook
+
+    install_facts_hook(session)  # the same writes give the patients they touch a new facts version
     if session.info.get(_HOOKED):
         return
     event.listen(session, "after_flush", _audit_flush)

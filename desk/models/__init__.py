@@ -3,6 +3,7 @@
 from desk.models.audit import AuditEvent
 from desk.models.base import utcnow
 from desk.models.clinic import ROLES, SPECIALTIES, Prescriber, Site, User
+from desk.models.facts import SHARED_SCOPE, FactsVersion
 from desk.models.forms import PayerForm
 from desk.models.history import IMPORT_SECTIONS, ImportedFact
 from desk.models.patients import (
@@ -84,12 +85,14 @@ __all__ = [
     "READING_KINDS",
     "ROLES",
     "SEXES",
+    "SHARED_SCOPE",
     "SPECIALTIES",
     "SUBSTANCE_USE",
     "AuditEvent",
     "Coverage",
     "CurrentMedication",
     "Diagnosis",
+    "FactsVersion",
     "ImportedFact",
     "InpatientStay",
     "MedicationTrial",

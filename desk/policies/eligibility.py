@@ -7,10 +7,11 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from desk.evaluation_cache import patient_evaluation
 from desk.models import Coverage
 from desk.policies.builder import build_case_facts
 from desk.policies.drugs import DrugLookup
-from desk.policies.evaluator import Evaluation, evaluate
+from desk.policies.evaluator import Evaluation
 from desk.policies.loader import GENERIC_POLICY_ID, PolicyCatalog
 
 
@@ -46,15 +47,20 @@ def coverage_eligibility(
     results = []
     for coverage in coverages:
         assert coverage.id is not None
-        case = build_case_facts(session, patient_id=patient_id, coverage_id=coverage.id, as_of=as_of)
         policy = catalog.in_force(coverage.payer_id, as_of)
         evaluation = reference = None
+        # Evaluations are kept per facts version (desk/evaluation_cache.py): a rerun does not evaluate again.
         if policy is not None:
-            evaluation = evaluate(case, policy, indication=indication, phase=phase, as_of=as_of, drugs=drugs)
+            evaluation = patient_evaluation(session, patient_id=patient_id, coverage_id=coverage.id, policy=policy,
+                                            indication=indication, phase=phase, as_of=as_of, drugs=drugs)
         else:
             generic = catalog.in_force(GENERIC_POLICY_ID, as_of)
             if generic is not None:
-                reference = evaluate(case, generic, indication=indication, phase=phase, as_of=as_of, drugs=drugs)
+                reference = patient_evaluation(session, patient_id=patient_id, coverage_id=coverage.id,
+                                               policy=generic, indication=indication, phase=phase, as_of=as_of,
+                                               drugs=drugs)
+            else:  # no policy to evaluate: the record is still checked (an unknown coverage is refused)
+                build_case_facts(session, patient_id=patient_id, coverage_id=coverage.id, as_of=as_of)
         results.append(CoverageEligibility(coverage.id, coverage.payer_id, coverage.plan_type, coverage.priority,
                                            evaluation, reference))
     return results
@@ -64,9 +70,12 @@ def every_payer(
     session: Session, *, patient_id: int, catalog: PolicyCatalog, drugs: DrugLookup, indication: str, phase: str,
     as_of: date,
 ) -> list[Evaluation]:
-    """The patient against every policy on file, for a side-by-side view."""
-    case = build_case_facts(session, patient_id=patient_id, as_of=as_of)
+    """The patient against every policy on file, for a side-by-side view (kept per facts version)."""
+    policies = sorted(catalog.all_in_force(as_of), key=lambda p: p.payer)
+    if not policies:
+        build_case_facts(session, patient_id=patient_id, as_of=as_of)  # an unknown patient is still refused
     return [
-        evaluate(case, policy, indication=indication, phase=phase, as_of=as_of, drugs=drugs)
-        for policy in sorted(catalog.all_in_force(as_of), key=lambda p: p.payer)
+        patient_evaluation(session, patient_id=patient_id, coverage_id=None, policy=policy, indication=indication,
+                           phase=phase, as_of=as_of, drugs=drugs)
+        for policy in policies
     ]

@@ -9,10 +9,11 @@ unknown and attest. Every threshold compares inclusively (at the bound counts) u
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -52,6 +53,7 @@ from desk.policies.schema import (
     TrialDefinition,
     TrialsRule,
     Variant,
+    normalise_code,
 )
 from desk.reference.spravato import spravato
 
@@ -149,6 +151,14 @@ class Evaluation:
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=2)
 
+    def copy(self) -> Evaluation:
+        """A copy whose lists and criteria the caller may change without touching this one."""
+        return replace(
+            self, criteria=[replace(c, evidence=list(c.evidence), missing=list(c.missing)) for c in self.criteria],
+            missing=list(self.missing), notes=list(self.notes),
+            approval=_copy_terms(self.approval) if self.approval else None, submission=list(self.submission),
+            request_problems=list(self.request_problems))
+
     def criterion(self, criterion_id: str) -> CriterionResult:
         for result in self.criteria:
             if result.id == criterion_id:
@@ -156,17 +166,138 @@ class Evaluation:
         raise KeyError(criterion_id)
 
 
-@dataclass(slots=True)
 class _Ctx:
-    case: CaseFacts
-    policy: Policy
-    as_of: date
-    drugs: DrugLookup
-    attested: frozenset[str]
-    out: list[CriterionResult]
+    """One evaluation: the inputs, the results so far, and indexes of the case built on first use."""
+
+    __slots__ = ("_infos", "_scores", "as_of", "attested", "case", "drugs", "out", "policy")
+
+    def __init__(self, case: CaseFacts, policy: Policy, as_of: date, drugs: DrugLookup, attested: frozenset[str],
+                 out: list[CriterionResult]) -> None:
+        self.case = case
+        self.policy = policy
+        self.as_of = as_of
+        self.drugs = drugs
+        self.attested = attested
+        self.out = out
+        self._scores: dict[str, list[tuple[date, float]]] | None = None
+        self._infos: dict[str, DrugInfo | None] | None = None
+
+    def scores(self, instrument: str) -> list[tuple[date, float]]:
+        """The instrument's scores measured by the as-of date, oldest first (built once per evaluation)."""
+        if self._scores is None:
+            by_instrument: dict[str, list[tuple[date, float]]] = {}
+            as_of = self.as_of
+            for s in self.case.scores:
+                if s.measured_on <= as_of:
+                    by_instrument.setdefault(s.instrument, []).append((s.measured_on, s.score))
+            for found in by_instrument.values():
+                found.sort()
+            self._scores = by_instrument
+        return self._scores.get(instrument, [])
+
+    def info(self, drug: str) -> DrugInfo | None:
+        """The drug's reference data, looked up once per name and evaluation."""
+        if self._infos is None:
+            self._infos = {}
+        try:
+            return self._infos[drug]
+        except KeyError:
+            found = self._infos[drug] = self.drugs.info(drug)
+            return found
 
 
 _Outcome = tuple[Status, list[str], list[str]]
+_LEAF, _ALL, _ANY, _AT_LEAST, _NOT = 0, 1, 2, 3, 4
+
+
+class _Node:
+    """A criterion prepared once per policy variant: what every result of it repeats, and how to evaluate it."""
+
+    __slots__ = ("children", "confirmed", "depth", "id", "kind", "leaf", "n", "needs", "op", "parent", "rule",
+                 "source", "source_url", "text")
+
+    def __init__(self, rule: Rule, policy: Policy, depth: int, parent: str | None) -> None:
+        self.rule = rule
+        self.id = rule.id
+        self.text = rule.text
+        self.kind = rule.kind
+        self.source = rule.source or ""
+        self.source_url = _source_url(policy, self.source)
+        self.depth = depth
+        self.parent = parent
+        self.n = 0
+        self.children: tuple[_Node, ...] = ()
+        self.leaf: Callable[[Any, _Ctx], _Outcome] | None = None
+        self.confirmed = ""
+        self.needs = "none"
+        if isinstance(rule, NotOf):
+            self.op = _NOT
+            self.children = (_Node(rule.rule, policy, depth + 1, rule.id),)
+        elif isinstance(rule, AllOf | AnyOf | AtLeast):
+            self.op = _ALL if isinstance(rule, AllOf) else _ANY if isinstance(rule, AnyOf) else _AT_LEAST
+            self.n = rule.n if isinstance(rule, AtLeast) else 0
+            self.children = tuple(_Node(child, policy, depth + 1, rule.id) for child in rule.rules)
+        else:
+            self.op = _LEAF
+            self.leaf = _LEAVES[type(rule)]
+            if isinstance(rule, DiagnosisRule):
+                self.leaf = functools.partial(_prepared_diagnosis_rule, _CodeMatcher(rule))
+            self.confirmed = "Attested by the prescriber." if rule.needs == "attestation" else (
+                "Marked as documented on the checklist; the document goes with the request.")
+            self.needs = rule.needs
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """What an evaluation of one policy file for one indication, phase and benefit repeats, worked out once."""
+
+    policy: Policy
+    variant: Variant | None
+    options: list[Variant]
+    gaps: list[str]
+    submission: list[str]
+    version: str
+    billing: dict[str, Any]
+    approval: ApprovalTerms | None
+    label_notes: list[str]
+    root: _Node | None
+    clocks: dict[str | None, str]
+
+
+def _prepared(policy: Policy, indication: str, phase: str, benefit: str | None) -> _Prepared:
+    """The prepared form of `policy` for the request, kept on the loaded policy (policies are immutable)."""
+    cache = policy.evaluation_cache
+    key = (indication, phase, benefit)
+    found: _Prepared | None = cache.get(key)
+    if found is not None and found.policy is policy:
+        return found
+    variant = policy.variant(indication, phase, benefit)
+    criteria = variant.criteria if variant is not None else None
+    made = _Prepared(
+        policy=policy, variant=variant, options=policy.benefit_variants(indication, phase),
+        gaps=policy_gaps(policy, variant),
+        submission=[_describe_channel(c.channel, c.number, c.url, c.note) for c in policy.submission],
+        version=describe_version(policy), billing={c.code: c for c in policy.billing_codes},
+        approval=_approval(variant) if variant is not None else None,
+        label_notes=_label_notes(variant, indication) if variant is not None else [],
+        root=_Node(criteria, policy, 0, None) if criteria is not None else None, clocks={},
+    )
+    cache[key] = made  # a copy of the policy (model_copy) shares the dict; `found.policy is policy` tells them apart
+    return made
+
+
+def _clock_words(prepared: _Prepared, plan_type: str | None) -> str:
+    try:
+        return prepared.clocks[plan_type]
+    except KeyError:
+        clock = prepared.policy.clock_for(plan_type)
+        words = prepared.clocks[plan_type] = f"{clock.describe()} ({clock.source})" if clock is not None else NO_CLOCK
+        return words
+
+
+def _copy_terms(terms: ApprovalTerms) -> ApprovalTerms:
+    return ApprovalTerms(terms.length, terms.length_days, terms.length_note, list(terms.quantity_caps),
+                         list(terms.dose_caps), list(terms.required_documents))
 
 
 # ---------------------------------------------------------------- entry point
@@ -184,34 +315,33 @@ def evaluate(
     """Check `case` against `policy` for `indication`/`phase` on `as_of`. Never raises on valid inputs."""
     notes: list[str] = []
     missing: list[str] = []
-    benefit = case.coverage.benefit if case.coverage else None
-    variant = policy.variant(indication, phase, benefit)
+    coverage = case.coverage
+    benefit = coverage.benefit if coverage else None
+    prepared = _prepared(policy, indication, phase, benefit)
+    variant = prepared.variant
     label = f"{INDICATION_NAMES.get(indication, indication)}, {phase}"
-    gaps = policy_gaps(policy, variant)
+    gaps = prepared.gaps
     if gaps:
         notes.append("This policy file is incomplete for this request; not on file: " + "; ".join(gaps) + ".")
     if policy.effective_date is not None and as_of < policy.effective_date:
         notes.append(f"This version of {policy.payer}'s policy takes effect on {_d(policy.effective_date)}, after "
                      f"{_d(as_of)}; no earlier version is on file.")
-    notes.extend(_billing_notes(policy, as_of))
+    if as_of >= J0013_FROM:
+        notes.extend(_billing_notes_from(prepared.billing, as_of))
     result = Evaluation(
         payer=policy.id, payer_name=policy.payer, policy_number=policy.policy_number, indication=indication,
         phase=phase, as_of=as_of, decision="needs_info", criteria=[], missing=missing, notes=notes, approval=None,
         policy_incomplete=bool(gaps), source_url=policy.source_url, reviewed_on=policy.reviewed_on,
-        form_template=policy.form_template,
-        submission=[_describe_channel(c.channel, c.number, c.url, c.note) for c in policy.submission],
-        policy_version=describe_version(policy),
+        form_template=policy.form_template, submission=list(prepared.submission), policy_version=prepared.version,
     )
-    plan_type = case.coverage.plan_type if case.coverage else None
-    clock = policy.clock_for(plan_type)
-    result.decision_clock = f"{clock.describe()} ({clock.source})" if clock is not None else NO_CLOCK
+    result.decision_clock = _clock_words(prepared, coverage.plan_type if coverage else None)
     if policy.position.status != "covered_with_pa":
         result.decision = "not_covered"
         words = policy.position.status.replace("_", " ")
         notes.insert(0, f"{policy.payer} considers SPRAVATO {words}. {policy.position.note}".strip())
         return result
-    if variant is None or (variant.benefit is None and benefit is None and policy.benefit_variants(indication, phase)):
-        options = policy.benefit_variants(indication, phase)
+    if variant is None or (variant.benefit is None and benefit is None and prepared.options):
+        options = prepared.options
         if options and benefit is None:
             words = " or ".join(sorted({v.benefit or "" for v in options}))
             missing.append(f"the coverage's benefit ({words}), which decides {policy.payer}'s criteria")
@@ -224,30 +354,34 @@ def evaluate(
             notes.insert(0, f"No criteria for {label} are on file for {policy.payer}; ask the payer before "
                          "submitting.")
             return result
+    assert variant is not None and prepared.approval is not None
     result.benefit = variant.benefit
     if variant.benefit:
         notes.append(f"Criteria for the {variant.benefit} benefit (the coverage's benefit).")
-    result.approval = _approval(variant)
+    result.approval = _copy_terms(prepared.approval)
     notes.extend(variant.notes)
-    if variant.position == "not_covered" or variant.criteria is None:
+    if variant.position == "not_covered" or prepared.root is None:
         result.decision = "not_covered"
         notes.insert(0, f"{policy.payer} does not cover SPRAVATO for {label}.")
         return result
-    notes.extend(_label_notes(variant, indication))
-    result.request_problems = request_problems(variant, case)
-    if result.request_problems:
-        notes.insert(0, "The requested regimen exceeds what an approval allows: " + " ".join(result.request_problems))
-    ctx = _Ctx(case, policy, as_of, drugs, frozenset(case.attestations), result.criteria)
-    status = _evaluate_rule(variant.criteria, ctx, 0, None)
+    notes.extend(prepared.label_notes)
+    if case.requested is not None:
+        result.request_problems = request_problems(variant, case)
+        if result.request_problems:
+            notes.insert(0, "The requested regimen exceeds what an approval allows: "
+                         + " ".join(result.request_problems))
+    criteria = result.criteria
+    ctx = _Ctx(case, policy, as_of, drugs, frozenset(case.attestations), criteria)
+    status = _evaluate_node(prepared.root, ctx)
     result.decision = _DECISION[status]
     seen: set[str] = set(missing)
-    by_id = {c.id: c for c in result.criteria}
-    for criterion in result.criteria:
-        if criterion.is_group or _settled_above(criterion, by_id):
+    by_id = {c.id: c for c in criteria}
+    for criterion in criteria:
+        status = criterion.status
+        if status == "met" or status == "not_met" or criterion.kind in GROUP_KINDS \
+                or _settled_above(criterion, by_id):
             continue
-        items = criterion.missing if criterion.status == "unknown" else []
-        if criterion.status == "attest":
-            items = [f"attestation: {criterion.text}"]
+        items = criterion.missing if status == "unknown" else [f"attestation: {criterion.text}"]
         for item in items:
             if item not in seen:
                 seen.add(item)
@@ -285,40 +419,33 @@ def _settled_above(criterion: CriterionResult, by_id: dict[str, CriterionResult]
 # ---------------------------------------------------------------- tree walk
 
 
-def _evaluate_rule(rule: Rule, ctx: _Ctx, depth: int, parent: str | None) -> Status:
-    source = rule.source or ""
-    entry = CriterionResult(
-        id=rule.id, text=rule.text, kind=rule.kind, status="unknown", evidence=[], source=source,
-        source_url=_source_url(ctx.policy, source),
-        needs="none" if isinstance(rule, AllOf | AnyOf | AtLeast | NotOf) else rule.needs, missing=[],
-        depth=depth, parent=parent,
-    )
+def _evaluate_node(node: _Node, ctx: _Ctx) -> Status:
+    entry = CriterionResult(node.id, node.text, node.kind, "unknown", [], node.source, node.source_url, node.needs,
+                            [], node.depth, node.parent)
     ctx.out.append(entry)
-    if isinstance(rule, NotOf):
-        inner = _evaluate_rule(rule.rule, ctx, depth + 1, rule.id)
+    op = node.op
+    if op == _LEAF:
+        assert node.leaf is not None
+        status, evidence, missing = node.leaf(node.rule, ctx)
+        if status == "attest" and node.id in ctx.attested:
+            status, evidence = "met", [*evidence, node.confirmed]
+        entry.status, entry.evidence, entry.missing = status, evidence, missing
+        return status
+    if op == _NOT:
+        inner = _evaluate_node(node.children[0], ctx)
         entry.status = _INVERT.get(inner, inner)
         entry.evidence = [_NOT_WORDS[inner]]
         return entry.status
-    if isinstance(rule, AllOf | AnyOf | AtLeast):
-        statuses = [_evaluate_rule(child, ctx, depth + 1, rule.id) for child in rule.rules]
-        ranks = sorted((_RANK[s] for s in statuses), reverse=True)
-        if isinstance(rule, AllOf):
-            rank = ranks[-1]
-        elif isinstance(rule, AnyOf):
-            rank = ranks[0]
-        else:
-            rank = ranks[rule.n - 1]
-        met = sum(1 for s in statuses if s == "met")
-        entry.status = _BY_RANK[rank]
-        entry.evidence = [f"{met} of {len(statuses)} met"]
-        return entry.status
-    status, evidence, missing = _LEAVES[type(rule)](rule, ctx)
-    if status == "attest" and rule.id in ctx.attested:
-        confirmed = "Attested by the prescriber." if rule.needs == "attestation" else (
-            "Marked as documented on the checklist; the document goes with the request.")
-        status, evidence = "met", [*evidence, confirmed]
-    entry.status, entry.evidence, entry.missing = status, evidence, missing
-    return status
+    ranks = [_RANK[_evaluate_node(child, ctx)] for child in node.children]
+    if op == _ALL:
+        rank = min(ranks)
+    elif op == _ANY:
+        rank = max(ranks)
+    else:
+        rank = sorted(ranks, reverse=True)[node.n - 1]
+    entry.status = _BY_RANK[rank]
+    entry.evidence = [f"{ranks.count(3)} of {len(ranks)} met"]
+    return entry.status
 
 
 def _source_url(policy: Policy, source: str) -> str:
@@ -419,11 +546,43 @@ def _age_rule(rule: AgeRule, ctx: _Ctx) -> _Outcome:
     return "met", [f"Age {age} on {_d(ctx.as_of)}."], []
 
 
+class _CodeMatcher:
+    """DiagnosisRule.code_accepted with the rule's codes normalised once, when the policy is prepared."""
+
+    __slots__ = ("dated_codes", "dated_prefixes", "plain_codes", "plain_prefixes")
+
+    def __init__(self, rule: DiagnosisRule) -> None:
+        self.plain_codes = frozenset(normalise_code(c.code) for c in rule.icd10_codes
+                                     if c.accepted_from is None and c.accepted_until is None)
+        self.plain_prefixes = tuple(normalise_code(c.code) for c in rule.icd10_prefixes
+                                    if c.accepted_from is None and c.accepted_until is None)
+        self.dated_codes = [(normalise_code(c.code), c) for c in rule.icd10_codes
+                            if c.accepted_from or c.accepted_until]
+        self.dated_prefixes = [(normalise_code(c.code), c) for c in rule.icd10_prefixes
+                               if c.accepted_from or c.accepted_until]
+
+    def __call__(self, code: str, day: date) -> bool:
+        bare = normalise_code(code)
+        if bare in self.plain_codes or bare.startswith(self.plain_prefixes):
+            return True
+        if any(bare == known for known, item in self.dated_codes if item.accepted_on(day)):
+            return True
+        return any(bare.startswith(known) for known, item in self.dated_prefixes if item.accepted_on(day))
+
+
 def _code_matches(code: str, rule: DiagnosisRule, day: date) -> bool:
     return rule.code_accepted(code, day)
 
 
 def _diagnosis_rule(rule: DiagnosisRule, ctx: _Ctx) -> _Outcome:
+    return _diagnosis_check(rule, ctx, lambda code: _code_matches(code, rule, ctx.as_of))
+
+
+def _prepared_diagnosis_rule(matcher: _CodeMatcher, rule: DiagnosisRule, ctx: _Ctx) -> _Outcome:
+    return _diagnosis_check(rule, ctx, lambda code: matcher(code, ctx.as_of))
+
+
+def _diagnosis_check(rule: DiagnosisRule, ctx: _Ctx, accepted: Callable[[str], bool]) -> _Outcome:
     current = [d for d in ctx.case.diagnoses if d.current and (d.diagnosed_on is None or d.diagnosed_on <= ctx.as_of)]
     if not current:
         return "unknown", ["No current depressive-disorder diagnosis is recorded."], ["a current diagnosis"]
@@ -433,7 +592,7 @@ def _diagnosis_rule(rule: DiagnosisRule, ctx: _Ctx) -> _Outcome:
     for dx in current:
         no: list[str] = []
         maybe: list[str] = []
-        if not _code_matches(dx.icd10, rule, ctx.as_of):
+        if not accepted(dx.icd10):
             no.append(f"its code is not one the policy accepts on {_d(ctx.as_of)}")
         if rule.methods:
             if dx.method is None:
@@ -485,11 +644,11 @@ def _diagnosis_rule(rule: DiagnosisRule, ctx: _Ctx) -> _Outcome:
 
 def _latest_scores(ctx: _Ctx, instrument: str, within_days: int | None,
                    inclusive: bool = True) -> list[tuple[date, float]]:
-    return sorted(
-        (s.measured_on, s.score) for s in ctx.case.scores
-        if s.instrument == instrument and s.measured_on <= ctx.as_of
-        and (within_days is None or at_most((ctx.as_of - s.measured_on).days, within_days, inclusive))
-    )
+    scores = ctx.scores(instrument)
+    if within_days is None or not scores:
+        return scores
+    as_of = ctx.as_of
+    return [s for s in scores if at_most((as_of - s[0]).days, within_days, inclusive)]
 
 
 def _rating_score_rule(rule: RatingScoreRule, ctx: _Ctx) -> _Outcome:
@@ -649,10 +808,11 @@ def _check_definition(
     return no, maybe
 
 
-def _check_trial(trial: TrialFact, rule: TrialsRule, ctx: _Ctx) -> _TrialCheck:
-    info = ctx.drugs.info(trial.drug)
+def _check_trial(trial: TrialFact, rule: TrialsRule, ctx: _Ctx, cutoff: date | None) -> _TrialCheck:
+    info = ctx.info(trial.drug)
     no: list[str] = []
     maybe: list[str] = []
+    as_of = ctx.as_of
     role = trial.role if rule.role == "either" else rule.role
     if info is None:
         maybe.append(f"{trial.drug} is not in the drug reference data, so its class and doses cannot be checked")
@@ -663,15 +823,15 @@ def _check_trial(trial: TrialFact, rule: TrialsRule, ctx: _Ctx) -> _TrialCheck:
         no.append(f"{info.name} is not counted as an antidepressant")
     elif role == "augmentation" and not info.is_augmentation:
         no.append(f"{info.name} is not an augmentation agent")
-    if trial.start_date is not None and trial.start_date > ctx.as_of:
-        no.append(f"starts after {_d(ctx.as_of)}")
-    if rule.lookback_years is not None:
-        end = trial.end_date or ctx.as_of
-        cutoff = _years_ago(ctx.as_of, rule.lookback_years)
-        if trial.end_date is None and trial.start_date is None:
+    start, stop = trial.start_date, trial.end_date
+    if start is not None and start > as_of:
+        no.append(f"starts after {_d(as_of)}")
+    if cutoff is not None:
+        end = stop or as_of
+        if stop is None and start is None:
             maybe.append("the trial's dates (for the look-back)")
         elif not (end >= cutoff if rule.inclusive else end > cutoff):
-            no.append(f"ended {_d(end)}, outside the {_fmt(rule.lookback_years)}-year look-back")
+            no.append(f"ended {_d(end)}, outside the {_fmt(rule.lookback_years or 0)}-year look-back")
     if rule.current_episode == "all":
         if trial.current_episode is None:
             maybe.append("whether the trial was in the current episode")
@@ -679,27 +839,45 @@ def _check_trial(trial: TrialFact, rule: TrialsRule, ctx: _Ctx) -> _TrialCheck:
             no.append("outside the current episode")
     if no:
         return _TrialCheck(trial, info, "no", no)
-    best: tuple[str, list[str]] | None = None
+    best: list[str] | None = None
     failures: list[str] = []
-    for d in rule.definitions:
-        d_no, d_maybe = _check_definition(trial, info, d, ctx.as_of)
-        verdict = _verdict(d_no, maybe + d_maybe)
-        if verdict == "yes":
-            return _TrialCheck(trial, info, "yes", [d.label] if d.label else [])
-        if verdict == "maybe" and best is None:
-            best = ("maybe", maybe + d_maybe)
-        if d_no:
-            prefix = f"({d.label}) " if d.label and len(rule.definitions) > 1 else ""
+    definitions = rule.definitions
+    for d in definitions:
+        d_no, d_maybe = _check_definition(trial, info, d, as_of)
+        if not d_no:
+            if not maybe and not d_maybe:
+                return _TrialCheck(trial, info, "yes", [d.label] if d.label else [])
+            if best is None:
+                best = maybe + d_maybe
+        else:
+            prefix = f"({d.label}) " if d.label and len(definitions) > 1 else ""
             failures.append(prefix + "; ".join(d_no))
     if best is not None:
-        return _TrialCheck(trial, info, "maybe", best[1])
+        return _TrialCheck(trial, info, "maybe", best)
     return _TrialCheck(trial, info, "no", failures)
 
 
+_VERDICT_ORDER = {"yes": 2, "maybe": 1, "no": 0}
+
+
+def _enough(rule: TrialsRule, pool: list[_TrialCheck], optimistic: bool, need_current: int) -> bool:
+    if len(pool) < rule.count:
+        return False
+    if rule.distinct_classes > 1 and len(
+            {c.info.drug_class if c.info else f"?{i}" for i, c in enumerate(pool)}) < rule.distinct_classes:
+        return False
+    if need_current and sum(1 for c in pool if c.trial.current_episode
+                            or (optimistic and c.trial.current_episode is None)) < need_current:
+        return False
+    return all(sum(1 for c in pool if c.trial.role == role) >= k for role, k in rule.min_by_role.items())
+
+
 def _trials_rule(rule: TrialsRule, ctx: _Ctx) -> _Outcome:
-    checks = [_check_trial(t, rule, ctx) for t in ctx.case.trials if rule.role in ("either", t.role)]
+    cutoff = _years_ago(ctx.as_of, rule.lookback_years) if rule.lookback_years is not None else None
+    role = rule.role
+    checks = [_check_trial(t, rule, ctx, cutoff) for t in ctx.case.trials if role == "either" or role == t.role]
     # One agent counts once ("different antidepressants"); its best trial speaks for it.
-    order = {"yes": 2, "maybe": 1, "no": 0}
+    order = _VERDICT_ORDER
     by_agent: dict[str, _TrialCheck] = {}
     for check in checks:
         key = check.info.name if check.info else check.trial.drug.strip().lower()
@@ -707,34 +885,27 @@ def _trials_rule(rule: TrialsRule, ctx: _Ctx) -> _Outcome:
         if held is None or order[check.verdict] > order[held.verdict]:
             by_agent[key] = check
     need_current = rule.current_episode if isinstance(rule.current_episode, int) else 0
-
-    def enough(pool: list[_TrialCheck], optimistic: bool) -> bool:
-        classes = {c.info.drug_class if c.info else f"?{i}" for i, c in enumerate(pool)}
-        current = sum(1 for c in pool if c.trial.current_episode or (optimistic and c.trial.current_episode is None))
-        roles = all(sum(1 for c in pool if c.trial.role == role) >= k for role, k in rule.min_by_role.items())
-        return len(pool) >= rule.count and len(classes) >= rule.distinct_classes and current >= need_current \
-            and roles
-
     sure = [c for c in by_agent.values() if c.verdict == "yes"]
     possible = [c for c in by_agent.values() if c.verdict != "no"]
-    evidence = [_trial_line(c, rule) for c in checks]
-    noun = {"augmentation": "augmentation trial", "antidepressant": "antidepressant trial"}.get(rule.role, "trial")
-    sure_classes = len({c.info.drug_class for c in sure if c.info})
-    summary = f"{len(sure)} qualifying {noun}{'s' if len(sure) != 1 else ''} of {rule.count} required"
-    if rule.distinct_classes > 1:
-        summary += f"; {sure_classes} distinct class{'es' if sure_classes != 1 else ''} of {rule.distinct_classes}"
-    if need_current:
-        in_episode = sum(1 for c in sure if c.trial.current_episode)
-        summary += f"; {in_episode} in the current episode of {need_current}"
-    for role, k in rule.min_by_role.items():
-        have = sum(1 for c in sure if c.trial.role == role)
-        summary += f"; {have} {role} of at least {k}"
-    evidence.insert(0, summary + ".")
-    if not checks:
+    noun = {"augmentation": "augmentation trial", "antidepressant": "antidepressant trial"}.get(role, "trial")
+    if checks:
+        summary = f"{len(sure)} qualifying {noun}{'s' if len(sure) != 1 else ''} of {rule.count} required"
+        if rule.distinct_classes > 1:
+            sure_classes = len({c.info.drug_class for c in sure if c.info})
+            summary += (f"; {sure_classes} distinct class{'es' if sure_classes != 1 else ''} of "
+                        f"{rule.distinct_classes}")
+        if need_current:
+            in_episode = sum(1 for c in sure if c.trial.current_episode)
+            summary += f"; {in_episode} in the current episode of {need_current}"
+        for name, k in rule.min_by_role.items():
+            have = sum(1 for c in sure if c.trial.role == name)
+            summary += f"; {have} {name} of at least {k}"
+        evidence = [summary + ".", *(_trial_line(c) for c in checks)]
+    else:
         evidence = [f"No {noun}s recorded."]
-    if enough(sure, False):
+    if _enough(rule, sure, False, need_current):
         return "met", evidence, []
-    if enough(possible, True):
+    if _enough(rule, possible, True, need_current):
         missing = sorted({reason for c in possible if c.verdict == "maybe" for reason in _maybe_items(c)})
         return "unknown", evidence, missing
     return "not_met", evidence, []
@@ -744,15 +915,16 @@ def _maybe_items(check: _TrialCheck) -> list[str]:
     return [f"{check.trial.drug}: {reason}" for reason in check.reasons]
 
 
-def _trial_line(check: _TrialCheck, rule: TrialsRule) -> str:
+def _trial_line(check: _TrialCheck, rule: TrialsRule | None = None) -> str:
     t = check.trial
     parts = [t.drug]
     if check.info is not None:
         parts.append(check.info.drug_class)
     if t.daily_dose_mg is not None:
-        parts.append(f"{_fmt(t.daily_dose_mg)} mg/day")
+        parts.append(f"{t.daily_dose_mg:g} mg/day")
     if t.start_date is not None:
-        parts.append(f"from {_d(t.start_date)}" + (f" to {_d(t.end_date)}" if t.end_date else " (ongoing)"))
+        parts.append(f"from {t.start_date.isoformat()}"
+                     + (f" to {t.end_date.isoformat()}" if t.end_date else " (ongoing)"))
     if t.outcome is not None:
         parts.append(_OUTCOME_WORDS.get(t.outcome, t.outcome))
     what = ", ".join(parts)
@@ -823,7 +995,7 @@ def _failed_agents(ctx: _Ctx, scope: str) -> set[str]:
     roles = _SCOPE_ROLES[scope]
     for trial in ctx.case.trials:
         if trial.role in roles and trial.outcome in _FAILED_OUTCOMES:
-            info = ctx.drugs.info(trial.drug)
+            info = ctx.info(trial.drug)
             names.add(info.name if info else trial.drug.strip().lower())
     return names
 
@@ -834,7 +1006,7 @@ def _current_antidepressant_rule(rule: CurrentAntidepressantRule, ctx: _Ctx) -> 
     missing: list[str] = []
     best = "no"
     for med in ctx.case.current_medications:
-        info = ctx.drugs.info(med.drug)
+        info = ctx.info(med.drug)
         if info is not None and not info.is_antidepressant:
             continue
         no: list[str] = []
@@ -1272,7 +1444,10 @@ def _label_notes(variant: Variant, indication: str) -> list[str]:
 
 
 def _billing_notes(policy: Policy, as_of: date) -> list[str]:
-    codes = {c.code: c for c in policy.billing_codes}
+    return _billing_notes_from({c.code: c for c in policy.billing_codes}, as_of)
+
+
+def _billing_notes_from(codes: dict[str, Any], as_of: date) -> list[str]:
     if as_of >= J0013_FROM and "S0013" in codes and "J0013" not in codes:
         until = codes["S0013"].accepted_until
         if until is None or until >= as_of:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -681,6 +682,27 @@ class Policy(_Strict):
     billing_codes: list[BillingCode] = Field(default_factory=list)
     sources: dict[str, SourceRef] = Field(min_length=1)
     variants: list[Variant] = Field(default_factory=list)
+    # The evaluator's prepared criteria per request (desk/policies/evaluator.py), filled on first use.
+    _evaluation_cache: dict[tuple[str, str, str | None], Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def evaluation_cache(self) -> dict[tuple[str, str, str | None], Any]:
+        """Where the evaluator keeps what it prepares from this file once (the file is immutable once loaded)."""
+        private = self.__pydantic_private__  # read directly: attribute access to a private goes through __getattr__
+        assert private is not None
+        cache: dict[tuple[str, str, str | None], Any] = private["_evaluation_cache"]
+        return cache
+
+    _content_hash: tuple[object, str] | None = PrivateAttr(default=None)
+
+    def content_hash(self) -> str:
+        """SHA-256 of the validated file's content, worked out once (keys of kept evaluations)."""
+        found = self._content_hash
+        if found is not None and found[0] is self:  # a model_copy carries the original's: work it out again
+            return found[1]
+        digest = hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        self._content_hash = (self, digest)
+        return digest
 
     @field_validator("id")
     @classmethod

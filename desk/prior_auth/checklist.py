@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from desk.errors import FieldError, NotFound, ValidationFailed
+from desk.evaluation_cache import patient_evaluation
 from desk.models import Diagnosis, utcnow
 from desk.models.prior_auth import PaAttachment, PaSignoff, PaStatusChange, PriorAuthCase
 from desk.patients import diagnosis_contradiction, diagnosis_details
@@ -21,7 +22,7 @@ from desk.pdf.inspect import PdfRejected, check_pdf, limits_from_settings
 from desk.pdf.sanitize import document_title, sanitize_pdf
 from desk.policies.case import RequestedRegimen
 from desk.policies.drugs import default_drugs
-from desk.policies.evaluator import Evaluation, evaluate
+from desk.policies.evaluator import Evaluation
 from desk.policies.loader import GENERIC_POLICY_ID
 from desk.policies.schema import AllOf, AnyOf, AtLeast, NotOf, Policy, Rule, children
 from desk.prior_auth.cases import flush_or_stale, load_for_edit
@@ -153,20 +154,17 @@ def evaluate_case(session: Session, *, case: PriorAuthCase, as_of: date | None =
                   ) -> tuple[Evaluation | None, Policy | None, str]:
     """Run the payer's evaluator on the patient's record for this case (under `policy` when given, else the
     payer's version in force on the date)."""
-    from desk.policies.builder import build_case_facts
-
     today = as_of or local_today(load_settings().timezone)
     note = ""
     if policy is None:
         policy, note = resolve_policy(case.payer_id, today)
     if policy is None:
         return None, None, note
-    facts = build_case_facts(session, patient_id=case.patient_id, coverage_id=case.coverage_id, as_of=today)
-    facts = facts.model_copy(update={"requested": requested_regimen(case)})
-    if attested:
-        facts = facts.model_copy(update={"attestations": sorted(set(facts.attestations) | set(attested))})
-    evaluation = evaluate(facts, policy, indication=case.indication.lower(), phase=case.phase, as_of=today,
-                          drugs=default_drugs())
+    # Kept per the patient's facts version, the case's regimen and attestations (desk/evaluation_cache.py).
+    evaluation = patient_evaluation(
+        session, patient_id=case.patient_id, coverage_id=case.coverage_id, policy=policy,
+        indication=case.indication.lower(), phase=case.phase, as_of=today, drugs=default_drugs(),
+        requested=requested_regimen(case), attestations=attested)
     return evaluation, policy, note
 
 
