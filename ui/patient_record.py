@@ -70,6 +70,7 @@ from desk.patients import (
 from desk.reference import category_labels, reference
 from desk.validation import SCALE_RANGES
 from ui.editing import opened_version
+from ui.ehr_history import render_ehr_history
 from ui.spec_form import Field, save, spec_form
 from ui.text import esc
 
@@ -439,6 +440,7 @@ def medications_tab(ctx: RecordContext) -> None:
         save(form, actor=ctx.user.username, kind="patient", record_id=ctx.patient_id, message="Screening saved.",
              change=lambda s: update_screening(s, patient_id=ctx.patient_id, expected_version=version,
                                                details=details))
+    render_ehr_history(ctx.patient_id, ctx.user.username)
 
 
 # --- Stays -----------------------------------------------------------------------------------------------
