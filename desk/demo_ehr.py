@@ -55,6 +55,9 @@ def depression_history(
         {"resourceType": "Practitioner", "id": f"{key}-prescriber",
          "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1234567893"}],
          "name": [{"family": "Example", "given": ["Pat"]}]},
+        {"resourceType": "PractitionerRole", "id": f"{key}-prescriber-role",
+         "practitioner": {"reference": f"Practitioner/{key}-prescriber"},
+         "code": [{"text": "Psychiatrist"}]},
         {"resourceType": "Organization", "id": f"{key}-payer", "name": "Cigna Healthcare"},
         {"resourceType": "Coverage", "id": f"{key}-coverage", "status": "active", "beneficiary": subject,
          "subscriberId": f"{mrn}-M01", "payor": [{"reference": f"Organization/{key}-payer"}],
@@ -73,6 +76,7 @@ def depression_history(
     # Sertraline: a prescription and four 30-day dispenses with a two-day gap (adherence below 100%).
     out.append({"resourceType": "MedicationRequest", "id": f"{key}-sertraline", "status": "completed",
                 "intent": "order", "subject": subject, "authoredOn": day(0),
+                "requester": {"reference": f"PractitionerRole/{key}-prescriber-role"},
                 "medicationCodeableConcept": _rx("36437", "sertraline"), "dosageInstruction": _daily(150)})
     for n, offset in enumerate((0, 30, 62, 90)):
         out.append({"resourceType": "MedicationDispense", "id": f"{key}-sertraline-fill{n}", "status": "completed",
@@ -140,16 +144,22 @@ def depression_history(
                           "display": "inpatient encounter"}, "subject": subject,
                 "period": {"start": day(540), "end": day(552)},
                 "reasonCode": [_coding("http://hl7.org/fhir/sid/icd-10-cm", "R45.851", "Suicidal ideations")]})
-    out.append({"resourceType": "Procedure", "id": f"{key}-ect", "status": "completed", "subject": subject,
-                "code": _coding("http://www.ama-assn.org/go/cpt", "90870", "Electroconvulsive therapy"),
-                "performedDateTime": day(545)})
+    for n, offset in enumerate((541, 543, 545)):
+        out.append({"resourceType": "Procedure", "id": f"{key}-ect-{n}", "status": "completed",
+                    "subject": subject,
+                    "code": _coding("http://www.ama-assn.org/go/cpt", "90870", "Electroconvulsive therapy"),
+                    "performedDateTime": day(offset)})
     for n in range(8):
         out.append({"resourceType": "Procedure", "id": f"{key}-therapy-{n}", "status": "completed",
                     "subject": subject,
                     "code": _coding("http://www.ama-assn.org/go/cpt", "90834", "Psychotherapy, 45 minutes"),
                     "performedDateTime": day(560 + 7 * n)})
     out.append({"resourceType": "AllergyIntolerance", "id": f"{key}-allergy", "patient": subject,
-                "code": {"text": "penicillin"}})
+                "clinicalStatus": _coding("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                                          "active", "Active"),
+                "criticality": "high", "code": _coding(RXNORM, "70618", "penicillin"),
+                "onsetDateTime": day(-200),
+                "reaction": [{"manifestation": [_coding("http://snomed.info/sct", "247472004", "Hives")]}]})
     return out
 
 

@@ -24,11 +24,13 @@ from desk.models import (
     PRIORITIES,
     SEXES,
     SUBSTANCE_USE,
+    Allergy,
     Coverage,
     CurrentMedication,
     Diagnosis,
     InpatientStay,
     MedicationTrial,
+    NeuromodulationCourse,
     Patient,
     Prescriber,
     PsychotherapyTrial,
@@ -265,6 +267,8 @@ def _earliest_clinical_date(session: Session, patient_id: int) -> date | None:
         (RatingScore, RatingScore.measured_on),
         (Diagnosis, Diagnosis.episode_start),
         (InpatientStay, InpatientStay.admitted_on),
+        (NeuromodulationCourse, NeuromodulationCourse.start_date),
+        (Allergy, Allergy.onset),
     ]
     candidates: list[date | None] = [
         session.exec(select(func.min(column)).where(model.patient_id == patient_id)).one() for model, column in columns

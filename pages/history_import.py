@@ -31,8 +31,8 @@ payers = sorted(known_payer_ids(settings.payers_dir))
 today = date.today()
 
 st.title("Import clinical history")
-st.caption("Bring trials, rating scales, diagnoses, coverage, stays and psychotherapy from your EHR. Nothing is "
-           "written until you accept it below, patient by patient.")
+st.caption("Bring trials, rating scales, diagnoses, coverage, stays, psychotherapy, ECT and TMS, allergies and "
+           "prescribers from your EHR. Nothing is written until you accept it below, patient by patient.")
 show_notice()
 
 
@@ -178,7 +178,7 @@ for index, review in enumerate(reviews):
             st.markdown(f"**{SECTION_LABELS[section]}**")
             st.dataframe(rows, hide_index=True, width="stretch", key=f"history_{index}_{section}")
             if review.writable((section,)) and st.button(
-                f"Accept {esc(SECTION_LABELS[section].lower())} ({len(review.writable((section,)))})",
+                f"Accept only {esc(SECTION_LABELS[section].lower())} ({len(review.writable((section,)))})",
                 key=f"history_accept_{index}_{section}", disabled=not confirmed,
             ):
                 accept(index, review, (section,), confirmed)

@@ -14,8 +14,8 @@ from typing import Any
 from desk.cli import CommandFailed, command_group, migrated_work, print_json
 from desk.database import SYSTEM_ACTOR
 from desk.fhir.ehr_import import ImportRefused, SourceFile, read_fhir_export
-from desk.history.accept import accept_history
-from desk.history.facts import SECTIONS, HistoryImport
+from desk.history.accept import accept_reviews
+from desk.history.facts import HistoryImport
 from desk.history.review import match_patient, review_patients
 from desk.history.spreadsheet import read_spreadsheet
 from desk.imports import ImportFailed, import_patients, known_payer_ids, read_csv_text
@@ -75,17 +75,15 @@ def _apply(pending: HistoryImport, *, database_url: str, known_payers: list[str]
         items = [(history, match_patient(session, history.identity)) for history in pending.patients]
         matches.update(match.how for _, match in items)
         matched = [(history, match) for history, match in items if match.patient_id is not None]
-        for review in review_patients(session, items=matched, known_payers=known_payers,
-                                      today=pending.imported_on):
+        reviews = review_patients(session, items=matched, known_payers=known_payers, today=pending.imported_on)
+        for review in reviews:
             statuses.update(review.counts())
-            if dry_run or review.match.needs_confirmation or review.match.patient_id is None:
-                continue
-            result = accept_history(session, history=review.history, patient_id=review.match.patient_id,
-                                    match=review.match, sections=SECTIONS, known_payers=known_payers,
-                                    imported_on=pending.imported_on, kind=pending.kind,
-                                    today=pending.imported_on, review=review)
-            created += sum(result.created.values())
-            updated += sum(result.updated.values())
+        if not dry_run:
+            for result in accept_reviews(session, reviews=reviews, known_payers=known_payers,
+                                         imported_on=pending.imported_on, kind=pending.kind,
+                                         today=pending.imported_on):
+                created += sum(result.created.values())
+                updated += sum(result.updated.values())
     return {
         "dry_run": dry_run, "files": len(pending.files), "read": pending.resources_read,
         "refused": [str(p) for p in pending.problems],

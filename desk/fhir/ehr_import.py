@@ -21,7 +21,8 @@ from typing import IO, Any, NamedTuple
 
 from desk.errors import DeskError
 from desk.fhir.codes import ICD10CM
-from desk.fhir.validate import FhirInvalid, validate_resource, validate_resource_json
+from desk.fhir.validate import FhirInvalid, ResourceValidator
+from desk.history.ehr_details import AllergyDetails, NeuromodulationDetails, PrescriberDetails, is_esketamine_allergy
 from desk.history.facts import Fact, HistoryImport, PatientHistory, PatientIdentity, Provenance, ResourceProblem
 from desk.history.trials import DEFAULT_GAP_DAYS, MedicationEvent, assemble_trials
 from desk.patients import CoverageDetails, DiagnosisDetails, PsychotherapyDetails, ScoreDetails, StayDetails
@@ -34,6 +35,10 @@ SNOMED = "http://snomed.info/sct"
 CPT = "http://www.ama-assn.org/go/cpt"
 SOPT = "urn:oid:2.16.840.1.113883.3.221.5"  # Source of Payment Typology (US Core Coverage.type)
 MR_TYPE = "MR"  # v2-0203 medical record number
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+# Code systems US Core names for AllergyIntolerance.code (RxNorm, SNOMED CT, NDF-RT/MED-RT, UNII).
+_ALLERGY_SYSTEMS = ((RXNORM, "RxNorm"), (SNOMED, "SNOMED CT"), ("http://hl7.org/fhir/ndfrt", "NDF-RT"),
+                    ("http://fdasis.nlm.nih.gov", "UNII"))
 DEFAULT_MAX_MB = 50
 MAX_DAYS_SUPPLY = 365  # a longer supply in one dispense is a data error, not a year of treatment
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
@@ -117,6 +122,8 @@ class _PatientFacts:
     facts: list[Fact] = field(default_factory=list)
     medications: list[_MedRecord] = field(default_factory=list)
     sessions: list[tuple[date, Provenance]] = field(default_factory=list)
+    neuromodulation: list[tuple[str, date, date | None, Provenance]] = field(default_factory=list)
+    requesters: list[tuple[str, Provenance]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -220,12 +227,15 @@ class _Reader:
         self.aliases: dict[str, str] = {}
         self.medications: dict[str, dict[str, Any]] = {}
         self.organizations: dict[str, str] = {}
+        self.practitioners: dict[str, tuple[str, str, str]] = {}  # id: name, NPI, qualification
+        self.roles: dict[str, tuple[str, str]] = {}  # id: practitioner reference, role
         self.problems: list[ResourceProblem] = []
         self.read = 0
+        self.validator = ResourceValidator()
 
     # --- one resource ------------------------------------------------------------------------------------
 
-    def resource(self, data: Any, *, file: str, where: str, full_url: str = "", raw: bytes | None = None) -> None:
+    def resource(self, data: Any, *, file: str, where: str, full_url: str = "") -> None:
         self.read += 1
         if not isinstance(data, dict):
             self.problems.append(ResourceProblem(file, where, "not a JSON object"))
@@ -246,10 +256,7 @@ class _Reader:
         if kind not in READ_TYPES:
             return
         try:
-            if raw is not None:
-                validate_resource_json(raw, resource_type=str(kind))
-            else:
-                validate_resource(data)
+            self.validator.validate(data)
         except FhirInvalid as exc:
             self.problems.append(ResourceProblem(file, rid, f"not valid FHIR R4: {exc}"))
             return
@@ -299,18 +306,46 @@ class _Reader:
         self.medications[source.resource_id] = data.get("code") or {}
 
     def _practitioner(self, data: dict[str, Any], source: Provenance) -> None:
-        return None  # prescribers are matched by NPI on the Sites & prescribers screen, not imported
+        name = _first(data.get("name"))
+        text = str(name.get("text") or "").strip() or " ".join(
+            [*(str(p) for p in name.get("prefix") or []), *(str(g) for g in name.get("given") or []),
+             str(name.get("family") or ""), *(str(s) for s in name.get("suffix") or [])]).strip()
+        npi = next((str(i.get("value") or "").strip() for i in data.get("identifier") or []
+                    if isinstance(i, dict) and i.get("system") == NPI_SYSTEM), "")
+        qualification = _text(_first(data.get("qualification")).get("code"))
+        self.practitioners[source.resource_id] = (" ".join(text.split())[:200], npi, qualification[:200])
 
-    _practitionerrole = _practitioner
+    def _practitionerrole(self, data: dict[str, Any], source: Provenance) -> None:
+        role = ", ".join(t for t in (_text(c) for c in data.get("code") or []) if t)
+        specialty = ", ".join(t for t in (_text(c) for c in data.get("specialty") or []) if t)
+        self.roles[source.resource_id] = (_ref(data.get("practitioner")),
+                                          "; ".join(r for r in (role, specialty) if r)[:200])
 
     def _allergyintolerance(self, data: dict[str, Any], source: Provenance) -> None:
         target = self._subject(data, "patient")
-        label = _text(data.get("code")) or "an allergy"
-        if is_esketamine(label) or "ketamine" in label.lower():
-            target.notes.append(f"{source.resource_id}: allergy or intolerance to {label}; check the "
-                                "esketamine hypersensitivity answer under screening")
-        else:
-            target.notes.append(f"{source.resource_id}: allergy or intolerance to {label} (not kept on the desk)")
+        verification = _first(_codings(data.get("verificationStatus"))).get("code")
+        if verification in ("refuted", "entered-in-error"):
+            return
+        label = _text(data.get("code"))
+        if not label:
+            raise _Refused("the allergy names no substance (code)")
+        code = next((f"{name} {_code(data.get('code'), system)}" for system, name in _ALLERGY_SYSTEMS
+                     if _code(data.get("code"), system)), "")
+        status = str(_first(_codings(data.get("clinicalStatus"))).get("code") or "active")
+        reactions = [t for r in data.get("reaction") or [] if isinstance(r, dict)
+                     for t in (_text(m) for m in r.get("manifestation") or []) if t]
+        onset = data.get("onsetDateTime") or (data.get("onsetPeriod") or {}).get("start")
+        details = AllergyDetails(
+            substance=" ".join(label.split())[:200], code=code[:80],
+            criticality=str(data.get("criticality") or ""), reaction="; ".join(dict.fromkeys(reactions))[:200],
+            status=status if status in ("active", "inactive", "resolved") else "active",
+            onset=self._past(_date(onset), "onset"),
+        )
+        target.facts.append(Fact("allergies", details, ("substance", "code", "criticality", "reaction", "status",
+                                                        "onset"), (source,)))
+        if is_esketamine_allergy(label):
+            target.notes.append(f"{source.resource_id}: allergy or intolerance to {label}; payer criteria read it as "
+                                "esketamine hypersensitivity until the screening answer is recorded")
 
     def _condition(self, data: dict[str, Any], source: Provenance) -> None:
         target = self._subject(data)
@@ -376,15 +411,20 @@ class _Reader:
         if kind is None:
             return
         target = self._subject(data)
-        when = _date(data.get("performedDateTime")) or _date((data.get("performedPeriod") or {}).get("start"))
+        period = data.get("performedPeriod") or {}
+        when = _date(data.get("performedDateTime")) or _date(period.get("start"))
         if when is None:
             raise _Refused(f"{kind} procedure has no date (performed)")
         self._past(when, "performed")
         if kind == "psychotherapy":
             target.sessions.append((when, source))
-        else:
-            target.notes.append(f"{source.resource_id}: {kind} on {when.isoformat()} (past {kind} courses are not "
-                                "kept on the desk; record concurrent therapy under screening)")
+            return
+        # A course given as one Procedure with a period; a Procedure still in progress has no end yet.
+        end = None if data.get("status") == "in-progress" else (self._past(_date(period.get("end")), "performed end")
+                                                                 or when)
+        if end is not None and end < when:
+            raise _Refused(f"{kind} procedure ends before it starts")
+        target.neuromodulation.append((kind, when, end, source))
 
     def _encounter(self, data: dict[str, Any], source: Provenance) -> None:
         if data.get("status") in ("cancelled", "planned"):
@@ -438,7 +478,11 @@ class _Reader:
     def _medicationrequest(self, data: dict[str, Any], source: Provenance) -> None:
         if data.get("intent") in ("proposal", "plan") or data.get("status") in ("draft", "cancelled"):
             return
-        self._subject(data).medications.append(self._med_record(data, source, "request"))
+        target = self._subject(data)
+        target.medications.append(self._med_record(data, source, "request"))
+        requester = _ref(data.get("requester"))
+        if requester.startswith(("Practitioner/", "PractitionerRole/")) or "/Practitioner" in requester:
+            target.requesters.append((requester, source))
 
     def _medicationstatement(self, data: dict[str, Any], source: Provenance) -> None:
         if data.get("status") in ("not-taken", "intended"):
@@ -524,6 +568,29 @@ class _Reader:
                                start=record.start, end=record.end, ongoing=record.ongoing, daily_mg=dose,
                                dose_method=method, days_supply=record.days_supply, provenance=source)
 
+    def _prescribers(self, requesters: list[tuple[str, Provenance]]) -> list[Fact]:
+        """The clinicians who wrote the patient's prescriptions (a PractitionerRole adds the role)."""
+        found: dict[tuple[str, str], tuple[PrescriberDetails, list[Provenance]]] = {}
+        for ref, source in requesters:
+            ref = self.aliases.get(ref, ref)
+            role = ""
+            if "PractitionerRole/" in ref:
+                practitioner_ref, role = self.roles.get(_tail(ref, "PractitionerRole"), ("", ""))
+                ref = self.aliases.get(practitioner_ref, practitioner_ref)
+            person = self.practitioners.get(_tail(ref, "Practitioner"))
+            if person is None or not person[0]:
+                continue
+            name, npi, qualification = person
+            details = PrescriberDetails(name=name, npi=npi, role=role or qualification)
+            key = (npi, name)
+            if key in found:
+                known, sources = found[key]
+                found[key] = (known if known.role else details, [*sources, source])
+            else:
+                found[key] = (details, [source])
+        return [Fact("prescribers", details, ("name", "npi", "role"), tuple(sources))
+                for details, sources in found.values()]
+
     def _canonical(self, ref: str) -> str:
         if ref in self.aliases:
             return self.aliases[ref]
@@ -538,12 +605,15 @@ class _Reader:
             target.facts += collected.facts
             target.medications += collected.medications
             target.sessions += collected.sessions
+            target.neuromodulation += collected.neuromodulation
+            target.requesters += collected.requesters
             target.notes += collected.notes
         histories: list[PatientHistory] = []
         for collected in merged.values():
             if collected.identity is None:
                 sources = [s for f in collected.facts for s in f.provenance]
                 sources += [m.source for m in collected.medications] + [s for _w, s in collected.sessions]
+                sources += [s for *_c, s in collected.neuromodulation]
                 self.problems += [ResourceProblem(s.source_file, s.resource_id, "its patient reference does not "
                                                   "resolve to a Patient in this import") for s in sources]
                 continue
@@ -561,6 +631,8 @@ class _Reader:
             history.facts += trials
             history.notes = collected.notes + notes
             history.facts += _psychotherapy(collected.sessions, gap_days=max(gap_days, 60))
+            history.facts += _neuromodulation(collected.neuromodulation, gap_days=max(gap_days, 60))
+            history.facts += self._prescribers(collected.requesters)
             history.facts = _dedupe(history.facts)
             histories.append(history)
         return histories
@@ -582,6 +654,37 @@ def _psychotherapy(sessions: list[tuple[date, Provenance]], *, gap_days: int) ->
                               tuple(s for _, s in course)))
             course = []
         course.append((when, source))
+    return facts
+
+
+def _tail(ref: str, kind: str) -> str:
+    """'Practitioner/x' from a relative or absolute reference to a resource of `kind`."""
+    match = re.search(rf"({kind}/[^/]+)$", ref)
+    return match[1] if match else ref
+
+
+def _neuromodulation(procedures: list[tuple[str, date, date | None, Provenance]], *, gap_days: int) -> list[Fact]:
+    """Per therapy, sessions (or periods) closer than `gap_days` apart form one course; one still in progress
+    leaves the course without an end."""
+    facts: list[Fact] = []
+    for therapy in sorted({p[0] for p in procedures}):
+        items = sorted((p for p in procedures if p[0] == therapy), key=lambda p: p[1])
+        courses: list[list[tuple[str, date, date | None, Provenance]]] = []
+        last: date | None = None
+        for item in items:
+            if courses and last is not None and (item[1] - last).days <= gap_days:
+                courses[-1].append(item)
+            else:
+                courses.append([item])
+            last = date.max if item[2] is None else max(last or item[2], item[2])
+        for course in courses:
+            ongoing = any(p[2] is None for p in course)
+            details = NeuromodulationDetails(
+                therapy=therapy, start_date=course[0][1],
+                end_date=None if ongoing else max(p[2] or p[1] for p in course), sessions=len(course),
+            )
+            facts.append(Fact("neuromodulation", details, ("therapy", "start_date", "end_date", "sessions"),
+                              tuple(p[3] for p in course)))
     return facts
 
 
@@ -659,7 +762,7 @@ def _read_ndjson(name: str, handle: IO[bytes], reader: _Reader) -> None:
                 from None
         if isinstance(data, dict) and data.get("resourceType") == "Bundle":
             raise ImportRefused(f"{name}: line {number} is a Bundle; NDJSON lines hold single resources")
-        reader.resource(data, file=name, where=f"line {number}", raw=raw)
+        reader.resource(data, file=name, where=f"line {number}")
 
 
 def read_fhir_export(

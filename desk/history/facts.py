@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Literal
 
+from desk.history.ehr_details import AllergyDetails, NeuromodulationDetails, PrescriberDetails
 from desk.patients import (
     CoverageDetails,
     DiagnosisDetails,
@@ -16,19 +17,24 @@ from desk.patients import (
     TrialDetails,
 )
 
-Section = Literal["coverages", "diagnoses", "trials", "psychotherapy", "scores", "stays"]
-SECTIONS: tuple[Section, ...] = ("coverages", "diagnoses", "trials", "psychotherapy", "scores", "stays")
+Section = Literal["coverages", "diagnoses", "trials", "psychotherapy", "scores", "stays", "neuromodulation",
+                  "allergies", "prescribers"]
+SECTIONS: tuple[Section, ...] = ("coverages", "diagnoses", "trials", "psychotherapy", "scores", "stays",
+                                 "neuromodulation", "allergies", "prescribers")
 SECTION_LABELS: dict[Section, str] = {
     "coverages": "Coverage", "diagnoses": "Diagnoses", "trials": "Medication trials",
     "psychotherapy": "Psychotherapy", "scores": "Rating scales", "stays": "Inpatient stays",
+    "neuromodulation": "ECT and TMS", "allergies": "Allergies", "prescribers": "Prescribers in the EHR",
 }
 # The value an imported trial's outcome keeps until staff set it: an export never says whether a drug worked.
 OUTCOME_NOT_RECORDED = "not_recorded"
 
-Details = CoverageDetails | DiagnosisDetails | TrialDetails | PsychotherapyDetails | ScoreDetails | StayDetails
+Details = (CoverageDetails | DiagnosisDetails | TrialDetails | PsychotherapyDetails | ScoreDetails | StayDetails
+           | NeuromodulationDetails | AllergyDetails | PrescriberDetails)
 DETAILS_OF: dict[Section, type[Any]] = {
     "coverages": CoverageDetails, "diagnoses": DiagnosisDetails, "trials": TrialDetails,
     "psychotherapy": PsychotherapyDetails, "scores": ScoreDetails, "stays": StayDetails,
+    "neuromodulation": NeuromodulationDetails, "allergies": AllergyDetails, "prescribers": PrescriberDetails,
 }
 # The fields that identify one fact on the record (a second import of it is the same row, not a new one).
 KEY_FIELDS: dict[Section, tuple[str, ...]] = {
@@ -38,6 +44,9 @@ KEY_FIELDS: dict[Section, tuple[str, ...]] = {
     "psychotherapy": ("modality", "start_date"),
     "scores": ("instrument", "measured_on"),
     "stays": ("admitted_on",),
+    "neuromodulation": ("therapy", "start_date"),
+    "allergies": ("substance",),
+    "prescribers": ("npi", "name"),
 }
 
 

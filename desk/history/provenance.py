@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from desk.history.facts import SECTION_LABELS, Section
 from desk.history.review import MODEL_OF
-from desk.models import ImportedFact
+from desk.models import Allergy, EhrPrescriber, ImportedFact, NeuromodulationCourse
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,14 @@ def describe_row(section: str, row: Any) -> str:
         return f"{row.modality} from {row.start_date.isoformat()}"
     if section == "stays":
         return f"inpatient from {row.admitted_on.isoformat()} ({row.reason})"
+    if section == "neuromodulation":
+        end = row.end_date.isoformat() if row.end_date else "ongoing"
+        sessions = f", {row.sessions} session(s)" if row.sessions else ""
+        return f"{row.therapy} {row.start_date.isoformat()} to {end}{sessions}"
+    if section == "allergies":
+        return f"{row.substance} ({row.status})" + (f": {row.reaction}" if row.reaction else "")
+    if section == "prescribers":
+        return f"{row.name}" + (f", NPI {row.npi}" if row.npi else "") + (f" ({row.role})" if row.role else "")
     return f"{row.payer_id} {row.plan_type}"
 
 
@@ -53,3 +61,42 @@ def imported_facts(session: Session, *, patient_id: int, section: Section | None
                                       describe_row(item.section, row), item.source_file, item.resource_ids,
                                       item.imported_on))
     return views
+
+
+@dataclass(frozen=True)
+class EhrHistoryRow:
+    """One ECT/TMS course, allergy or EHR prescriber on the record, described, with where it came from."""
+
+    fact: str
+    source: str
+
+
+@dataclass(frozen=True)
+class EhrHistory:
+    neuromodulation: list[EhrHistoryRow]
+    allergies: list[EhrHistoryRow]
+    prescribers: list[EhrHistoryRow]
+
+
+def ehr_history(session: Session, *, patient_id: int) -> EhrHistory:
+    """The record's ECT and TMS courses, allergies and EHR prescribers (kept only as imported), each with the file
+    and resources it was read from."""
+    sources: dict[tuple[str, int], list[str]] = {}
+    for item in session.exec(select(ImportedFact).where(
+            ImportedFact.patient_id == patient_id,
+            col(ImportedFact.section).in_(("neuromodulation", "allergies", "prescribers")))
+            .order_by(col(ImportedFact.id))).all():
+        sources.setdefault((item.section, item.row_id), []).append(
+            f"{item.source_file}: {item.resource_ids} ({item.imported_on.isoformat()})")
+
+    def rows(section: Section, order: Any) -> list[EhrHistoryRow]:
+        model = MODEL_OF[section]
+        found = session.exec(select(model).where(model.patient_id == patient_id).order_by(order, model.id)).all()
+        return [EhrHistoryRow(describe_row(section, row), "; ".join(sources.get((section, int(row.id)), []))
+                              or "entered on the desk") for row in found]
+
+    return EhrHistory(
+        neuromodulation=rows("neuromodulation", col(NeuromodulationCourse.start_date)),
+        allergies=rows("allergies", col(Allergy.substance)),
+        prescribers=rows("prescribers", col(EhrPrescriber.name)),
+    )

@@ -13,13 +13,24 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from desk.errors import FieldError
+from desk.history.ehr_details import (
+    AllergyDetails,
+    NeuromodulationDetails,
+    PrescriberDetails,
+    allergy_errors,
+    neuromodulation_errors,
+    prescriber_errors,
+)
 from desk.history.facts import KEY_FIELDS, SECTIONS, Fact, PatientHistory, PatientIdentity, Section
 from desk.models import (
+    Allergy,
     Coverage,
     Diagnosis,
+    EhrPrescriber,
     ImportedFact,
     InpatientStay,
     MedicationTrial,
+    NeuromodulationCourse,
     Patient,
     PsychotherapyTrial,
     RatingScore,
@@ -43,7 +54,8 @@ from desk.patients import (
 
 MODEL_OF: dict[Section, type[Any]] = {
     "coverages": Coverage, "diagnoses": Diagnosis, "trials": MedicationTrial, "psychotherapy": PsychotherapyTrial,
-    "scores": RatingScore, "stays": InpatientStay,
+    "scores": RatingScore, "stays": InpatientStay, "neuromodulation": NeuromodulationCourse, "allergies": Allergy,
+    "prescribers": EhrPrescriber,
 }
 Status = Literal["new", "unchanged", "changed", "conflict", "invalid"]
 STATUS_WORDS: dict[str, str] = {
@@ -141,6 +153,12 @@ def fact_errors(
         return psychotherapy_errors(details, dob=patient.dob, today=today)
     if isinstance(details, StayDetails):
         return stay_errors(details, dob=patient.dob, today=today)
+    if isinstance(details, NeuromodulationDetails):
+        return neuromodulation_errors(details, dob=patient.dob, today=today)
+    if isinstance(details, AllergyDetails):
+        return allergy_errors(details, dob=patient.dob, today=today)
+    if isinstance(details, PrescriberDetails):
+        return prescriber_errors(details)
     assert isinstance(details, CoverageDetails)
     return coverage_errors(details, known_payers=known_payers)
 

@@ -1,9 +1,10 @@
 """Clinical history from spreadsheets (CSV or XLSX) for clinics without a FHIR export: all or nothing.
 
-One template per kind of fact (trials, scores, diagnoses, coverages); a CSV holds one kind (its header says
-which), an XLSX workbook one kind per sheet named after it. Every row is checked first, against the record of
-the patient its MRN names; any problem refuses the whole file with every problem by sheet, row and column
-(row numbers count the header as row 1). A file without problems goes to the same review as a FHIR import.
+One template per kind of fact (trials, scores, diagnoses, coverages, ECT/TMS courses, allergies, prescribers);
+a CSV holds one kind (its header says which), an XLSX workbook one kind per sheet named after it. Every row is
+checked first, against the record of the patient its MRN names; any problem refuses the whole file with every
+problem by sheet, row and column (row numbers count the header as row 1). A file without problems goes to the
+same review as a FHIR import.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from desk.history.ehr_details import AllergyDetails, NeuromodulationDetails, PrescriberDetails
 from desk.history.facts import Fact, HistoryImport, PatientHistory, PatientIdentity, Provenance, Section
 from desk.history.review import fact_errors
 from desk.imports import ImportFailed, ImportProblem
@@ -55,8 +57,14 @@ TEMPLATES: dict[str, Template] = {
                           ("benefit", "priority", "group_number", "start_date", "end_date"),
                           ("DEMO-0001", "cigna", "commercial", "M000123", "medical", "primary", "", "2025-01-01",
                            "")),
+    "ect_tms": Template("neuromodulation", ("therapy", "start_date"), ("end_date", "sessions"),
+                        ("DEMO-0001", "ECT", "2024-06-03", "2024-07-12", "12")),
+    "allergies": Template("allergies", ("substance",), ("code", "criticality", "reaction", "status", "onset"),
+                          ("DEMO-0001", "penicillin", "RxNorm 70618", "high", "hives", "active", "2010-05-01")),
+    "prescribers": Template("prescribers", ("name",), ("npi", "role"),
+                            ("DEMO-0001", "Pat Example", "1234567893", "Psychiatrist")),
 }
-_DATES = {"start_date", "end_date", "measured_on", "episode_start", "diagnosed_on"}
+_DATES = {"start_date", "end_date", "measured_on", "episode_start", "diagnosed_on", "onset"}
 _NUMBERS = {"daily_dose_mg", "adherence_pct", "improvement_pct"}
 _FLAGS = {"psychotic_features", "is_current"}
 _YES = {"yes", "y", "true", "1"}
@@ -133,7 +141,7 @@ def _value(column: str, raw: str, problems: list[ImportProblem], number: int, wh
         except ValueError:
             problems.append(ImportProblem(number, where + column, "a number"))
             return None
-    if column == "score":
+    if column in ("score", "sessions"):
         try:
             return int(raw)
         except ValueError:
@@ -157,6 +165,14 @@ def _details(kind: str, values: dict[str, Any]) -> Any:
         return ScoreDetails(**{"instrument": "", "score": 0, "measured_on": date.min, **given})
     if kind == "diagnoses":
         return DiagnosisDetails(**{"icd10": "", **given})
+    if kind == "ect_tms":
+        return NeuromodulationDetails(**{"start_date": date.min, **given,
+                                         "therapy": str(given.get("therapy", "")).upper()})
+    if kind == "allergies":
+        return AllergyDetails(**{"substance": "", **{k: (v.lower() if k in ("criticality", "status") else v)
+                                                   for k, v in given.items()}})
+    if kind == "prescribers":
+        return PrescriberDetails(**{"name": "", **given})
     return CoverageDetails(**{"payer_id": "", "plan_type": "", "member_id": "",
                               **{k: (v.lower() if k in ("payer_id", "plan_type", "benefit", "priority") else v)
                                  for k, v in given.items()}})

@@ -3,6 +3,14 @@
 from desk.models.audit import AuditEvent
 from desk.models.base import utcnow
 from desk.models.clinic import ROLES, SPECIALTIES, Prescriber, Site, User
+from desk.models.ehr_history import (
+    ALLERGY_CRITICALITIES,
+    ALLERGY_STATUSES,
+    NEUROMODULATION_THERAPIES,
+    Allergy,
+    EhrPrescriber,
+    NeuromodulationCourse,
+)
 from desk.models.facts import SHARED_SCOPE, FactsVersion
 from desk.models.forms import PayerForm
 from desk.models.history import IMPORT_SECTIONS, ImportedFact
@@ -66,6 +74,8 @@ from desk.models.savings import (
 from desk.models.web import WebSession
 
 __all__ = [
+    "ALLERGY_CRITICALITIES",
+    "ALLERGY_STATUSES",
     "BENEFITS",
     "CLAIM_KINDS",
     "CLAIM_METHODS",
@@ -76,6 +86,7 @@ __all__ = [
     "GOVERNMENT_PLAN_TYPES",
     "IMPORT_SECTIONS",
     "INDICATIONS",
+    "NEUROMODULATION_THERAPIES",
     "PA_STATUSES",
     "PHASES",
     "PLAN_TYPES",
@@ -88,14 +99,17 @@ __all__ = [
     "SHARED_SCOPE",
     "SPECIALTIES",
     "SUBSTANCE_USE",
+    "Allergy",
     "AuditEvent",
     "Coverage",
     "CurrentMedication",
     "Diagnosis",
+    "EhrPrescriber",
     "FactsVersion",
     "ImportedFact",
     "InpatientStay",
     "MedicationTrial",
+    "NeuromodulationCourse",
     "PaAppeal",
     "PaAttachment",
     "PaAuthorization",

@@ -9,7 +9,8 @@ from sqlmodel import Field, SQLModel
 from desk.models.base import utcnow
 
 # The record tables an import writes, by the review's section names. resource_ids separates ids with ", ".
-IMPORT_SECTIONS = ("coverages", "diagnoses", "trials", "psychotherapy", "scores", "stays")
+IMPORT_SECTIONS = ("coverages", "diagnoses", "trials", "psychotherapy", "scores", "stays", "neuromodulation",
+                   "allergies", "prescribers")
 
 
 class ImportedFact(SQLModel, table=True):

@@ -9,13 +9,16 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from desk.errors import NotFound
+from desk.history.ehr_details import is_esketamine_allergy
 from desk.models import (
     CONCURRENT_THERAPIES,
+    Allergy,
     Coverage,
     CurrentMedication,
     Diagnosis,
     InpatientStay,
     MedicationTrial,
+    NeuromodulationCourse,
     Patient,
     Prescriber,
     PsychotherapyTrial,
@@ -124,14 +127,15 @@ def build_case_facts(
         screening=Screening(
             aneurysmal_vascular_disease=patient.aneurysmal_vascular_disease,
             intracerebral_hemorrhage_history=patient.intracerebral_hemorrhage_history,
-            esketamine_hypersensitivity=patient.esketamine_hypersensitivity,
+            esketamine_hypersensitivity=_hypersensitivity(patient, rows(Allergy, col(Allergy.id)), as_of),
             psychosis_history=patient.psychosis_history,
             substance_use=patient.substance_use if patient.substance_use in ("none", "in_remission", "current")
             else None,
             substance_remission_since=patient.substance_remission_since,
             substance_treated=patient.substance_treated if patient.substance_use == "current" else None,
-            concurrent_therapies=_therapies(patient.concurrent_therapies, patient.concurrent_therapies_screened_on,
-                                            as_of),
+            concurrent_therapies=_with_courses(
+                _therapies(patient.concurrent_therapies, patient.concurrent_therapies_screened_on, as_of),
+                rows(NeuromodulationCourse, col(NeuromodulationCourse.start_date)), as_of),
             prior_esketamine=patient.prior_esketamine,
             prior_esketamine_improvement_pct=patient.prior_esketamine_improvement_pct,
             esketamine_started_on=_esketamine_start(session, patient, as_of),
@@ -161,6 +165,27 @@ def _therapies(raw: str, screened_on: date | None, as_of: date) -> list[str] | N
     if found:
         return found
     return [] if screened_on is not None and screened_on <= as_of else None
+
+
+def _with_courses(therapies: list[str] | None, courses: list[NeuromodulationCourse], as_of: date) -> list[str] | None:
+    """The screening's concurrent therapies plus any ECT or TMS course on the record still going on at `as_of`
+    (no end yet, or ending on or after that day)."""
+    ongoing = [c.therapy for c in courses if c.therapy in CONCURRENT_THERAPIES and c.start_date <= as_of
+               and (c.end_date is None or c.end_date >= as_of)]
+    if not ongoing:
+        return therapies
+    return list(dict.fromkeys([*(therapies or []), *ongoing]))
+
+
+def _hypersensitivity(patient: Patient, allergies: list[Allergy], as_of: date) -> bool | None:
+    """The screening answer; while it is not recorded, an active allergy to esketamine or ketamine on the record
+    (from the EHR or typed) counts as hypersensitivity."""
+    if patient.esketamine_hypersensitivity is not None:
+        return patient.esketamine_hypersensitivity
+    if any(a.status == "active" and is_esketamine_allergy(a.substance) and (a.onset is None or a.onset <= as_of)
+           for a in allergies):
+        return True
+    return None
 
 
 def _esketamine_start(session: Session, patient: Patient, as_of: date) -> date | None:

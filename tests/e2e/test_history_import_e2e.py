@@ -83,6 +83,14 @@ def test_billing_imports_a_fhir_bundle_and_sees_the_trials_behind_the_payer_crit
     evidence.scroll_into_view_if_needed()
     screenshot(browser, "history-import-payer-criteria")
 
+    browser.get_by_role("tab", name="Medications & screening").click()
+    wait_for_app(browser)
+    from_ehr = browser.locator(".st-key-ehr-history-" + str(patient_id))
+    expect(from_ehr.get_by_text("3 session(s)", exact=False)).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(from_ehr.get_by_text("AllergyIntolerance/e2e-allergy", exact=False)).to_be_visible(timeout=UI_TIMEOUT_MS)
+    from_ehr.scroll_into_view_if_needed()
+    screenshot(browser, "history-import-ehr-history-on-record")
+
 
 def test_billing_imports_a_scores_spreadsheet_through_the_same_review(
     live_server: LiveServer, browser: Page, tmp_path: Path

@@ -93,3 +93,23 @@ def test_imported_text_is_shown_as_text(page_app: AppFactory, app_db: Engine) ->
     assert any("**bold**, <b>x</b>" in t.value for t in at.text)
     assert not any("**bold**" in m.value for m in at.markdown)
 
+
+
+def test_accepted_courses_allergies_and_prescribers_show_on_the_record_with_sources(page_app: AppFactory,
+                                                                                   app_db: Engine) -> None:
+    patient_id = _patient(app_db, mrn="EHR-UI-3")
+    at = _open(page_app, _pending("EHR-UI-3", key="p3"))
+    next(b for b in at.button if b.label.startswith("Accept all")).click().run()
+    assert not at.exception
+    at.session_state["patient_id"] = patient_id
+    at.switch_page("pages/patient_record.py").run()
+    assert not at.exception
+    tables = [t.value for t in at.table]
+    sourced = [t for t in tables if list(t.columns) == ["Fact", "Source"]]
+    facts = " ".join(f for t in sourced for f in t["Fact"])
+    sources = " ".join(s for t in sourced for s in t["Source"])
+    assert "ECT " in facts and "3 session(s)" in facts and "penicillin (active): Hives" in facts
+    assert "Pat Example, NPI 1234567893 (Psychiatrist)" in facts
+    assert "chart.json: AllergyIntolerance/p3-allergy" in sources
+    provenance = next(t for t in tables if "Source file" in t.columns)
+    assert {"ECT and TMS", "Allergies", "Prescribers in the EHR"} <= set(provenance["Section"])

@@ -18,6 +18,7 @@ from desk.patients import (
 )
 from desk.reference import category_labels
 from ui.editing import opened_version
+from ui.ehr_history import render_ehr_history
 from ui.patient_record.context import SUBSTANCE_LABELS, RecordContext
 from ui.patient_record.section import _date_text, _section
 from ui.spec_form import Field, save, spec_form
@@ -87,3 +88,4 @@ def medications_tab(ctx: RecordContext) -> None:
         save(form, actor=ctx.user.username, kind="patient", record_id=ctx.patient_id, message="Screening saved.",
              change=lambda s: update_screening(s, patient_id=ctx.patient_id, expected_version=version,
                                                details=details))
+    render_ehr_history(ctx.patient_id, ctx.user.username)

@@ -102,7 +102,17 @@ def test_synthetic_history_becomes_trials_scores_diagnosis_stay_and_psychotherap
     notes = "\n".join(history.notes)
     assert "RxNorm 99999901" in notes and "not in the drug reference" in notes
     assert "bupropion" in notes and "no dose" in notes
-    assert "ECT" in notes and "SNOMED CT only" in notes and "penicillin" in notes
+    assert "SNOMED CT only" in notes
+    (ect,) = [f for f in history.facts if f.section == "neuromodulation"]
+    assert (ect.details.therapy, ect.details.sessions) == ("ECT", 3)  # type: ignore[union-attr]
+    assert ect.details.start_date == start + timedelta(days=541)  # type: ignore[union-attr]
+    assert ect.details.end_date == start + timedelta(days=545)  # type: ignore[union-attr]
+    (allergy,) = [f.details for f in history.facts if f.section == "allergies"]
+    assert (allergy.substance, allergy.code, allergy.criticality, allergy.reaction, allergy.status) == (  # type: ignore[union-attr]
+        "penicillin", "RxNorm 70618", "high", "Hives", "active")
+    (prescriber,) = [f.details for f in history.facts if f.section == "prescribers"]
+    assert (prescriber.name, prescriber.npi, prescriber.role) == ("Pat Example", "1234567893",  # type: ignore[union-attr]
+                                                                  "Psychiatrist")
 
 
 def test_every_fact_names_its_source_file_and_resource() -> None:
