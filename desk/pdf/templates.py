@@ -360,13 +360,11 @@ def rems_pmf() -> bytes:
         Text("site_rems_id", "REMS setting ID", 202, tooltip="REMS certification / setting identifier"),
     ])
     s.row([
-        Text("site_address", "Address", 270),
-        Text("site_address_2", "Address line 2 (suite, floor)", 262, tooltip="Setting address line 2"),
-    ])
-    s.row([
-        Text("site_city", "City", 250),
-        Text("site_state", "State", 60, maxlen=2),
-        Text("site_zip", "ZIP", 90, maxlen=5, comb=True, tooltip="Setting ZIP code"),
+        Text("site_address", "Address", 180),
+        Text("site_address_2", "Suite / floor", 110, tooltip="Setting address line 2"),
+        Text("site_city", "City", 120),
+        Text("site_state", "State", 34, maxlen=2),
+        Text("site_zip", "ZIP", 76, maxlen=5, comb=True, tooltip="Setting ZIP code"),
     ])
     s.section("5  Treatment session")
     s.row([
