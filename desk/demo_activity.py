@@ -151,7 +151,7 @@ def _open(session: Session, demo: DemoPatient, clock: Clock, *, opened: int, pha
         save_request(session, case_id=case.id, expected_version=case.version, dose_mg=dose_mg,
                      sessions_requested=sessions, start_on=clock.day(start), urgency="standard")
         # Ask for what the payer approves: the desk's proposal when the label schedule exceeds its limits.
-        proposal = case_schedule_check(case, today=clock.today).proposal
+        proposal = case_schedule_check(case, today=clock.today, benefit=demo.coverage.benefit).proposal
         if proposal is not None:
             save_request(session, case_id=case.id, expected_version=case.version, dose_mg=proposal.doses[-1].mg,
                          sessions_requested=proposal.sessions, start_on=clock.day(start), urgency="standard")

@@ -30,6 +30,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     questionnaire.add_argument("--payer", required=True, help="policy id, e.g. cigna")
     questionnaire.add_argument("--indication", choices=INDICATIONS, default="trd")
     questionnaire.add_argument("--phase", choices=PHASES, default="initial")
+    questionnaire.add_argument("--benefit", choices=("medical", "pharmacy"),
+                               help="the coverage's benefit, for payers with separate medical and pharmacy criteria")
     questionnaire.set_defaults(handler=_export_questionnaire)
 
     imports = command_group(commands, "import", help="import records from files")
@@ -67,12 +69,14 @@ def _export_questionnaire(args: argparse.Namespace) -> int:
     catalog = policy_catalog(settings.payers_dir)
     policy = policy_or_fail(catalog, args.payer)
     try:
-        questionnaire = policy_questionnaire(policy, indication=args.indication, phase=args.phase)
+        questionnaire = policy_questionnaire(policy, indication=args.indication, phase=args.phase,
+                                             benefit=args.benefit)
     except NoCriteria as exc:
         raise CommandFailed(f"{exc}: no Questionnaire to export") from None
     with migrated_work(settings.database_url, actor=SYSTEM_ACTOR) as session:
         record_event(session, action="export", entity="payer_policy", entity_id=policy.id,
-                     detail=f"FHIR Questionnaire {args.indication}/{args.phase}")
+                     detail=f"FHIR Questionnaire {args.indication}/{args.phase}"
+                     + (f"/{args.benefit}" if args.benefit else ""))
     print_json(questionnaire)
     return 0
 

@@ -438,7 +438,7 @@ def build_pas_bundle(session: Session, *, case_id: int, now: datetime | None = N
 def _period_end(f: _Facts, start: date) -> date | None:
     if f.policy is None:
         return None
-    variant = f.policy.variant(f.case.indication.lower(), f.case.phase)
+    variant = f.policy.variant(f.case.indication.lower(), f.case.phase, f.coverage.benefit)
     if variant is None or variant.approval.length is None:
         return None
     length = variant.approval.length

@@ -46,9 +46,9 @@ class NoCriteria(ValueError):
     """The policy has no criteria for the indication and phase asked for."""
 
 
-def questionnaire_url(policy_id: str, indication: str, phase: str) -> str:
-    """The canonical URL of a payer's criteria Questionnaire."""
-    return f"{QUESTIONNAIRE_BASE}:{policy_id}:{indication}:{phase}"
+def questionnaire_url(policy_id: str, indication: str, phase: str, benefit: str | None = None) -> str:
+    """The canonical URL of a payer's criteria Questionnaire (a benefit-specific criteria set adds the benefit)."""
+    return f"{QUESTIONNAIRE_BASE}:{policy_id}:{indication}:{phase}" + (f":{benefit}" if benefit else "")
 
 
 def _version(policy: Policy) -> str:
@@ -150,14 +150,20 @@ def _item(rule: Rule, policy: Policy, *, required: bool, enable: list[str]) -> d
     return item
 
 
-def policy_questionnaire(policy: Policy, *, indication: str, phase: str) -> dict[str, Any]:
-    """The payer's criteria for `indication`/`phase` as a Questionnaire (raises NoCriteria when there are none)."""
-    variant = policy.variant(indication, phase)
-    label = f"{INDICATION_NAMES.get(indication, indication)}, {phase}"
+def policy_questionnaire(policy: Policy, *, indication: str, phase: str,
+                         benefit: str | None = None) -> dict[str, Any]:
+    """The payer's criteria for `indication`/`phase` (and the coverage's benefit) as a Questionnaire.
+
+    Raises NoCriteria when there are none, naming the benefits that have criteria when the file splits by benefit.
+    """
+    variant = policy.variant(indication, phase, benefit)
+    label = f"{INDICATION_NAMES.get(indication, indication)}, {phase}" + (f", {benefit} benefit" if benefit else "")
     if policy.position.status != "covered_with_pa":
         raise NoCriteria(f"{policy.payer} considers SPRAVATO {policy.position.status.replace('_', ' ')}")
     if variant is None or variant.criteria is None:
-        raise NoCriteria(f"{policy.payer} has no criteria on file for {label}")
+        split = sorted({v.benefit for v in policy.benefit_variants(indication, phase) if v.criteria and v.benefit})
+        hint = f"; criteria are on file for the {' and '.join(split)} benefit, name one" if split else ""
+        raise NoCriteria(f"{policy.payer} has no criteria on file for {label}{hint}")
     description = [f"{policy.payer}: {policy.title}" + (f" ({policy.policy_number})" if policy.policy_number else "")]
     if policy.source_url:
         description.append(f"Source: {policy.source_url}")
@@ -169,8 +175,8 @@ def policy_questionnaire(policy: Policy, *, indication: str, phase: str) -> dict
     name = re.sub(r"[^A-Za-z0-9]", "", f"{policy.id.title()}{indication.upper()}{phase.title()}Criteria")
     data: dict[str, Any] = {
         "resourceType": "Questionnaire",
-        "id": f"{policy.id}-{indication}-{phase}"[:64],
-        "url": questionnaire_url(policy.id, indication, phase),
+        "id": "-".join(x for x in (policy.id, indication, phase, variant.benefit) if x)[:64],
+        "url": questionnaire_url(policy.id, indication, phase, variant.benefit),
         "version": _version(policy),
         "name": name,
         "title": f"{policy.payer}: SPRAVATO prior authorization, {label}",
@@ -282,7 +288,8 @@ def evaluation_response(result: Evaluation | CaseChecklist, *, subject: str | No
     moment = authored or datetime.combine(evaluation.as_of, datetime.min.time()).astimezone()
     data: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
-        "questionnaire": questionnaire_url(evaluation.payer, evaluation.indication, evaluation.phase)
+        "questionnaire": questionnaire_url(evaluation.payer, evaluation.indication, evaluation.phase,
+                                           evaluation.benefit)
         + f"|{evaluation.reviewed_on.isoformat()}",
         "status": "completed",
         "authored": moment.isoformat(timespec="seconds"),

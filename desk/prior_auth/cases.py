@@ -244,6 +244,7 @@ class CaseOverview:
     mrn: str
     member_id: str
     coverage_priority: str
+    benefit: str | None
     open_duplicates: tuple[int, ...]
 
 
@@ -263,6 +264,7 @@ def case_overview(session: Session, *, case_id: int) -> CaseOverview:
         mrn=patient.mrn if patient else "",
         member_id=coverage.member_id if coverage else "",
         coverage_priority=coverage.priority if coverage else "",
+        benefit=coverage.benefit if coverage else None,
         open_duplicates=duplicates,
     )
 

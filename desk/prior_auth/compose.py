@@ -141,7 +141,7 @@ def compose_case_facts(session: Session, *, case: PriorAuthCase, checklist: Case
     )
 
     resolved, _note = resolve_policy(case.payer_id)
-    variant = resolved.variant(case.indication.lower(), case.phase) if resolved else None
+    variant = resolved.variant(case.indication.lower(), case.phase, coverage.benefit) if resolved else None
     schedule = check_request_schedule(indication=case.indication, phase=case.phase, dose_mg=case.dose_mg,
                                       sessions=sessions, start=start, approval=variant.approval if variant else None)
     kit = reference.kit(case.dose_mg)

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from desk.errors import DeskError, FieldError, ValidationFailed
-from desk.models import utcnow
+from desk.models import Coverage, utcnow
 from desk.models.prior_auth import (
     STATUS_LABELS,
     SUBMISSION_CHANNELS,
@@ -118,7 +118,9 @@ def mark_ready(session: Session, *, case_id: int, expected_version: int, actor: 
     checklist = case_checklist(session, case=case)
     if not checklist.ready:
         raise ValidationFailed([FieldError("checklist", "still missing: " + "; ".join(checklist.missing))])
-    problem = schedule_problem(case, today=local_today(load_settings().timezone, now=now))
+    coverage = session.get(Coverage, case.coverage_id)
+    problem = schedule_problem(case, today=local_today(load_settings().timezone, now=now),
+                               benefit=coverage.benefit if coverage else None)
     if problem:
         raise ValidationFailed([FieldError("request", problem)])
     return _move(session, case, "ready", actor=actor, note=note, now=now)

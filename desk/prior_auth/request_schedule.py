@@ -194,21 +194,21 @@ def save_schedule_reason(session: Session, *, case_id: int, expected_version: in
     flush_or_stale(session)
 
 
-def case_schedule_check(case: PriorAuthCase, *, today: date) -> ScheduleCheck:
-    """The case's request against the label and its payer file's approval limits."""
+def case_schedule_check(case: PriorAuthCase, *, today: date, benefit: str | None) -> ScheduleCheck:
+    """The case's request against the label and its payer file's approval limits for the coverage's benefit."""
     from desk.prior_auth.checklist import resolve_policy
     from desk.prior_auth.compose import sessions_requested
 
     policy, _note = resolve_policy(case.payer_id)
-    variant = policy.variant(case.indication.lower(), case.phase) if policy else None
+    variant = policy.variant(case.indication.lower(), case.phase, benefit) if policy else None
     return check_request_schedule(indication=case.indication, phase=case.phase, dose_mg=case.dose_mg,
                                   sessions=sessions_requested(case), start=case.start_on or today,
                                   approval=variant.approval if variant else None)
 
 
-def schedule_problem(case: PriorAuthCase, *, today: date) -> str | None:
+def schedule_problem(case: PriorAuthCase, *, today: date, benefit: str | None) -> str | None:
     """Why the case may not be marked ready for its schedule: a deviation without a stated reason."""
-    check = case_schedule_check(case, today=today)
+    check = case_schedule_check(case, today=today, benefit=benefit)
     if check.fits or case.schedule_reason.strip():
         return None
     proposal = f" The schedule that fits: {check.proposal.describe()}." if check.proposal else ""

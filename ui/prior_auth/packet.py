@@ -53,7 +53,7 @@ def render_packet(view: CaseScreen) -> None:
                                           urgency=str(urgency), first_dose_mg=first_dose,
                                           sessions_per_week=float(per_week) or None), "Request saved.", "request")
         st.rerun()
-    schedule = case_schedule_check(case, today=today)
+    schedule = case_schedule_check(case, today=today, benefit=view.overview.benefit)
     if not schedule.fits:
         st.warning("The request departs from the label or the payer's limits; it can be marked ready once it "
                    "fits, or with the prescriber's reason (the letter states it).")

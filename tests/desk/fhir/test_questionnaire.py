@@ -20,7 +20,7 @@ from tests.desk.fhir.conftest import TODAY
 
 ROOT = Path(__file__).resolve().parents[3]
 CATALOG = load_catalog([ROOT / "payers"], drugs=default_drugs())
-VARIANTS = [(p.id, v.indication, v.phase) for p in CATALOG.policies.values() for v in p.variants
+VARIANTS = [(p.id, v.indication, v.phase, v.benefit) for p in CATALOG.policies.values() for v in p.variants
             if v.criteria is not None and p.position.status == "covered_with_pa"]
 
 
@@ -41,13 +41,13 @@ def _fhir_policy(payer_files: Path) -> Policy:
     return policy
 
 
-@pytest.mark.parametrize(("payer", "indication", "phase"), VARIANTS)
-def test_every_shipped_policy_becomes_a_valid_questionnaire_with_criterion_link_ids(payer: str, indication: str,
-                                                                                     phase: str) -> None:
+@pytest.mark.parametrize(("payer", "indication", "phase", "benefit"), VARIANTS)
+def test_every_shipped_policy_becomes_a_valid_questionnaire_with_criterion_link_ids(
+        payer: str, indication: str, phase: str, benefit: str | None) -> None:
     policy = CATALOG.policies[payer]
-    data = policy_questionnaire(policy, indication=indication, phase=phase)
+    data = policy_questionnaire(policy, indication=indication, phase=phase, benefit=benefit)
     Questionnaire.model_validate(data)
-    variant = policy.variant(indication, phase)
+    variant = policy.variant(indication, phase, benefit)
     assert variant is not None and variant.criteria is not None
     # A "not" group is asked as one question: the rule below it is not a separate item.
     inside_not = {c.id for r in walk(variant.criteria) if isinstance(r, NotOf) for c in walk(r.rule)}
@@ -133,3 +133,21 @@ def test_unknown_facts_say_what_is_missing(payer_files: Path) -> None:
     items = _items(evaluation_response(result)["item"])
     lines = [a["valueString"] for i in items if i["linkId"] == "trd-age.evidence" for a in i["answer"]]
     assert any(line.startswith("Missing: ") for line in lines)
+
+
+def test_a_file_with_separate_benefit_criteria_asks_for_the_benefit_and_names_it_in_the_url() -> None:
+    split = [p for p in CATALOG.policies.values() if p.benefit_variants("trd", "initial")
+             and p.position.status == "covered_with_pa"]
+    assert split, "no shipped payer file splits its criteria by benefit"
+    policy = split[0]
+    with pytest.raises(NoCriteria, match="criteria are on file for the medical and pharmacy benefit"):
+        policy_questionnaire(policy, indication="trd", phase="initial")
+    medical = policy_questionnaire(policy, indication="trd", phase="initial", benefit="medical")
+    pharmacy = policy_questionnaire(policy, indication="trd", phase="initial", benefit="pharmacy")
+    assert medical["url"] == questionnaire_url(policy.id, "trd", "initial", "medical")
+    assert pharmacy["url"].endswith(":pharmacy") and medical["id"] != pharmacy["id"]
+    assert {i["linkId"] for i in _items(medical["item"])} != {i["linkId"] for i in _items(pharmacy["item"])}
+    facts = CaseFacts.model_validate({"age_years": 40, "coverage": {"payer_id": policy.id, "benefit": "pharmacy"}})
+    result = evaluate(facts, policy, indication="trd", phase="initial", as_of=TODAY, drugs=default_drugs())
+    response = evaluation_response(result)
+    assert response["questionnaire"].split("|")[0] == pharmacy["url"]

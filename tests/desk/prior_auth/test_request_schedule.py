@@ -16,7 +16,7 @@ from desk.policies.schema import Approval, DoseCap, Length, QuantityCap
 from desk.prior_auth import lifecycle as lc
 from desk.prior_auth.cases import save_request
 from desk.prior_auth.packet import generate_packet
-from desk.prior_auth.request_schedule import check_request_schedule, save_schedule_reason
+from desk.prior_auth.request_schedule import case_schedule_check, check_request_schedule, save_schedule_reason
 from tests.desk.prior_auth.conftest import TODAY, draft_case, write_policy
 
 START = date(2026, 12, 7)
@@ -116,3 +116,31 @@ def test_a_fitting_request_is_marked_ready_without_a_reason(session: Session, pa
                  start_on=START, urgency="standard")
     lc.mark_ready(session, case_id=case.id, expected_version=case.version, actor="tester")
     assert case.status == "ready"
+
+
+SPLIT_POLICY = FOUR_WEEK_POLICY.replace("id: short-payer", "id: split-payer").replace(
+    "benefit: medical", "benefit: unstated").replace("""    phase: initial
+    approval: {length: {value: 28, unit: days}}""", """    phase: initial
+    benefit: medical
+    approval: {length: {value: 28, unit: days}}""") + """\
+  - indication: trd
+    phase: initial
+    benefit: pharmacy
+    approval: {length: {value: 6, unit: months}}
+    criteria: {id: s-age-rx, kind: age, text: Age 18 or older, source: "p: 1", min_years: 18}
+"""
+
+
+@pytest.mark.parametrize(("benefit", "fits"), [("medical", False), ("pharmacy", True)])
+def test_the_coverage_benefit_picks_the_approval_the_request_is_checked_against(session: Session, payer_files: Path,
+                                                                                benefit: str, fits: bool) -> None:
+    write_policy(payer_files, SPLIT_POLICY, payer_id="split-payer")
+    case = draft_case(session, payer_id="split-payer", benefit=benefit)
+    save_request(session, case_id=case.id, expected_version=case.version, dose_mg=84, sessions_requested=16,
+                 start_on=START, urgency="standard")
+    check = case_schedule_check(case, today=TODAY, benefit=benefit)
+    assert check.fits is fits
+    if not fits:
+        with pytest.raises(ValidationFailed) as caught:
+            lc.mark_ready(session, case_id=case.id, expected_version=case.version, actor="tester")
+        assert any("approval length of 28 days" in m for m in caught.value.for_field("request"))
