@@ -12,10 +12,11 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from desk.database import make_engine, migrate
 from desk.demo import load_demo
@@ -200,3 +201,60 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def fresh(page: Page) -> Locator:
+    """Elements drawn by the current script run; the previous run's stay on screen (greyed, data-stale) until
+    this run ends."""
+    return page.locator("[data-testid=stElementContainer][data-stale=false]")
+
+
+def notice(page: Page, text: str) -> None:
+    """Wait for the notice `text` drawn by the run that an action started (not a copy left from an earlier run)."""
+    expect(fresh(page).filter(has_text=text)).to_be_visible()
+    wait_for_app(page)
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit selectbox labelled `label`."""
+    page.locator("[data-testid=stSelectbox]").filter(has_text=label).first.click()
+    page.keyboard.type(option)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("combobox", name=label, exact=True)).to_have_value(option)
+    wait_for_app(page)
+
+
+def open_tab(page: Page, name: str) -> None:
+    """Open a tab once the script run has settled; a rerun started by a callback (the audited download)
+    can land just after the click and show the first tab again, so check and click again then. Only the tab
+    strip holding this run's elements counts: a stale copy can stay in the page while a run is under way."""
+    for _ in range(5):
+        wait_for_app(page)
+        tabs = page.locator("[data-testid=stTabs]").filter(has=fresh(page))
+        tab = tabs.get_by_role("tab", name=name)
+        tab.click()
+        expect(tab).to_have_attribute("aria-selected", "true")
+        wait_for_app(page)
+        if tab.get_attribute("aria-selected") == "true":
+            return
+    raise AssertionError(f"the tab {name!r} did not stay open")
+
+
+def set_date(container: Locator, label: str, value: date) -> None:
+    """Type a date into Streamlit's date field, one segment (year, month, day) at a time."""
+    for part, text in (("year", f"{value.year:04d}"), ("month", f"{value.month:02d}"), ("day", f"{value.day:02d}")):
+        segment = container.get_by_role("spinbutton", name=f"{part}, {label}")
+        segment.click()
+        segment.press_sequentially(text)
+        expect(segment).to_have_attribute("aria-valuenow", str(int(text)))
+
+
+def type_time(field: Locator, moment: datetime) -> None:
+    """Type a time into Streamlit's time field (`field` is its labelled group), one segment at a time: a click
+    on the group lands on the minutes, so typing into the whole field would keep the old hour."""
+    for part, value in (("hour", moment.hour), ("minute", moment.minute)):
+        segment = field.get_by_role("spinbutton", name=re.compile(rf"^{part},"))
+        segment.click()
+        segment.press_sequentially(f"{value:02d}")
+        expect(segment).to_have_attribute("aria-valuenow", str(value))
+    field.page.keyboard.press("Tab")

@@ -11,11 +11,7 @@ from sqlmodel import Session, select
 from desk.database import make_engine
 from desk.models import Patient
 from desk.models.prior_auth import PriorAuthCase
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, screenshot, sign_in, wait_for_app
-
-
-def _fresh(page: Page):  # type: ignore[no-untyped-def]
-    return page.locator("[data-testid=stElementContainer][data-stale=false]")
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, fresh, screenshot, sign_in, wait_for_app
 
 
 def _server_ready(page: Page, base_url: str) -> None:
@@ -40,7 +36,7 @@ def test_today_to_needs_pa_to_a_started_case(browser: Page, live_server: LiveSer
     expect(selected).to_have_text(re.compile(r"No authorization for planned treatment \(\d+\)"))
     page.set_viewport_size({"width": 1280, "height": 1400})
     screenshot(page, "needs-pa")
-    first = _fresh(page).filter(has_text="MRN DEMO-").first
+    first = fresh(page).filter(has_text="MRN DEMO-").first
     mrn = re.search(r"MRN (DEMO-\d{4})", first.inner_text())
     assert mrn is not None
     page.get_by_role("button", name="Start case").first.click()

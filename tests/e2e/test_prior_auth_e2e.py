@@ -8,7 +8,7 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 from sqlmodel import Session, col, select
 
@@ -17,55 +17,31 @@ from desk.models import AuditEvent, Patient
 from desk.models.prior_auth import PriorAuthCase
 from desk.pdf.document_id import document_id_of
 from desk.prior_auth.checklist import case_checklist
-from tests.e2e.conftest import DEMO_PASSWORD, UI_TIMEOUT_MS, LiveServer, screenshot, sign_in, wait_for_app
+from tests.e2e.conftest import (
+    DEMO_PASSWORD,
+    UI_TIMEOUT_MS,
+    LiveServer,
+    choose,
+    notice,
+    open_tab,
+    screenshot,
+    set_date,
+    sign_in,
+    wait_for_app,
+)
 
 # A demo patient on the generic commercial policy whose record meets every criterion but the attestations.
 DEMO_MRN = "DEMO-0032"
 
 
-def _choose(page: Page, label: str, option: str) -> None:
-    """Pick `option` in the Streamlit selectbox labelled `label`."""
-    page.locator("[data-testid=stSelectbox]").filter(has_text=label).first.click()
-    page.keyboard.type(option)
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("combobox", name=label, exact=True)).to_have_value(option)
-    wait_for_app(page)
 
 
-def _fresh(page: Page) -> Locator:
-    """Elements drawn by the current script run; the previous run's stay on screen (greyed, data-stale) until
-    this run ends."""
-    return page.locator("[data-testid=stElementContainer][data-stale=false]")
 
 
-def _notice(page: Page, text: str) -> None:
-    """Wait for the notice `text` drawn by the run that an action started (not a copy left from an earlier run)."""
-    expect(_fresh(page).filter(has_text=text)).to_be_visible()
-    wait_for_app(page)
 
 
-def _tab(page: Page, name: str) -> None:
-    """Open a tab once the script run has settled; a rerun started by a callback (the audited download)
-    can land just after the click and show the first tab again, so check and click again then. Only the tab
-    strip holding this run's elements counts: a stale copy can stay in the page while a run is under way."""
-    for _ in range(5):
-        wait_for_app(page)
-        tabs = page.locator("[data-testid=stTabs]").filter(has=_fresh(page))
-        tab = tabs.get_by_role("tab", name=name)
-        tab.click()
-        expect(tab).to_have_attribute("aria-selected", "true")
-        wait_for_app(page)
-        if tab.get_attribute("aria-selected") == "true":
-            return
-    raise AssertionError(f"the tab {name!r} did not stay open")
 
 
-def _set_date(container: Locator, label: str, value: date) -> None:
-    """Type a date into Streamlit's date field, one segment at a time."""
-    for part, text in (("year", f"{value.year:04d}"), ("month", f"{value.month:02d}"), ("day", f"{value.day:02d}")):
-        segment = container.get_by_role("spinbutton", name=f"{part}, {label}")
-        segment.click()
-        segment.press_sequentially(text)
 
 
 def _attestations_needed(database_url: str, case_id: int) -> list[str]:
@@ -127,19 +103,19 @@ def test_billing_user_takes_a_pa_from_checklist_to_approval(live_server: LiveSer
     needed = _attestations_needed(live_server.database_url, case.id or 0)
     assert needed, "the demo patient should need at least one attestation"
     for text in needed:
-        _choose(page, "Criterion", text)
+        choose(page, "Criterion", text)
         page.get_by_label("Note (attestation) or reason (exception) or document title").fill(
             "Confirmed by the prescriber; documentation on file")
         page.get_by_role("button", name="Save", exact=True).click()
-        _notice(page, "Attestation recorded.")
+        notice(page, "Attestation recorded.")
     expect(page.get_by_text("Every required item is met")).to_be_visible()
     screenshot(page, "pa-case-checklist")
 
     # Generate and download the packet.
-    _tab(page, "Request & packet")
+    open_tab(page, "Request & packet")
     page.get_by_role("button", name="Generate packet").click()
-    _notice(page, "Packet generated and kept.")
-    _tab(page, "Request & packet")
+    notice(page, "Packet generated and kept.")
+    open_tab(page, "Request & packet")
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download").first.click()
     packet = tmp_path / "packet.pdf"
@@ -153,26 +129,26 @@ def test_billing_user_takes_a_pa_from_checklist_to_approval(live_server: LiveSer
     assert len(document_id) == 32 and document_id[:16] in download_info.value.suggested_filename
 
     # Ready, submitted, approved.
-    _tab(page, "Status & decisions")
+    open_tab(page, "Status & decisions")
     page.get_by_role("button", name="Record: Ready to submit").click()
-    _notice(page, "Recorded: Ready to submit.")
-    _tab(page, "Status & decisions")
-    _choose(page, "Next step", "Submitted")
-    _tab(page, "Status & decisions")
+    notice(page, "Recorded: Ready to submit.")
+    open_tab(page, "Status & decisions")
+    choose(page, "Next step", "Submitted")
+    open_tab(page, "Status & decisions")
     page.get_by_label("Reference / confirmation number").fill("FAX-20261126-01")
     page.get_by_role("button", name="Record: Submitted").click()
-    _notice(page, "Recorded: Submitted.")
+    notice(page, "Recorded: Submitted.")
     expect(page.locator("[data-testid=stMetric]").filter(has_text="Decision due")).to_be_visible()
 
-    _tab(page, "Status & decisions")
-    _choose(page, "Next step", "Approved")
-    _tab(page, "Status & decisions")
+    open_tab(page, "Status & decisions")
+    choose(page, "Next step", "Approved")
+    open_tab(page, "Status & decisions")
     form = page.locator("[data-testid=stForm]").filter(has=page.get_by_role("button", name="Record: Approved"))
     form.get_by_label("Authorization number").fill("AUTH-E2E-1")
-    _set_date(form, "End date", date.today() + timedelta(days=180))
+    set_date(form, "End date", date.today() + timedelta(days=180))
     form.get_by_label("Approved devices").fill("24")
     form.get_by_role("button", name="Record: Approved").click()
-    _notice(page, "Recorded: Approved.")
+    notice(page, "Recorded: Approved.")
     remaining = page.locator("[data-testid=stMetric]").filter(has_text="Devices remaining")
     expect(remaining).to_contain_text("24")
     screenshot(page, "pa-case-approved")

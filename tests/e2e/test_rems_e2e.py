@@ -15,7 +15,7 @@ from desk.models import Coverage, Patient, RemsEnrollment, TreatmentSession
 from desk.models.prior_auth import PaAuthorization, PriorAuthCase
 from desk.prior_auth.devices import account
 from desk.settings import load_settings
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, screenshot, sign_in, wait_for_app
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, screenshot, sign_in, type_time, wait_for_app
 
 ENROLLED_MRN = "DEMO-0007"
 NOT_ENROLLED_MRN = "DEMO-0008"
@@ -55,15 +55,10 @@ def _visible(page: Page, label: str) -> Locator:
     return page.get_by_label(label, exact=True).locator("visible=true")
 
 
-def _type_time(field: Locator, moment: datetime) -> None:
-    field.click()
-    field.press("Control+a")  # replace the whole value: a click on a filled field lands on the minutes
-    field.page.keyboard.type(f"{moment:%H:%M}")
-    field.page.keyboard.press("Tab")
 
 
 def _reading(page: Page, moment: datetime, systolic: int, diastolic: int, heart_rate: int, spo2: int) -> None:
-    _type_time(_visible(page, "Time").first, moment)
+    type_time(_visible(page, "Time").first, moment)
     for label, value in (("Systolic", systolic), ("Diastolic", diastolic), ("Heart rate", heart_rate),
                          ("SpO2 %", spo2)):
         _visible(page, label).first.fill(str(value))
@@ -134,14 +129,14 @@ def test_nurse_records_a_full_session_and_downloads_the_form(live_server: LiveSe
     _visible(page, "Lot number").press("Tab")
     first_device = start + timedelta(minutes=10)
     for n in range(3):
-        _type_time(_visible(page, f"Device {n + 1}"), first_device + timedelta(minutes=5 * n))
+        type_time(_visible(page, f"Device {n + 1}"), first_device + timedelta(minutes=5 * n))
         wait_for_app(page)
 
     # 3 · Monitoring
     page.get_by_role("tab", name="3 · Monitoring").click()
     _reading(page, first_device + timedelta(minutes=41), 138, 88, 80, 96)
     _toggle(page, "Dissociation")
-    _type_time(_visible(page, "Resolved at").first, first_device + timedelta(minutes=60))
+    type_time(_visible(page, "Resolved at").first, first_device + timedelta(minutes=60))
     wait_for_app(page)
 
     # 4 · Discharge: 130 minutes after the first device
@@ -152,7 +147,7 @@ def test_nurse_records_a_full_session_and_downloads_the_form(live_server: LiveSe
     minutes = page.get_by_label("REMS question", exact=False).locator("visible=true")
     minutes.fill("90")
     minutes.press("Tab")
-    _type_time(_visible(page, "Discharge time"), first_device + timedelta(minutes=130))
+    type_time(_visible(page, "Discharge time"), first_device + timedelta(minutes=130))
     wait_for_app(page)
     screenshot(page, "rems_session_log_before_save")
     page.get_by_role("button", name="Save session").click()

@@ -9,7 +9,7 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 from reportlab.pdfgen import canvas
 from sqlmodel import Session, col, select
 
@@ -17,7 +17,7 @@ from desk.database import make_engine
 from desk.models import AuditEvent, Patient, SavingsClaim, SavingsDocument, SavingsEnrollment
 from desk.savings.eligibility import patient_eligibility
 from desk.savings.worklist import claims_waiting_for_eob
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, screenshot, sign_in, wait_for_app
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, screenshot, set_date, sign_in, wait_for_app
 
 
 def _eob_pdf(path: Path) -> Path:
@@ -49,18 +49,11 @@ def _eligible_unenrolled_patient(database_url: str) -> tuple[int, str]:
     raise AssertionError("the demo data has no eligible patient left to enroll")
 
 
-def _set_date(container: Locator, label: str, value: date) -> None:
-    """Type a date into Streamlit's date field, one segment (year, month, day) at a time."""
-    for part, text in (("year", f"{value.year:04d}"), ("month", f"{value.month:02d}"), ("day", f"{value.day:02d}")):
-        segment = container.get_by_role("spinbutton", name=f"{part}, {label}")
-        segment.click()
-        segment.press_sequentially(text)
-        expect(segment).to_have_attribute("aria-valuenow", str(int(text)))
 
 
 def _record_claim(page: Page, *, service_date: date, eob: Path) -> None:
     form = page.locator("[data-testid=stForm]").filter(has=page.get_by_role("button", name="Record claim"))
-    _set_date(form, "Service date", service_date)
+    set_date(form, "Service date", service_date)
     form.get_by_label("Billed ($)").fill("900")
     form.get_by_label("Insurance paid ($)").fill("600")
     form.get_by_label("Patient responsibility ($)").fill("300")
@@ -103,11 +96,11 @@ def test_billing_enrolls_records_two_claims_with_eobs_and_sees_remaining_benefit
         wait_for_app(browser)
 
     enroll_form = browser.locator("[data-testid=stForm]").filter(has=browser.get_by_role("button", name="Enroll"))
-    _set_date(enroll_form, "Enrolled on", date(second.year, 1, 1))
+    set_date(enroll_form, "Enrolled on", date(second.year, 1, 1))
     enroll_form.get_by_label("Program member ID").fill("WM20260001")
     enroll_form.get_by_label("BIN").fill("610020")
     enroll_form.get_by_label("PCN").fill("PDMI")
-    _set_date(enroll_form, "Card expires on", date(second.year, 12, 31))
+    set_date(enroll_form, "Card expires on", date(second.year, 12, 31))
     enroll_form.get_by_role("button", name="Enroll").click()
     expect(browser.get_by_text("Patient enrolled in the savings program.")).to_be_visible()
     wait_for_app(browser)

@@ -82,7 +82,7 @@ def render_lifecycle(view: CaseScreen) -> None:
                 with c1:
                     sub_day = st.date_input("Submitted on", key="st_sub_day", format="MM/DD/YYYY")
                     field_error("submitted_at")
-                sub_time = c2.time_input("At (clinic time)", key="st_sub_time")
+                sub_time = c2.time_input("At (clinic time)", key="st_sub_time", step=60)
                 with c3:
                     channel = st.selectbox("Channel", SUBMISSION_CHANNELS, format_func=CHANNEL_WORDS.__getitem__,
                                            key="st_channel")
