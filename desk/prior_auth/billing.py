@@ -4,7 +4,8 @@ service date. The request form, the letters, the PAS bundle and the packet summa
 Rules (shared/domain/spravato.md §3 [18][19][20]; figures in desk/reference/spravato.yaml):
 - G2082 (up to 56 mg) and G2083 (above 56 mg) bill the whole session, drug and 2-hour observation included,
   1 unit per session. They are the route of Original Medicare (plan type `medicare_part_b`) and of any payer
-  whose file marks a session code `required` (a required G2082 is used whatever the dose).
+  whose file marks a session code `required` (a required G2082 alone is used whatever the dose; with both
+  required, each session is billed at its own dose).
 - Otherwise the drug is billed per mg: J0013 from 2026-01-01, S0013 before; a payer file that lists its own
   drug codes with dates decides which one it accepts on the service date. Observation codes (CPT 99415/99416)
   listed in the payer file go with the drug code.
@@ -119,8 +120,13 @@ def decide_billing(*, plan_type: str | None, policy: Policy | None, dose_mg: int
         payer = policy.payer if policy else "the payer"
         reason = f"{payer} requires {chosen.code} on the request"
         if not chosen.fits_dose(dose_mg):
-            reason += " whatever the dose"
-        return BillingDecision("session", _session_code(chosen), (), reason, sessions)
+            return BillingDecision("session", _session_code(chosen), (), reason + " whatever the dose", sessions)
+        # Both session codes required: each session is billed at its own dose (the label's 56 mg first TRD session is
+        # G2082 when the request is G2083), as for Original Medicare.
+        others = [d for d in sessions if not chosen.fits_dose(d)]
+        other = next((f for f in session_facts if others and f.code in required and f.fits_dose(others[0])), None)
+        return BillingDecision("session", _session_code(chosen), (), reason, sessions,
+                               _session_code(other) if other else None, len(others) if other else 0)
     if plan_type in SESSION_CODE_PLAN_TYPES:
         chosen = next(f for f in session_facts if f.fits_dose(dose_mg))
         others = [d for d in sessions if not chosen.fits_dose(d)]

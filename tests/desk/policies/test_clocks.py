@@ -157,9 +157,17 @@ def test_file_without_clocks_uses_the_defaults(drugs: ReferenceDrugs) -> None:
 
 
 def test_every_shipped_payer_has_a_clock_for_each_of_its_plan_types(catalog: PolicyCatalog) -> None:
+    """A clock for each plan type, unless the plan type has no documented default and the file's sources state none
+    (the TRICARE contractors' pages give no decision time): then none is known, never a guessed one."""
+    unknown = set()
     for policy in catalog.policies.values():
         for plan_type, clock in policy.clocks_by_plan_type():
-            assert isinstance(clock, DecisionClock), f"{policy.id}: {plan_type}"
+            if clock is None:
+                assert plan_type not in DEFAULT_DECISION_CLOCKS and plan_type not in policy.decision_clocks
+                unknown.add((policy.id, plan_type))
+            else:
+                assert isinstance(clock, DecisionClock), f"{policy.id}: {plan_type}"
+    assert unknown == {("tricare-east", "tricare"), ("tricare-west", "tricare")}
 
 
 def test_evaluation_reports_the_clock_or_that_none_is_known(drugs: ReferenceDrugs) -> None:

@@ -23,7 +23,7 @@ from tests.desk.policies.cases import (
 EXPECTED_IDS = {
     "cigna", "uhc", "carefirst", "bcbsnd", "highmark", "bcbsok", "triple-s", "bcbsma", "bcbsnc", "medical-mutual",
     "generic-commercial", "qualchoice", "texas-medicaid", "evicore", "bcbsms", "westernhealth", "premera",
-    "mercycare-az",
+    "mercycare-az", "tricare-east", "tricare-west",
 }
 INCOMPLETE = EXPECTED_IDS - {"generic-commercial", "bcbsms"}
 # (payer, indication, phase) or, for a benefit-specific variant, (payer, indication, phase, benefit).
@@ -43,7 +43,8 @@ VARIANTS: list[tuple[str, ...]] = [
     ("westernhealth", "trd", "initial", "medical"), ("westernhealth", "trd", "initial", "pharmacy"),
     ("westernhealth", "mdsi", "initial", "pharmacy"), ("westernhealth", "trd", "continuation", "pharmacy"),
     ("westernhealth", "mdsi", "continuation", "pharmacy"), ("premera", "trd", "initial"),
-    ("premera", "mdsi", "initial"), ("mercycare-az", "trd", "initial"),
+    ("premera", "mdsi", "initial"), ("mercycare-az", "trd", "initial"), ("tricare-east", "trd", "initial"),
+    ("tricare-east", "mdsi", "initial"), ("tricare-west", "trd", "initial"),
 ]
 # Criteria that stay unmet in the meeting case because another branch of an "any" group carries it.
 UNUSED_BRANCHES: dict[tuple[str, ...], dict[str, str]] = {
@@ -260,6 +261,17 @@ FAILING: list[tuple[tuple[str, ...], Mutation, dict[str, str], str]] = [
      {"trd-trials": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
     (("mercycare-az", "trd", "initial"), lambda c: _screening(c, substance_use="current"),
      {"trd-no-sud": "not_met", "trd-substance-use": "unknown", "trd-initial": "unknown"}, "needs_info"),
+    # TRICARE regional contractors: what their notices state, the manual's paragraphs not read stay unknown.
+    (("tricare-east", "trd", "initial"), lambda c: _first_dx(c, icd10="F43.10"),
+     {"trd-diagnosis": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("tricare-east", "mdsi", "initial"), lambda c: _first_dx(c, suicidal_ideation=False),
+     {"mdsi-diagnosis": "not_met", "mdsi-initial": "not_met"}, "does_not_meet"),
+    (("tricare-east", "mdsi", "initial"), lambda c: {**c, "attestations": []},
+     {"mdsi-mental-health-provider": "attest", "mdsi-initial": "unknown"}, "needs_info"),
+    (("tricare-west", "trd", "initial"), lambda c: {**c, "birth_date": "2008-11-27"},  # 18 tomorrow
+     {"trd-age": "not_met", "trd-initial": "not_met"}, "does_not_meet"),
+    (("tricare-west", "trd", "initial"), lambda c: {**c, "birth_date": "2008-11-26"},  # 18 today: "18 and older"
+     {"trd-initial": "unknown"}, "needs_info"),
 ]
 # Criteria that were staff attestations before the desk read the REMS record: (payer, id) -> kind.
 REMS_FACT_CRITERIA = {

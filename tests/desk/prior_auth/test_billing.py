@@ -54,6 +54,21 @@ def test_a_payer_requiring_g2082_gets_it_whatever_the_dose() -> None:
     assert "whatever the dose" in decision.reason
 
 
+@pytest.mark.parametrize("dose,doses,codes,counts", [
+    (84, TRD_84, ("G2083", "G2082"), [("G2082", 1), ("G2083", 7)]),  # the label's 56 mg first session is G2082
+    (56, (56,) * 8, ("G2082",), [("G2082", 8)]),
+])
+def test_a_payer_requiring_both_session_codes_bills_each_session_at_its_dose(
+        dose: int, doses: tuple[int, ...], codes: tuple[str, ...], counts: list[tuple[str, int]]) -> None:
+    policy = policy_for("tricare-west")
+    assert policy is not None and {c.code for c in policy.billing_codes if c.required} == {"G2082", "G2083"}
+    decision = decide_billing(plan_type="tricare", policy=policy, dose_mg=dose, service_date=FROM,
+                              session_doses=doses)
+    assert decision.route == "session" and decision.codes == codes
+    assert [(c.code, n) for c, n in decision.session_counts()] == counts
+    assert decision.total_units == len(doses) and "whatever the dose" not in decision.reason
+
+
 def test_a_payer_listing_session_codes_without_requiring_them_gets_the_drug_code() -> None:
     policy = policy_for("generic-commercial")
     assert policy is not None and {c.code for c in policy.billing_codes} >= {"G2082", "G2083", "J0013"}
