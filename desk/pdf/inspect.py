@@ -17,7 +17,7 @@ import pikepdf
 from pikepdf import Name
 
 from desk.errors import DeskError
-from desk.pdf.source import open_bytes
+from desk.pdf.source import name_text, open_bytes
 from desk.settings import Settings
 
 FIELD_TYPES = ("text", "checkbox", "radio", "choice", "signature", "button")
@@ -117,7 +117,11 @@ def check_pdf(data: bytes, *, limits: PdfLimits) -> PdfSummary:
         raise PdfRejected(f"the file is {_size(len(data))}; the limit is {_size(limits.max_bytes)}")
     pdf = open_pdf(data)
     with pdf:
-        _check_objects(pdf, limits)
+        try:
+            _check_objects(pdf, limits)
+        except UnicodeDecodeError:
+            # A dictionary key that is not valid UTF-8 (pikepdf reads keys as text): damage or a hostile file.
+            raise PdfRejected("this PDF has damaged object names and cannot be read safely; export it again") from None
         try:
             pages = len(pdf.pages)
         except (pikepdf.PdfError, RuntimeError):
@@ -181,11 +185,11 @@ def _flate_size(stream: pikepdf.Stream, limits: PdfLimits, *, budget: int) -> in
     """Decoded size of a FlateDecode stream, inflated in bounded chunks (never all in memory)."""
     filters = stream.get(Name.Filter)
     if isinstance(filters, pikepdf.Array):
-        names = [str(f) for f in filters]
+        names = [name_text(f) for f in filters]
     elif filters is None:
         return 0
     else:
-        names = [str(filters)]
+        names = [name_text(filters)]
     if not names or names[0] not in ("/FlateDecode", "/Fl"):
         return 0
     try:

@@ -25,7 +25,7 @@ import pikepdf
 from pikepdf import Name
 
 from desk.pdf.inspect import PdfRejected
-from desk.pdf.source import open_bytes
+from desk.pdf.source import name_text, open_bytes
 
 SAFE_ACTIONS = frozenset({"/GoTo", "/Named"})
 ACTIVE_KEYS = (Name.AA, Name.OpenAction, Name.JS)
@@ -73,7 +73,7 @@ def strip_active_content(pdf: pikepdf.Pdf) -> None:
         annots = page.obj.get(Name.Annots)
         if isinstance(annots, pikepdf.Array):
             kept = [a for a in annots
-                    if not (isinstance(a, pikepdf.Dictionary) and str(a.get(Name.Subtype, "")) in ACTIVE_ANNOTATIONS)]
+                    if not (isinstance(a, pikepdf.Dictionary) and name_text(a.get(Name.Subtype)) in ACTIVE_ANNOTATIONS)]
             if len(kept) != len(annots):
                 page.obj[Name.Annots] = pikepdf.Array(kept)
     _walk(pdf.trailer)
@@ -112,7 +112,7 @@ def _clean(obj: pikepdf.Dictionary | pikepdf.Stream) -> None:
         del obj[Name.A]
     if Name.S in obj and Name.Next in obj:
         del obj[Name.Next]  # an action's follow-up chain; a safe jump may not lead to an unsafe one
-    if str(obj.get(Name.Type, "")) == "/Action" and not _safe_action(obj):
+    if name_text(obj.get(Name.Type)) == "/Action" and not _safe_action(obj):
         for other in list(obj.keys()):
             if other != "/Type":
                 del obj[other]
@@ -122,7 +122,7 @@ def _clean(obj: pikepdf.Dictionary | pikepdf.Stream) -> None:
 
 
 def _safe_action(action: Any) -> bool:
-    return isinstance(action, pikepdf.Dictionary) and str(action.get(Name.S, "")) in SAFE_ACTIONS
+    return isinstance(action, pikepdf.Dictionary) and name_text(action.get(Name.S)) in SAFE_ACTIONS
 
 
 _UNSHOWN = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}

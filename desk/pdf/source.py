@@ -30,3 +30,11 @@ def open_bytes(data: bytes, **options: Any) -> pikepdf.Pdf:
         return pikepdf.open(f"/proc/self/fd/{descriptor}", **options)
     finally:
         os.close(descriptor)
+
+
+def name_text(obj: Any) -> str:
+    """A PDF name as text ("/FlateDecode"), "" for anything else. Names are byte strings that need not be UTF-8
+    (PDF 32000-1 §7.3.5), and str() of such a name raises; its written form (#xx escapes) never does."""
+    if isinstance(obj, pikepdf.Name):
+        return bytes(obj.unparse()).decode("latin-1")
+    return ""

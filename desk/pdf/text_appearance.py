@@ -25,6 +25,7 @@ from pikepdf import Name
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from desk.pdf.fonts import EmbeddedFonts, FallbackFont
+from desk.pdf.source import name_text
 
 PAD = 2.0
 LEADING = 1.16
@@ -135,7 +136,7 @@ class FieldFont:
             self.encoding = dict(_base_table("WinAnsiEncoding"))
             return
         subtype = obj.get(Name.Subtype)
-        base = str(obj.get(Name.BaseFont, ""))
+        base = name_text(obj.get(Name.BaseFont))
         self.metrics = _reportlab_name(base)
         descriptor = obj.get(Name.FontDescriptor)
         flags = int(descriptor.get(Name.Flags, 32)) if isinstance(descriptor, pikepdf.Dictionary) else 32

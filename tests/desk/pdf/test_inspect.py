@@ -121,3 +121,11 @@ def test_fixture_fields_are_listed(fixtures_pdf: Path) -> None:
     assert docfly["radio_1"].radio_states == {"Choice1": "0", "Choice2": "1", "Choice3": "2"}
     latex = {f.name: f for f in fields_of((fixtures_pdf / "pdflatex-forms.pdf").read_bytes())}
     assert latex["Submit"].type == "button"
+
+
+def test_names_that_are_not_utf8_are_read_not_crashed_on(limits: PdfLimits) -> None:
+    # Names in Latin-1 bytes (#F1, #C9) as a damaged or hostile file has them: compared in their written form.
+    odd_filter = one_page(contents=b"<< /Length 2 /Filter /Fl#F1te >>\nstream\nab\nendstream")
+    assert check_pdf(odd_filter, limits=limits).pages == 1
+    assert check_pdf(one_page(b"/K#C9y /V#E9l"), limits=limits).pages == 1
+
