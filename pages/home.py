@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from desk.auth import CurrentUser
-from desk.models import utcnow
+from desk.models import ROLE_LABELS, utcnow
 from desk.navigation import pages_for
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.needs_pa import KIND_SHORT_TITLES, needs_pa
@@ -19,7 +19,6 @@ from ui.text import esc
 
 user = require_role("pages/home.py")
 
-ROLE_LABELS = {"admin": "Administrator", "billing": "Billing", "nurse": "Nurse"}
 MONEY_ROLES = ("admin", "billing")
 LIST_LIMIT = 5
 
