@@ -51,8 +51,9 @@ def prior_auth(current: CurrentUser) -> None:
                              f"{'' if counts[kind] == 1 else 's'}", icon=":material/arrow_forward:",
                              query_params={"list": kind}, disabled=counts[kind] == 0)
         st.markdown("**Cases needing action**")
-        columns = st.columns(len(summary.actions))
-        for column, action in zip(columns, summary.actions, strict=True):
+        # Three to a row: six in one row cut labels such as "Authorizations to renew" at 1280 px.
+        columns = [column for _ in range(-(-len(summary.actions) // 3)) for column in st.columns(3)]
+        for column, action in zip(columns, summary.actions, strict=False):
             column.metric(esc(action.title), action.total)
             column.page_link("pages/worklist.py", label=f"See the {action.total:d} case"
                              f"{'' if action.total == 1 else 's'}", icon=":material/arrow_forward:",

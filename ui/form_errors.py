@@ -75,7 +75,7 @@ class FormErrors:
 
     def __init__(self, form: str, labels: Mapping[str, str]) -> None:
         self.form = form
-        self.labels = dict(labels)
+        self.labels = labels
         self._drawn: set[str] = set()
 
     def label(self, field: str) -> str:

@@ -44,5 +44,5 @@ def test_service_errors_map_to_form_keys_and_labels() -> None:
     assert form_key("device_times[1]", slots) == "device_2"
     assert form_key("discharged_at", slots) == "discharged_at"
     assert field_label("post_40.systolic") == "~40 minutes after dosing · systolic"
-    assert field_label("device_2") == "Device 2 time"
+    assert field_label("device_2") == "Device 2"
     assert field_label("discharged_at") == "Discharge time"
