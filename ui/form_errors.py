@@ -90,6 +90,10 @@ class FormErrors:
             if name in names:
                 where.markdown(f":red[{esc(sentence(self.label(name) or self.label(field), message))}]")  # type: ignore[attr-defined]
 
+    def shown_elsewhere(self, *fields: str) -> None:
+        """The messages of `fields` are drawn by the form itself (e.g. as warnings): `rest` leaves them out."""
+        self._drawn.update(fields)
+
     def rest(self, container: object = None) -> None:
         """After the form: the messages of fields without an input here, and refusals of the whole save."""
         left = [(name, message) for name, message in kept_errors(self.form) if name not in self._drawn]

@@ -294,8 +294,9 @@ def record_claim(
     elif kind == "observation" and devices != 0:
         errors.append(FieldError("devices", "an observation rebate carries no devices (enter 0)"))
     errors += _amount_errors(amounts)
-    if errors:
+    if any(e.field in ("kind", "method") for e in errors):
         raise ValidationFailed(errors)
+    # The rest is checked too, so one save names every problem at once.
     errors += _session_errors(session, session_id=session_id, patient_id=patient_id, service_date=service_date,
                               kind=kind, devices=devices)
     enrollment = enrollment_for_service(session, patient_id=patient_id, service_date=service_date)
