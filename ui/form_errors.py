@@ -38,6 +38,13 @@ def sentence(label: str, message: str) -> str:
     return f"{label}: {text}"
 
 
+def sentences(refusal: ValidationFailed, labels: Mapping[str, str] | None = None) -> str:
+    """A refusal of no form (a button, an import) as escaped markdown: each message a sentence, named by
+    `labels` where a field has one and never by its internal name."""
+    names = labels or {}
+    return "  \n".join(esc(sentence(names.get(e.field, ""), e.message)) for e in refusal.errors)
+
+
 def keep_errors(form: str, refusal: ValidationFailed | DeskError | Iterable[FieldError]) -> None:
     """Remember every message of a refused save of `form` for the next run (a refusal of no field keeps field '')."""
     if isinstance(refusal, ValidationFailed):
