@@ -19,7 +19,7 @@ from desk.models import Patient
 from desk.reference import ReferenceDataError
 from ui.context import get_settings, work
 from ui.editing import notify, show_notice
-from ui.form_errors import sentences
+from ui.form_errors import sentences_md
 from ui.guard import require_role
 from ui.text import esc
 
@@ -129,7 +129,7 @@ def accept(index: int, review: PatientReview, sections: tuple[str, ...], confirm
                                     imported_on=pending.imported_on, kind=pending.kind, confirmed=confirmed,
                                     today=today)
     except ValidationFailed as failed:
-        st.error("Nothing was written:  \n" + sentences(failed))
+        st.error("Nothing was written:  \n" + sentences_md(failed))
         return
     except DeskError as failed:
         st.error(esc(failed))

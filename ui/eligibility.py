@@ -40,7 +40,8 @@ def render_eligibility(patient_id: int, user: CurrentUser) -> None:
     phase = c2.segmented_control(
         "Phase", PHASES, default="initial", format_func=str.capitalize, key=f"{key}-phase"
     ) or "initial"
-    as_of = c3.date_input("As of", value=date.today(), max_value=date.today(), key=f"{key}-asof")
+    as_of = c3.date_input("As of", value=date.today(), max_value=date.today(), key=f"{key}-asof",
+                          format="MM/DD/YYYY")
     st.caption(INDICATION_NAMES[indication])
     if catalog.problems:
         st.caption(f":material/error: {len(catalog.broken_files)} policy file(s) are broken and left out; "

@@ -15,7 +15,7 @@ from desk.fhir.pas import build_pas_bundle
 from ui.context import work
 from ui.downloads import document_download
 from ui.editing import forget_version
-from ui.form_errors import sentences
+from ui.form_errors import sentences_md
 from ui.text import esc
 
 _BUNDLE = "fhir_pas_bundle"
@@ -48,7 +48,7 @@ def render_fhir_panel(case_id: int, user: CurrentUser) -> None:
                     bundle = build_pas_bundle(session, case_id=case_id)
             except ValidationFailed as exc:
                 st.session_state.pop(_BUNDLE, None)
-                st.error("The bundle cannot be built yet:  \n" + sentences(exc))
+                st.error("The bundle cannot be built yet:  \n" + sentences_md(exc))
             except DeskError as exc:
                 st.session_state.pop(_BUNDLE, None)
                 st.error(esc(exc))

@@ -38,7 +38,7 @@ def sentence(label: str, message: str) -> str:
     return f"{label}: {text}"
 
 
-def sentences(refusal: ValidationFailed, labels: Mapping[str, str] | None = None) -> str:
+def sentences_md(refusal: ValidationFailed, labels: Mapping[str, str] | None = None) -> str:
     """A refusal of no form (a button, an import) as escaped markdown: each message a sentence, named by
     `labels` where a field has one and never by its internal name."""
     names = labels or {}

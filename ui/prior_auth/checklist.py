@@ -65,7 +65,7 @@ def render_checklist(view: CaseScreen) -> None:
             errors.under("criterion_id")
             kind = st.radio("What", ["Attestation", "Exception", "Attach a document"], horizontal=True,
                             key="mark_kind")
-            text = st.text_area(text_label, key="mark_text")
+            text = st.text_area(esc(text_label), key="mark_text")
             errors.under("note", "reason", "title")
             upload = st.file_uploader("Document (PDF)", type=["pdf"], key="mark_file")
             errors.under("file")

@@ -55,7 +55,7 @@ def render_devices(view: CaseScreen) -> None:
             errors.under("devices")
         entry_note = st.text_input("Note")
         errors.under("note")
-        override = st.text_input(override_label)
+        override = st.text_input(esc(override_label))
         errors.under("override_reason")
         errors.rest()
         record = st.form_submit_button("Check and record")

@@ -64,7 +64,7 @@ def render_monitoring_form(screen: LogScreen, *, opened: dict[str, Any], stored:
                     errors.under("submitted_on")
                 with cols[1]:
                     channel = st.radio("Channel", options=list(PMF_CHANNELS), horizontal=True,
-                                       format_func=lambda c: CHANNEL_WORDS.get(c, c))
+                                       format_func=CHANNEL_WORDS.__getitem__)
                     errors.under("channel")
                 with cols[2]:
                     confirmation = st.text_input("Confirmation number")

@@ -15,6 +15,7 @@ from ui.editing import notify
 from ui.form_errors import clear_errors, keep_errors
 from ui.rems_session.inputs import LogInputs
 from ui.rems_session.state import LOG_FORM, PREFIX, LogScreen
+from ui.text import esc
 
 
 def render_save(screen: LogScreen, inputs: LogInputs, *, opened: dict[str, Any], submitted: bool) -> None:
@@ -27,7 +28,7 @@ def render_save(screen: LogScreen, inputs: LogInputs, *, opened: dict[str, Any],
     _error = inputs.error
     if submitted and may_record:
         if st.session_state.get("rems_amending"):
-            st.text_input(field_label("reason"), key="rems_amend_reason")
+            st.text_input(esc(field_label("reason")), key="rems_amend_reason")
             _error("reason")
         elif st.button("Correct this session (amendment)", icon=":material/edit_note:"):
             st.session_state["rems_amending"] = True

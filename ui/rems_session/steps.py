@@ -30,7 +30,7 @@ def render_before(screen: LogScreen, inputs: LogInputs) -> None:
     _reading = inputs.reading
     checks = st.columns(4)
     for col, (key, label_md) in zip(checks, (
-        (key, field_label(key)) for key in ("no_food_2h", "no_liquids_30min", "nasal_medication_ok",
+        (key, esc(field_label(key))) for key in ("no_food_2h", "no_liquids_30min", "nasal_medication_ok",
                                             "ride_home_confirmed")
     ), strict=True):
         col.toggle(label_md, key=PREFIX + key, disabled=locked)
@@ -143,7 +143,7 @@ def render_discharge(screen: LogScreen, inputs: LogInputs, *, site: Site) -> Non
              index=None, format_func=lambda v: "Yes" if v else "No", key=PREFIX + "vitals_ok_before_completion",
              disabled=locked)
     _error("vitals_ok_before_completion")
-    st.number_input(field_label("ready_to_leave_minutes"), key=PREFIX + "ready_to_leave_minutes", step=1,
+    st.number_input(esc(field_label("ready_to_leave_minutes")), key=PREFIX + "ready_to_leave_minutes", step=1,
                     min_value=None, disabled=locked, placeholder="minutes",
                     help="Without the 2-hour minimum, after how many minutes from the first device would the patient "
                          "have been ready to leave?")
@@ -151,14 +151,14 @@ def render_discharge(screen: LogScreen, inputs: LogInputs, *, site: Site) -> Non
     with work(user.username) as session:
         on_site = {p.id: f"{p.first_name} {p.last_name}"
                    for p in list_prescribers(session, site_id=site.id, include_inactive=False)}
-    st.selectbox(field_label("prescriber_on_site_id"), options=list(on_site), index=None,
+    st.selectbox(esc(field_label("prescriber_on_site_id")), options=list(on_site), index=None,
                  format_func=lambda i: on_site.get(i, "—"), key=PREFIX + "prescriber_on_site_id", disabled=locked,
                  placeholder="Choose the prescriber who was on site")
     _error("prescriber_on_site_id")
     hcp = st.columns(4)
     for col, key in zip(hcp, ("monitoring_hcp_first_name", "monitoring_hcp_last_name", "monitoring_hcp_phone",
                               "monitoring_hcp_email"), strict=True):
-        col.text_input(field_label(key), key=PREFIX + key, disabled=locked)
+        col.text_input(esc(field_label(key)), key=PREFIX + key, disabled=locked)
         with col:
             _error(key)
     discharge_time, discharge_now = st.columns([3, 1], vertical_alignment="bottom")

@@ -115,7 +115,7 @@ def _card_inputs(errors: FormErrors, current: CardDetails, key: str) -> tuple[st
             ("member", "Program member ID", current.member_id), ("bin", "BIN", current.rx_bin),
             ("pcn", "PCN", current.rx_pcn), ("group", "Group", current.rx_group)), strict=True):
         with column:
-            entered.append(st.text_input(label, value=value, key=f"{key}_{field}"))
+            entered.append(st.text_input(esc(label), value=value, key=f"{key}_{field}"))
             field = "member_id" if field == "member" else f"rx_{field}"
             errors.under(field)
     return entered[0], entered[1], entered[2], entered[3]

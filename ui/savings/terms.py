@@ -56,15 +56,15 @@ def render_terms_tab(*, user: CurrentUser, today: date) -> None:
                 current = getattr(terms, f.name)
                 with c1:
                     if f.kind in ("money", "optional_money"):
-                        dollars = st.number_input(input_labels[f.name], min_value=0.0, step=1.0, format="%.2f",
+                        dollars = st.number_input(esc(input_labels[f.name]), min_value=0.0, step=1.0, format="%.2f",
                                                   value=None if current is None else current / 100,
                                                   key=f"term_{f.name}")
                         entered[f.name] = None if dollars is None else to_cents(dollars)
                     elif f.kind == "states":
-                        entered[f.name] = st.text_input(input_labels[f.name], value=", ".join(sorted(current)),
+                        entered[f.name] = st.text_input(esc(input_labels[f.name]), value=", ".join(sorted(current)),
                                                         key=f"term_{f.name}")
                     else:
-                        entered[f.name] = int(st.number_input(input_labels[f.name], min_value=1, max_value=366,
+                        entered[f.name] = int(st.number_input(esc(input_labels[f.name]), min_value=1, max_value=366,
                                                               value=int(current), step=1, key=f"term_{f.name}"))
                     errors.under(f.name)
                 if c2.checkbox("Unconfirmed", value=terms.is_unconfirmed(f.name), key=f"unconfirmed_{f.name}"):
