@@ -194,10 +194,11 @@ for tab, (key, action) in zip(action_tabs, actions.items(), strict=True):
 st.subheader("Cases")
 with st.container(border=True):
     f1, f2, f3, f4, f5 = st.columns([2, 2, 1, 1, 2])
-    statuses = f1.multiselect("Status", list(STATUS_LABELS), format_func=STATUS_LABELS.__getitem__, key="wl_status")
-    payer_filter = f2.multiselect("Payer", payers, key="wl_payer", format_func=payer_name)
-    indications = f3.multiselect("Indication", INDICATIONS, key="wl_indication")
-    phases = f4.multiselect("Phase", PHASES, key="wl_phase")
+    statuses = f1.multiselect("Status", list(STATUS_LABELS), format_func=STATUS_LABELS.__getitem__, key="wl_status",
+                              placeholder="All")
+    payer_filter = f2.multiselect("Payer", payers, key="wl_payer", format_func=payer_name, placeholder="All")
+    indications = f3.multiselect("Indication", INDICATIONS, key="wl_indication", placeholder="All")
+    phases = f4.multiselect("Phase", PHASES, key="wl_phase", format_func=str.capitalize, placeholder="All")
     search = f5.text_input("Search (case #, MRN, last name, auth #)", key="wl_search")
 filters = WorklistFilter(statuses=tuple(statuses), payer_ids=tuple(payer_filter), indications=tuple(indications),
                          phases=tuple(phases), search=search)

@@ -23,6 +23,7 @@ from desk.policies.schema import (
 )
 from desk.policies.shortfalls import Shortfall, Shortfalls, shortfalls
 from desk.prior_auth.clocks import local_text
+from desk.prior_auth.wording import us_dates
 from desk.settings import load_settings
 from ui.text import esc, link_md
 
@@ -50,7 +51,7 @@ _GROUP_WORDS = {"all": "All of", "any": "Any of", "at_least": "At least {n} of",
 def _source_link_md(policy: Policy | None, source: str, url: str = "") -> str:
     """The cited document by its title (and where in it), linked to it; never the file's source key."""
     ref = policy.sources.get(source.partition(":")[0].strip()) if policy is not None and ":" in source else None
-    return link_md(source_words(policy, source), ref.url if ref is not None else url)
+    return link_md(us_dates(source_words(policy, source)), ref.url if ref is not None else url)
 
 
 def criteria_md(policy: Policy, rule: Rule, depth: int = 0) -> str:
@@ -160,11 +161,11 @@ def evidence_md(criteria: list[CriterionResult], policy: Policy | None = None) -
             words = {"all": "All of", "any": "Any of", "at_least": "At least", "not": "Not"}[c.kind]
             text = "" if c.text.startswith("All of the following") else f" — {c.text}"
             lines_md.append(f"{indent_md}- {STATUS_BADGE[c.status]} **{esc(words)}**{esc(text)} "
-                            f":small[({esc(c.evidence[0])})]")
+                            f":small[({esc(us_dates(c.evidence[0]))})]")
             continue
         lines_md.append(f"{indent_md}- {STATUS_BADGE[c.status]} {esc(c.text)}")
         for sentence in c.evidence:
-            lines_md.append(f"{indent_md}    - :small[{esc(sentence)}]")
+            lines_md.append(f"{indent_md}    - :small[{esc(us_dates(sentence))}]")
         if c.source:
             source_md = _source_link_md(policy, c.source, c.source_url)
             lines_md.append(f"{indent_md}    - :small[:gray[Source: {source_md}]]")
@@ -181,11 +182,12 @@ _SHORTFALL_GROUPS = (
 def _shortfall_line_md(item: Shortfall) -> str:
     route_md = f" :small[:gray[(one way to meet: {esc(item.route_of)})]]" if item.route_of else ""
     if item.status == "unknown":
-        return f"- {esc(item.text)}{route_md} — :small[needs {esc('; '.join(item.reasons))}]"
+        return f"- {esc(item.text)}{route_md} — :small[needs {esc(us_dates('; '.join(item.reasons)))}]"
     if len(item.reasons) <= 1:
-        why_md = f" — :small[{esc(item.reasons[0])}]" if item.reasons else ""
+        why_md = f" — :small[{esc(us_dates(item.reasons[0]))}]" if item.reasons else ""
         return f"- {esc(item.text)}{route_md}{why_md}"
-    return f"- {esc(item.text)}{route_md}" + "".join(f"\n    - :small[{esc(reason)}]" for reason in item.reasons)
+    return f"- {esc(item.text)}{route_md}" + "".join(f"\n    - :small[{esc(us_dates(reason))}]"
+                                                     for reason in item.reasons)
 
 
 def shortfalls_md(summary: Shortfalls) -> str:
@@ -207,9 +209,9 @@ def render_evaluation(evaluation: Evaluation, *, key: str, policy: Policy | None
     if summary:
         st.markdown(shortfalls_md(summary))
     elif evaluation.missing:
-        st.markdown("**Still needed**\n" + "\n".join(f"- {esc(m)}" for m in evaluation.missing))
+        st.markdown("**Still needed**\n" + "\n".join(f"- {esc(us_dates(m))}" for m in evaluation.missing))
     for note in evaluation.notes:
-        st.caption(f":material/info: {esc(note)}")
+        st.caption(f":material/info: {esc(us_dates(note))}")
     if evaluation.criteria:
         st.markdown(evidence_md(evaluation.criteria, policy))
     if evaluation.approval is not None:

@@ -246,7 +246,7 @@ def _session_errors(session: Session, *, session_id: int | None, patient_id: int
         return [FieldError("session_id", "no treatment session of this patient has that number")]
     errors: list[FieldError] = []
     if treatment.session_date != service_date:
-        errors.append(FieldError("service_date", f"the linked session was on {treatment.session_date.isoformat()}"))
+        errors.append(FieldError("service_date", f"the linked session was on {treatment.session_date:%m/%d/%Y}"))
     if kind == "drug" and treatment.devices != devices:
         errors.append(FieldError("devices", f"the linked session recorded {treatment.devices} devices"))
     return errors

@@ -106,5 +106,5 @@ def test_still_needed_lists_not_met_unknown_and_attestations(page_app: AppFactor
     assert "enrolled in the SPRAVATO REMS" not in summary
     assert "monitored for at least 2 hours" not in summary
     tree = "\n".join(shown(m.value) for m in at.markdown)
-    assert "Enrolled in the REMS on 2026-01-06 (confirmation ENR-0099)." in tree
+    assert "Enrolled in the REMS on 01/06/2026 (confirmation ENR-0099)." in tree
     assert "The session log refuses discharge before 120 min from the first device." in tree

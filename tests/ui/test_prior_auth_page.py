@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -257,3 +258,12 @@ def test_case_page_links_to_its_patient_and_the_sidebar_record_opens_on_them(
     [link] = [link.proto for link in at.get("page_link") if link.proto.label == "Open the patient record"]
     assert link.page.endswith("patient_record") and link.query_string == f"patient={case.patient_id}"
     assert "Test Health (Commercial, primary)" in shown(at.caption[0].value)
+
+
+def test_case_screen_writes_every_date_the_clinic_way(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
+    at = _open(page_app, case_id)
+    assert not at.exception
+    texts = [shown(e.value) for e in at.main if isinstance(getattr(e, "value", None), str)]
+    assert any(re.search(r"\b\d{2}/\d{2}/\d{4}\b", t) for t in texts)
+    iso = [t for t in texts if re.search(r"\b\d{4}-\d{2}-\d{2}\b", t)]
+    assert not iso, iso

@@ -6,6 +6,7 @@ import streamlit as st
 
 from desk.policies.schema import source_words
 from desk.prior_auth.checklist import attach_document, attest, record_exception, resolve_policy, withdraw_signoff
+from desk.prior_auth.wording import us_dates
 from ui.prior_auth.case import CaseScreen, form_errors
 from ui.text import esc, link_md
 
@@ -27,11 +28,12 @@ def render_checklist(view: CaseScreen) -> None:
     local_time = view.local_time
     policy = resolve_policy(case.payer_id, view.today)[0]
     for note in checklist.notes:
-        st.info(esc(note))
+        st.info(esc(us_dates(note)))
     if checklist.ready and case.status in ("draft", "ready"):
         st.success("Every required item is met, attested or excepted: the case can be marked ready to submit.")
     elif checklist.missing and case.status in ("draft", "ready"):
-        st.error("Missing before the case can be submitted:\n" + "\n".join(f"- {esc(m)}" for m in checklist.missing))
+        st.error("Missing before the case can be submitted:\n"
+                 + "\n".join(f"- {esc(us_dates(m))}" for m in checklist.missing))
     for item in checklist.items:
         # Em spaces indent without markup: HTML and markdown collapse or reinterpret ASCII spaces.
         indent_md = "\u2003\u2003" * item.depth
@@ -39,7 +41,7 @@ def render_checklist(view: CaseScreen) -> None:
         label = EFFECTIVE_WORDS.get(item.effective, item.effective)
         head_md = f"{indent_md}{icon_md} **{esc(item.text)}** — _{esc(label)}_"
         if item.source:
-            head_md += f" · {link_md(source_words(policy, item.source), item.source_url)}"
+            head_md += f" · {link_md(us_dates(source_words(policy, item.source)), item.source_url)}"
         st.markdown(head_md)
         details = [*item.evidence] if not item.is_group and item.effective != "attested" else []
         if item.attestation:
@@ -50,7 +52,7 @@ def render_checklist(view: CaseScreen) -> None:
                            f"{item.exception.note}")
         details += [f"📎 {a.title} ({a.size_bytes // 1024 + 1} KB, {a.uploaded_by})" for a in item.attachments]
         if details:
-            st.caption(indent_md + " · ".join(esc(detail) for detail in details))
+            st.caption(indent_md + " · ".join(esc(us_dates(detail)) for detail in details))
 
     leaves = [i for i in checklist.items if not i.is_group]
     if leaves and case.status in ("draft", "ready"):

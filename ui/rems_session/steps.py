@@ -28,7 +28,8 @@ def render_before(screen: LogScreen, inputs: LogInputs) -> None:
     _time = inputs.time
     _number = inputs.number
     _reading = inputs.reading
-    checks = st.columns(4)
+    # Two to a row: four in one row cut "No nasal steroid/decongestant within 1 h" at 1280 px.
+    checks = [*st.columns(2), *st.columns(2)]
     for col, (key, label_md) in zip(checks, (
         (key, esc(field_label(key))) for key in ("no_food_2h", "no_liquids_30min", "nasal_medication_ok",
                                             "ride_home_confirmed")
