@@ -45,3 +45,22 @@ def all_messages(at: AppTest) -> list[str]:
     """Every red message under an input and every error alert's text, as shown."""
     red = [shown(m.value)[len(":red["):-1] for m in at.markdown if shown(m.value).startswith(":red[")]
     return red + [shown(e.value) for e in at.error]
+
+
+def row_widths(at: AppTest, element_type: str) -> list[int]:
+    """For each row of columns holding an element of `element_type` (e.g. "metric") directly in a column: how many
+    columns the row has (layout is not visible to AppTest; the number of columns sharing the width is)."""
+    widths: list[int] = []
+
+    def walk(node: Any) -> None:
+        if not isinstance(node, Block):
+            return
+        columns = [c for c in node.children.values() if isinstance(c, Block) and c.type == "column"]
+        if columns and any(getattr(leaf, "type", None) == element_type
+                           for column in columns for leaf in column.children.values()):
+            widths.append(len(columns))
+        for child in node.children.values():
+            walk(child)
+
+    walk(at.main)
+    return widths

@@ -20,7 +20,7 @@ from desk.rems.sessions import default_prescriber_on_site, record_session
 from tests.desk.rems.conftest import NURSE, full_session
 from tests.factories import make_enrollment, make_patient, make_prescriber, make_site
 from tests.ui.conftest import AppFactory
-from tests.ui.screen import all_messages, messages_under, shown
+from tests.ui.screen import all_messages, messages_under, row_widths, shown
 
 PAGES = ("pages/rems_sessions.py", "pages/rems_dashboard.py", "pages/rems_patients.py")
 PREFIX = "rems_f_"
@@ -144,6 +144,8 @@ def test_nurse_saves_the_start_of_a_session(page_app: AppFactory, app_db: Engine
     at.selectbox(key="rems_new_patient").select(patient_id).run()
     at.button(key="rems_start").click().run()
     assert any("benzodiazepines: lorazepam" in shown(w.value) for w in at.warning)
+    # The four checks before dosing stand two to a row: four in a row cut the nasal-spray check at 1280 px.
+    assert row_widths(at, "toggle")[:2] == [2, 2]
     for key in ("no_food_2h", "no_liquids_30min", "nasal_medication_ok", "ride_home_confirmed"):
         at.toggle(key=PREFIX + key).set_value(True)
     reading_time = (datetime.now(clinic_zone) - timedelta(minutes=5)).time().replace(second=0, microsecond=0)

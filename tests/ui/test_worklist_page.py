@@ -14,7 +14,7 @@ from desk.models.prior_auth import PriorAuthCase
 from desk.prior_auth.cases import open_case
 from tests.factories import make_coverage, make_diagnosis, make_patient
 from tests.ui.conftest import AppFactory
-from tests.ui.screen import shown
+from tests.ui.screen import row_widths, shown
 
 PAGE = "pages/worklist.py"
 
@@ -119,3 +119,11 @@ def test_new_pa_by_searching_the_patient(page_app: AppFactory, app_db: Engine) -
     next(b for b in at.button if b.label == "Create case").click().run()
     with Session(app_db) as session:
         assert session.exec(select(PriorAuthCase.patient_id)).one() == patient_id
+
+
+def test_status_figures_have_room_for_their_labels(page_app: AppFactory, app_db: Engine) -> None:
+    """Eight figures in one row cut "More information requested" and "Ready to submit" at 1280 px."""
+    seed_cases(app_db)
+    at = page_app(PAGE, roles=("billing",)).run()
+    assert {m.label for m in at.metric} >= {"More information requested", "Ready to submit"}
+    assert row_widths(at, "metric") and max(row_widths(at, "metric")) <= 4
