@@ -115,8 +115,6 @@ def render_imported_evidence(patient_id: int, user: CurrentUser) -> None:
         st.caption("Facts brought in from an EHR export or spreadsheet; the criteria above read them like any "
                    "other entry. Outcomes marked not recorded are for staff to set on the Trials tab.")
         st.table(pd.DataFrame([{"Section": v.section, "Fact": v.fact, "Source file": v.source_file,
+                                "Resources": v.resource_ids,
                                 "Imported on": local_text(v.imported_on, get_settings().timezone)}
                                for v in views]))
-        if user.has_any("admin"):
-            with st.expander("Technical details"):
-                st.table(pd.DataFrame([{"Fact": v.fact, "Resources": v.resource_ids} for v in views]))
