@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, insert, inspect, text
 from sqlalchemy.engine import Connection, Engine
@@ -159,10 +160,13 @@ def export_audit_csv(
     return audit_events_csv(events)
 
 
-def utc_day_bounds(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
-    """[start of `first`, end of `last`] in UTC, for filtering by calendar days (both ends inclusive)."""
-    since = datetime.combine(first, time.min, tzinfo=UTC) if first else None
-    until = datetime.combine(last, time.max, tzinfo=UTC) if last else None
+def utc_day_bounds(first: date | None, last: date | None, timezone: str = "UTC"
+                   ) -> tuple[datetime | None, datetime | None]:
+    """[start of `first`, end of `last`] as UTC moments, for filtering by calendar days of `timezone` (the clinic's
+    days on screen; both ends inclusive)."""
+    zone = ZoneInfo(timezone)
+    since = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC) if first else None
+    until = datetime.combine(last, time.max, tzinfo=zone).astimezone(UTC) if last else None
     return since, until
 
 

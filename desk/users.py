@@ -149,6 +149,21 @@ def update_details(
     return user
 
 
+def update_account(
+    session: Session, *, user_id: int, display_name: str, email: str, roles: Sequence[str],
+    expected_version: int | None = None,
+) -> User:
+    """Change an account's display name, e-mail and roles in one save; every refused field is named at once."""
+    errors = [] if display_name.strip() else [FieldError("display_name", "required")]
+    errors += _email_errors(session, email, user_id=user_id)
+    errors += _role_errors(roles)
+    if errors:
+        raise ValidationFailed(errors)
+    update_details(session, user_id=user_id, display_name=display_name, email=email,
+                   expected_version=expected_version)
+    return set_roles(session, user_id=user_id, roles=roles)
+
+
 def unlock(session: Session, *, user_id: int, expected_version: int | None = None) -> User:
     """Lift a lockout after failed sign-ins before it expires by itself."""
     user = _load(session, user_id, expected_version)

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from desk.errors import StaleEdit, ValidationFailed
 from desk.models import SPECIALTIES, Prescriber, Site
+from desk.prior_auth.clocks import local_text
 from desk.sites import (
     PrescriberDetails,
     SiteDetails,
@@ -19,25 +20,32 @@ from desk.sites import (
     update_prescriber,
     update_site,
 )
-from ui.context import work
-from ui.editing import (
-    clear_errors,
-    field_error,
-    forget_version,
-    keep_errors,
-    notify,
-    opened_version,
-    show_notice,
-)
+from ui.context import get_settings, work
+from ui.editing import forget_version, notify, opened_version, show_notice
+from ui.form_errors import FormErrors, clear_errors, keep_errors
 from ui.guard import require_role
 from ui.text import esc
 
 user = require_role("pages/admin_sites.py")
+timezone = get_settings().timezone
 
 SPECIALTY_LABELS = {
     "psychiatrist": "Psychiatrist",
     "psychiatric_np": "Psychiatric nurse practitioner",
     "other": "Other",
+}
+
+# Each field a save can refuse, as its input's label reads.
+SITE_LABELS = {
+    "name": "Site name", "address_line": "Street address", "address_line2": "Address line 2 (suite, floor, building)",
+    "city": "City", "state": "State", "zip_code": "ZIP", "phone": "Phone", "fax": "Fax", "npi": "Organisation NPI",
+    "tin": "Tax id (TIN)", "rems_setting_id": "Certification id", "rems_certified_on": "Certified on",
+    "rems_certified_until": "Certification ended", "authorized_representative": "Authorized representative",
+}
+PRESCRIBER_LABELS = {
+    "first_name": "First name", "last_name": "Last name", "credentials": "Credentials", "npi": "NPI",
+    "specialty": "Specialty", "phone": "Phone", "fax": "Fax", "email": "E-mail", "site_id": "Site",
+    "active": "Active",
 }
 
 st.title("Sites & prescribers")
@@ -63,6 +71,7 @@ def _save(form: str, kind: str, record_id: int | None, message: str, change: Cal
     except ValidationFailed as exc:
         keep_errors(form, exc)
     except StaleEdit as exc:
+        clear_errors(form)
         st.session_state["desk_stale_message"] = str(exc)
         if record_id is not None:
             forget_version(kind, record_id)
@@ -80,52 +89,58 @@ def site_form(form: str, site: Site | None) -> SiteDetails | None:
     """The site fields as a form; the entered details once submitted."""
     current = SiteDetails.of(site) if site else SiteDetails(name="")
     generation = st.session_state.get(f"{form}_generation", 0)
+    errors = FormErrors(form, SITE_LABELS)
     with st.form(f"{form}_{generation}"):
         name = st.text_input("Site name", value=current.name)
-        field_error(form, "name")
+        errors.under("name")
         address_line = st.text_input("Street address", value=current.address_line)
+        errors.under("address_line")
         address_line2 = st.text_input("Address line 2 (suite, floor, building)", value=current.address_line2)
+        errors.under("address_line2")
         city_col, state_col, zip_col = st.columns([3, 1, 2])
         with city_col:
             city = st.text_input("City", value=current.city)
+            errors.under("city")
         with state_col:
             state = st.text_input("State", value=current.state, max_chars=2)
-            field_error(form, "state")
+            errors.under("state")
         with zip_col:
             zip_code = st.text_input("ZIP", value=current.zip_code)
-            field_error(form, "zip_code")
+            errors.under("zip_code")
         phone_col, fax_col = st.columns(2)
         with phone_col:
             phone = st.text_input("Phone", value=current.phone)
-            field_error(form, "phone")
+            errors.under("phone")
         with fax_col:
             fax = st.text_input("Fax", value=current.fax)
-            field_error(form, "fax")
+            errors.under("fax")
         npi_col, tin_col = st.columns(2)
         with npi_col:
             npi = st.text_input("Organisation NPI", value=current.npi, max_chars=10)
-            field_error(form, "npi")
+            errors.under("npi")
         with tin_col:
             tin = st.text_input("Tax id (TIN)", value=current.tin, placeholder="12-3456789")
-            field_error(form, "tin")
+            errors.under("tin")
         st.markdown("**REMS outpatient healthcare setting certification**")
         rems_col, date_col, until_col = st.columns(3)
         with rems_col:
             rems_setting_id = st.text_input("Certification id", value=current.rems_setting_id)
-            field_error(form, "rems_setting_id")
+            errors.under("rems_setting_id")
         with date_col:
             rems_certified_on = st.date_input(
                 "Certified on", value=current.rems_certified_on, max_value=date.today(), format="MM/DD/YYYY"
             )
-            field_error(form, "rems_certified_on")
+            errors.under("rems_certified_on")
         with until_col:
             rems_certified_until = st.date_input("Certification ended", value=current.rems_certified_until,
                                                  format="MM/DD/YYYY", help="Only if it lapsed or was withdrawn")
-            field_error(form, "rems_certified_until")
+            errors.under("rems_certified_until")
         authorized_representative = st.text_input(
             "Authorized representative", value=current.authorized_representative,
             help="Signs the setting's REMS enrollment and notifies the REMS of patient transfers",
         )
+        errors.under("authorized_representative")
+        errors.rest()
         submitted = st.form_submit_button("Save site" if site else "Add site", type="primary")
     if not submitted:
         return None
@@ -145,42 +160,46 @@ def prescriber_form(form: str, prescriber: Prescriber | None) -> PrescriberDetai
     generation = st.session_state.get(f"{form}_generation", 0)
     site_ids: list[int | None] = [None, *(s.id for s in sites)]
     site_names = {s.id: s.name for s in sites}
+    errors = FormErrors(form, PRESCRIBER_LABELS)
     with st.form(f"{form}_{generation}"):
         first_col, last_col, cred_col = st.columns([2, 2, 1])
         with first_col:
             first_name = st.text_input("First name", value=current.first_name)
-            field_error(form, "first_name")
+            errors.under("first_name")
         with last_col:
             last_name = st.text_input("Last name", value=current.last_name)
-            field_error(form, "last_name")
+            errors.under("last_name")
         with cred_col:
             credentials = st.text_input("Credentials", value=current.credentials, placeholder="MD, DO, PMHNP-BC")
+            errors.under("credentials")
         npi_col, specialty_col = st.columns(2)
         with npi_col:
             npi = st.text_input("NPI", value=current.npi, max_chars=10)
-            field_error(form, "npi")
+            errors.under("npi")
         with specialty_col:
             specialty = st.selectbox(
                 "Specialty", SPECIALTIES, index=SPECIALTIES.index(current.specialty)
                 if current.specialty in SPECIALTIES else 0, format_func=SPECIALTY_LABELS.__getitem__,
             )
-            field_error(form, "specialty")
+            errors.under("specialty")
         phone_col, fax_col, email_col = st.columns(3)
         with phone_col:
             phone = st.text_input("Phone", value=current.phone)
-            field_error(form, "phone")
+            errors.under("phone")
         with fax_col:
             fax = st.text_input("Fax", value=current.fax)
-            field_error(form, "fax")
+            errors.under("fax")
         with email_col:
             email = st.text_input("E-mail", value=current.email)
-            field_error(form, "email")
+            errors.under("email")
         site_id = st.selectbox(
             "Site", site_ids, index=site_ids.index(current.site_id) if current.site_id in site_ids else 0,
             format_func=lambda i: "—" if i is None else site_names[i],
         )
-        field_error(form, "site_id")
+        errors.under("site_id")
         active = st.checkbox("Active", value=current.active)
+        errors.under("active")
+        errors.rest()
         submitted = st.form_submit_button("Save prescriber" if prescriber else "Add prescriber", type="primary")
     if not submitted:
         return None
@@ -196,15 +215,15 @@ with sites_tab:
     st.dataframe(
         [
             {
-                "site": s.name,
-                "city": s.city,
-                "state": s.state,
-                "phone": s.phone,
-                "fax": s.fax,
+                "Site": s.name,
+                "City": s.city,
+                "State": s.state,
+                "Phone": s.phone,
+                "Fax": s.fax,
                 "NPI": s.npi,
                 "REMS certification": s.rems_setting_id,
-                "certified on": s.rems_certified_on,
-                "authorized representative": s.authorized_representative,
+                "Certified on": local_text(s.rems_certified_on, timezone),
+                "Authorized representative": s.authorized_representative,
             }
             for s in sites
         ],
@@ -234,13 +253,13 @@ with prescribers_tab:
     st.dataframe(
         [
             {
-                "prescriber": p.display_name,
+                "Prescriber": p.display_name,
                 "NPI": p.npi,
-                "specialty": SPECIALTY_LABELS.get(p.specialty, p.specialty),
-                "site": site_names.get(p.site_id, ""),
-                "phone": p.phone,
-                "fax": p.fax,
-                "active": p.active,
+                "Specialty": SPECIALTY_LABELS.get(p.specialty, p.specialty),
+                "Site": site_names.get(p.site_id, ""),
+                "Phone": p.phone,
+                "Fax": p.fax,
+                "Active": p.active,
             }
             for p in prescribers
         ],

@@ -6,31 +6,28 @@ import streamlit as st
 from sqlmodel import Session
 
 from desk.errors import StaleEdit, ValidationFailed
-from desk.models import ROLES, utcnow
+from desk.models import ROLE_LABELS, ROLES, utcnow
+from desk.prior_auth.clocks import local_text
 from desk.users import (
     create_user,
     is_locked,
     list_users,
     reset_password,
     set_active,
-    set_roles,
     unlock,
-    update_details,
+    update_account,
 )
-from ui.context import work
-from ui.editing import (
-    clear_errors,
-    field_error,
-    forget_version,
-    keep_errors,
-    notify,
-    opened_version,
-    show_notice,
-)
+from ui.context import get_settings, work
+from ui.editing import forget_version, notify, opened_version, show_notice
+from ui.form_errors import FormErrors, clear_errors, keep_errors
 from ui.guard import require_role
 from ui.text import esc
 
 user = require_role("pages/admin_users.py")
+
+# Each field an account save can refuse, as its input's label reads.
+ACCOUNT_LABELS = {"username": "Username", "display_name": "Full name", "email": "E-mail", "roles": "Roles",
+                  "password": "First password", "active": "Status"}
 
 st.title("Users")
 show_notice()
@@ -38,18 +35,19 @@ show_notice()
 with work(user.username) as session:
     accounts = list(list_users(session))
 now = utcnow()
+timezone = get_settings().timezone
 
 st.dataframe(
     [
         {
-            "username": a.username,
-            "name": a.display_name,
-            "e-mail": a.email,
-            "roles": ", ".join(a.role_list),
-            "active": a.active,
-            "locked": is_locked(a, now=now),
-            "last sign-in (UTC)": a.last_sign_in_at,
-            "demo": a.is_demo,
+            "Username": a.username,
+            "Name": a.display_name,
+            "E-mail": a.email,
+            "Roles": ", ".join(ROLE_LABELS.get(r, r) for r in a.role_list),
+            "Active": a.active,
+            "Locked": is_locked(a, now=now),
+            "Last sign-in": local_text(a.last_sign_in_at, timezone),
+            "Demo": a.is_demo,
         }
         for a in accounts
     ],
@@ -62,17 +60,20 @@ create_tab, manage_tab = st.tabs(["New account", "Change an account"])
 with create_tab:
     form = "create_user"
     generation = st.session_state.get("create_user_generation", 0)
+    errors = FormErrors(form, ACCOUNT_LABELS)
     with st.form(f"{form}_{generation}"):
         username = st.text_input("Username", help="2-40 lowercase letters, digits, dot, dash or underscore")
-        field_error(form, "username")
+        errors.under("username")
         display_name = st.text_input("Full name")
-        field_error(form, "display_name")
+        errors.under("display_name")
         email = st.text_input("E-mail", help="Needed for organisation sign-in; links the identity to this account")
-        field_error(form, "email")
-        roles = st.multiselect("Roles", ROLES, help="Small clinics share hats: choose every role this person holds")
-        field_error(form, "roles")
+        errors.under("email")
+        roles = st.multiselect("Roles", ROLES, format_func=lambda r: ROLE_LABELS.get(r, r),
+                               help="Small clinics share hats: choose every role this person holds")
+        errors.under("roles")
         password = st.text_input("First password", type="password", help="At least 12 characters")
-        field_error(form, "password")
+        errors.under("password")
+        errors.rest()
         submitted = st.form_submit_button("Create account", type="primary")
     if submitted:
         try:
@@ -119,6 +120,7 @@ with manage_tab:
             except ValidationFailed as exc:
                 keep_errors(f"manage_{chosen.id}", exc)
             except StaleEdit as exc:
+                clear_errors(f"manage_{chosen.id}")
                 st.session_state["desk_stale_message"] = str(exc)
             else:
                 clear_errors(f"manage_{chosen.id}")
@@ -130,27 +132,26 @@ with manage_tab:
         if stale:
             st.error(esc(stale))
         form = f"manage_{chosen.id}"
+        errors = FormErrors(form, {**ACCOUNT_LABELS, "password": "New password"})
         locked = is_locked(chosen, now=now)
         status = "active" if chosen.active else "inactive"
         st.caption(f"Status: {esc(status)}" + (" · locked after failed sign-ins" if locked else ""))
-        field_error(form, "active")
+        errors.under("active")
 
         with st.form(f"details_{chosen.id}"):
             new_name = st.text_input("Full name", value=chosen.display_name)
-            field_error(form, "display_name")
+            errors.under("display_name")
             new_email = st.text_input("E-mail", value=chosen.email)
-            field_error(form, "email")
-            new_roles = st.multiselect("Roles", ROLES, default=chosen.role_list)
-            field_error(form, "roles")
+            errors.under("email")
+            new_roles = st.multiselect("Roles", ROLES, default=chosen.role_list,
+                                       format_func=lambda r: ROLE_LABELS.get(r, r))
+            errors.under("roles")
             save = st.form_submit_button("Save details and roles", type="primary")
         if save:
             _apply(
                 "Details and roles saved",
-                lambda s: (
-                    update_details(s, user_id=chosen.id, display_name=new_name, email=new_email,
-                                   expected_version=version),
-                    set_roles(s, user_id=chosen.id, roles=new_roles),
-                ),
+                lambda s: update_account(s, user_id=chosen.id, display_name=new_name, email=new_email,
+                                         roles=new_roles, expected_version=version),
             )
 
         left, middle, _ = st.columns([1, 1, 2])
@@ -167,8 +168,9 @@ with manage_tab:
         with st.form(f"password_{chosen.id}", clear_on_submit=True):
             st.markdown("**Reset password**")
             new_password = st.text_input("New password", type="password", help="At least 12 characters")
-            field_error(form, "password")
+            errors.under("password")
             reset = st.form_submit_button("Set new password")
+        errors.rest()
         if reset:
             _apply("Password reset", lambda s: reset_password(s, user_id=chosen.id, password=new_password,
                                                               expected_version=version))

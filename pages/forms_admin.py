@@ -14,6 +14,8 @@ from desk.pdf.payer_forms import list_payer_forms, save_payer_form, validate_pay
 from desk.pdf.render import render_page_png
 from desk.pdf.sample_data import sample_pa_case
 from desk.pdf.suggest import suggested_map_text
+from desk.prior_auth.clocks import local_text
+from desk.prior_auth.payer_rules import payer_name
 from ui.context import get_settings, work
 from ui.downloads import document_download
 from ui.guard import require_role
@@ -127,23 +129,27 @@ with add_tab:
 
 with stored_tab:
     with work(user.username) as session:
-        rows = [
-            {
-                "payer": r.payer_id,
-                "form": r.name,
-                "revision": r.revision,
-                "in use": r.active,
-                "uploaded by": r.uploaded_by,
-                "uploaded at": r.uploaded_at,
-                "sha256": r.sha256[:12],
-                "id": r.id,
-            }
-            for r in list_payer_forms(session)
-        ]
+        stored_forms = list(list_payer_forms(session))
+    rows = [
+        {
+            "payer": payer_name(r.payer_id),
+            "form": r.name,
+            "revision": r.revision,
+            "id": r.id,
+        }
+        for r in stored_forms
+    ]
     if not rows:
         st.info("No payer forms stored yet: every payer gets the desk's generic request form.")
     else:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{"Payer": payer_name(r.payer_id), "Form": r.name, "Revision": r.revision,
+                                    "In use": r.active, "Uploaded by": r.uploaded_by,
+                                    "Uploaded at": local_text(r.uploaded_at, get_settings().timezone)}
+                                   for r in stored_forms]), hide_index=True, width="stretch")
+        with st.expander("Technical details"):
+            st.dataframe(pd.DataFrame([{"Form": r.name, "Revision": r.revision, "Payer id": r.payer_id,
+                                        "SHA-256": r.sha256, "Database id": r.id} for r in stored_forms]),
+                         hide_index=True, width="stretch")
         chosen = st.selectbox("Download a stored template", [r["id"] for r in rows],
                               format_func=lambda i: next(f"{r['payer']} · {r['form']} (rev {r['revision']})"
                                                          for r in rows if r["id"] == i))

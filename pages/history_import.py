@@ -19,6 +19,7 @@ from desk.models import Patient
 from desk.reference import ReferenceDataError
 from ui.context import get_settings, work
 from ui.editing import notify, show_notice
+from ui.form_errors import sentences_md
 from ui.guard import require_role
 from ui.text import esc
 
@@ -107,11 +108,25 @@ if st.button("Discard this import", icon=":material/delete:", key="history_disca
     st.rerun()
 
 
+# A record field as the record's forms label it (where an imported fact differs from what is on record).
+FIELD_WORDS = {"daily_dose_mg": "daily dose (mg)", "start_date": "start", "end_date": "end",
+               "adherence_pct": "adherence %", "improvement_pct": "improvement %", "measured_on": "date",
+               "admitted_on": "admitted",
+               "discharged_on": "discharged", "episode_start": "current episode began", "diagnosed_on": "diagnosed on",
+               "current_episode": "in the current episode", "at_max_tolerated_dose": "at maximum tolerated dose"}
+
+
+def _value(value: object) -> object:
+    if isinstance(value, date):
+        return f"{value:%m/%d/%Y}"
+    return "not recorded" if value is None else value
+
+
 def fact_rows(review: PatientReview, section: str) -> list[dict[str, str]]:
     rows = []
     for item in review.section(section):  # type: ignore[arg-type]
-        differs = "; ".join(f"{name}: on record {value}, import {getattr(item.fact.details, name)}"
-                            for name, value in item.on_record)
+        differs = "; ".join(f"{FIELD_WORDS.get(name, name.replace('_', ' '))}: on record {_value(value)}, "
+                            f"import {_value(getattr(item.fact.details, name))}" for name, value in item.on_record)
         rows.append({"status": STATUS_WORDS[item.status], "fact": describe_row(section, item.fact.details),
                      "detail": item.problem or differs,
                      "source": ", ".join(p.resource_id for p in item.fact.provenance[:3])
@@ -128,7 +143,7 @@ def accept(index: int, review: PatientReview, sections: tuple[str, ...], confirm
                                     imported_on=pending.imported_on, kind=pending.kind, confirmed=confirmed,
                                     today=today)
     except ValidationFailed as failed:
-        st.error(f"Nothing was written: {esc(failed)}")
+        st.error("Nothing was written:  \n" + sentences_md(failed))
         return
     except DeskError as failed:
         st.error(esc(failed))

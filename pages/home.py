@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from desk.auth import CurrentUser
-from desk.models import utcnow
+from desk.models import ROLE_LABELS, utcnow
 from desk.navigation import pages_for
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.needs_pa import KIND_SHORT_TITLES, needs_pa
@@ -19,7 +19,6 @@ from ui.text import esc
 
 user = require_role("pages/home.py")
 
-ROLE_LABELS = {"admin": "Administrator", "billing": "Billing", "nurse": "Nurse"}
 MONEY_ROLES = ("admin", "billing")
 LIST_LIMIT = 5
 
@@ -52,8 +51,9 @@ def prior_auth(current: CurrentUser) -> None:
                              f"{'' if counts[kind] == 1 else 's'}", icon=":material/arrow_forward:",
                              query_params={"list": kind}, disabled=counts[kind] == 0)
         st.markdown("**Cases needing action**")
-        columns = st.columns(len(summary.actions))
-        for column, action in zip(columns, summary.actions, strict=True):
+        # Three to a row: six in one row cut labels such as "Authorizations to renew" at 1280 px.
+        columns = [column for _ in range(-(-len(summary.actions) // 3)) for column in st.columns(3)]
+        for column, action in zip(columns, summary.actions, strict=False):
             column.metric(esc(action.title), action.total)
             column.page_link("pages/worklist.py", label=f"See the {action.total:d} case"
                              f"{'' if action.total == 1 else 's'}", icon=":material/arrow_forward:",

@@ -8,6 +8,7 @@ from desk.prior_auth.cases import open_case
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.needs_pa import KIND_TITLES, NeedsPaRow, needs_pa
 from ui.context import get_settings, work
+from ui.form_errors import sentences_md
 from ui.guard import require_role
 from ui.text import esc
 
@@ -37,7 +38,7 @@ def start_case(row: NeedsPaRow) -> None:
             case_id = opened.case.id
             warning = opened.warning
     except ValidationFailed as exc:
-        st.error(" ".join(f"{esc(e.message)}." for e in exc.errors))
+        st.error(sentences_md(exc))
         return
     if warning:
         st.session_state["pa_notice"] = warning

@@ -7,6 +7,7 @@ import streamlit as st
 from desk.errors import NotFound
 from desk.imports import known_payer_ids
 from desk.patients import get_patient_record
+from desk.prior_auth.payer_rules import payer_name
 from desk.reference import ReferenceDataError, category_labels
 from desk.sites import list_prescribers, list_sites
 from ui.authorizations import authorizations_tab
@@ -58,7 +59,7 @@ st.title(f"{esc(patient.last_name)}, {esc(patient.first_name)}")
 st.caption(
     f"MRN {esc(patient.mrn)} · born {patient.dob:%m/%d/%Y} (age {age:d}) · {esc(record.site.name)}"
     + (f" · prescriber {esc(record.prescriber.display_name)}" if record.prescriber else " · no prescriber")
-    + " · payers: " + (", ".join(esc(c.payer_id) for c in record.coverages) or "none")
+    + " · payers: " + (", ".join(esc(payer_name(c.payer_id)) for c in record.coverages) or "none")
 )
 if st.button("Back to the patient list", icon=":material/arrow_back:", type="tertiary"):
     st.switch_page("pages/patients.py")

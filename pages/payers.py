@@ -17,11 +17,14 @@ settings = load_settings()
 catalog = policy_catalog()
 policies = sorted(catalog.policies.values(), key=lambda p: p.payer.lower())
 incomplete = [p for p in policies if p.incomplete]
+admin = user.has_any("admin")
 st.caption(
-    f"{len(policies)} policies from {esc(settings.payers_dir)} · {len(incomplete)} incomplete · "
-    "criteria are paraphrased; check each against its source before relying on it. "
-    "To add a payer, see payers/README.md."
+    f"{len(policies)} policies · {len(incomplete)} incomplete · "
+    "criteria are paraphrased; check each against its source before relying on it."
 )
+if admin:
+    with st.expander("Technical details"):
+        st.caption(f"Policy files are read from {esc(settings.payers_dir)}. To add a payer, see payers/README.md.")
 
 reload_slot = st.container()
 if reload_slot.button("Reload payer files", icon=":material/refresh:",
@@ -43,10 +46,14 @@ if catalog.problems:
             f"{len(catalog.broken_files)} policy file(s) could not be loaded; the other policies work normally.",
             icon=":material/error:",
         )
-        for file_name in catalog.broken_files:
-            st.markdown(f"**{esc(file_name)}**")
-            st.code("\n".join(f"{p.path or '(file)'}: {p.message}" for p in catalog.problems if p.file == file_name),
-                    language=None, wrap_lines=True)
+        if admin:
+            with st.expander("Technical details"):
+                for file_name in catalog.broken_files:
+                    st.markdown(f"**{esc(file_name)}**")
+                    st.code("\n".join(f"{p.path or '(file)'}: {p.message}" for p in catalog.problems
+                                      if p.file == file_name), language=None, wrap_lines=True)
+        else:
+            st.caption("An administrator can see what is wrong with them on this page.")
 
 names = {p.id: f"{p.payer}" + (" (incomplete)" if p.incomplete else "") for p in policies}
 chosen = st.multiselect("Show", options=list(names), format_func=names.__getitem__, placeholder="All payers")
@@ -57,4 +64,4 @@ for policy in policies:
     flag_md = " · :orange-badge[:material/content_cut: incomplete]" if policy.incomplete else ""
     with st.expander(f"**{esc(policy.payer)}** — {esc(policy.title)}{flag_md}", expanded=len(chosen) == 1):
         render_policy(policy, catalog.files.get(policy.id, ""), default_lead_days=settings.renewal_lead_days,
-                      versions=catalog.versions.get(policy.id))
+                      versions=catalog.versions.get(policy.id), admin=admin)

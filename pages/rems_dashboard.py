@@ -12,6 +12,7 @@ from desk.rems.pmf_pdf import ready_forms_bundle
 from desk.today import due_in_words
 from ui.context import work
 from ui.downloads import document_download
+from ui.form_errors import FormErrors, clear_errors, keep_errors
 from ui.guard import require_role
 from ui.text import esc
 
@@ -98,21 +99,28 @@ def dashboard() -> None:
 dashboard()
 
 st.subheader("Download ready monitoring forms")
+batch_errors = FormErrors("rems_batch", {"start": "From", "end": "To"})
 with st.form("rems_batch"):
     today = utcnow().astimezone(zone).date()
     cols = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
-    start = cols[0].date_input("From", value=today.replace(day=1), format="MM/DD/YYYY")
-    end = cols[1].date_input("To", value=today, format="MM/DD/YYYY")
+    with cols[0]:
+        start = st.date_input("From", value=today.replace(day=1), format="MM/DD/YYYY")
+    with cols[1]:
+        end = st.date_input("To", value=today, format="MM/DD/YYYY")
     packaging = cols[2].radio("As", options=["merged PDF", "zip of PDFs"], horizontal=True)
     prepare = cols[3].form_submit_button("Prepare download", icon=":material/picture_as_pdf:")
+    # Under the row of inputs (bottom-aligned columns): each message names the input it is about.
+    batch_errors.under("start", "end")
+    batch_errors.rest()
 if prepare:
     try:
         with work(user.username) as session:
             bundle = ready_forms_bundle(session, user=user, start=start, end=end, as_zip=packaging != "merged PDF")
     except ValidationFailed as exc:
-        for error in exc.errors:
-            st.error(esc(error.message))
+        keep_errors("rems_batch", exc)
+        st.rerun()
     else:
+        clear_errors("rems_batch")
         document_download(f"Download {len(bundle.session_ids)} form(s)", data=bundle.content, mime=bundle.mime,
                           file_name=bundle.file_name, kind="rems_forms_bundle",
                           record_id=",".join(str(i) for i in bundle.session_ids), on_click="ignore",

@@ -7,12 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from desk.errors import NotFound, ValidationFailed
-from desk.models import utcnow
+from desk.models import PLAN_TYPE_NAMES, utcnow
 from desk.models.prior_auth import INDICATIONS, PHASES, STATUS_LABELS, URGENCIES
 from desk.patients import get_patient, search_patients
 from desk.prior_auth.cases import coverage_choices, open_case
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.lifecycle import expire_lapsed
+from desk.prior_auth.payer_rules import payer_name
 from desk.prior_auth.worklist import (
     AGING_BUCKETS,
     CASE_COLUMNS,
@@ -23,11 +24,13 @@ from desk.prior_auth.worklist import (
     case_page,
     export_table,
     payer_ids_in_use,
+    rows_in_words,
     status_counts,
     todays_actions,
 )
 from ui.context import get_settings, work
 from ui.downloads import document_download
+from ui.form_errors import FormErrors, clear_errors, keep_errors
 from ui.guard import require_role
 from ui.text import esc
 
@@ -35,9 +38,13 @@ user = require_role("pages/worklist.py")
 
 CASE_KEY = "pa_case_id"
 NEW_CASE_OPEN = "pa_new_case_open"
+NEW_CASE_FORM = "new_pa"
 PAGE_SIZE = 50
+METRICS_PER_ROW = 4
 OPEN_METRICS = ("draft", "ready", "submitted", "pended", "info_requested", "denied", "appealed", "approved")
 ACTION_COLUMNS = ("case", "patient", "mrn", "payer", "status", "due", "detail")
+SORT_LABELS = {"updated": "Last updated", "created": "Opened", "decision_due": "Decision due",
+               "auth_end": "Authorization ends", "case": "Case number"}
 
 
 def open_case_page(case_id: int) -> None:
@@ -47,6 +54,7 @@ def open_case_page(case_id: int) -> None:
 
 def close_new_case() -> None:
     st.session_state.pop(NEW_CASE_OPEN, None)
+    clear_errors(NEW_CASE_FORM)
 
 
 @st.dialog("New prior authorization", width="large", on_dismiss=close_new_case)
@@ -72,16 +80,27 @@ def new_case_dialog() -> None:
     if not coverages:
         st.warning("This patient has no insurance coverage on record. Add one on the patient record first.")
         return
-    cover_labels = {c.id: f"{c.payer_id} · {c.plan_type.replace('_', ' ')} · {c.priority} · member {c.member_id}"
-                    for c in coverages}
+    cover_labels = {c.id: f"{payer_name(c.payer_id)} · {PLAN_TYPE_NAMES.get(c.plan_type, c.plan_type)} · "
+                          f"{c.priority} · member {c.member_id}" for c in coverages}
+    errors = FormErrors(NEW_CASE_FORM, {"patient_id": "Patient", "coverage_id": "Coverage", "indication": "Indication",
+                                        "phase": "Phase", "urgency": "Review"})
+    errors.under("patient_id")
     with st.form("new_pa"):
         coverage_id = st.selectbox("Coverage", options=list(cover_labels), format_func=cover_labels.__getitem__)
+        errors.under("coverage_id")
         left, middle, right = st.columns(3)
-        indication = left.selectbox("Indication", INDICATIONS,
-                                    format_func={"TRD": "TRD (treatment-resistant depression)",
-                                                 "MDSI": "MDSI (MDD with suicidal ideation)"}.__getitem__)
-        phase = middle.selectbox("Phase", PHASES, format_func=str.capitalize)
-        urgency = right.selectbox("Review", URGENCIES, format_func=str.capitalize)
+        with left:
+            indication = st.selectbox("Indication", INDICATIONS,
+                                      format_func={"TRD": "TRD (treatment-resistant depression)",
+                                                   "MDSI": "MDSI (MDD with suicidal ideation)"}.__getitem__)
+            errors.under("indication")
+        with middle:
+            phase = st.selectbox("Phase", PHASES, format_func=str.capitalize)
+            errors.under("phase")
+        with right:
+            urgency = st.selectbox("Review", URGENCIES, format_func=str.capitalize)
+            errors.under("urgency")
+        errors.rest()
         submitted = st.form_submit_button("Create case", type="primary")
     if submitted:
         try:
@@ -92,9 +111,9 @@ def new_case_dialog() -> None:
                 case_id = opened.case.id
                 warning = opened.warning
         except ValidationFailed as exc:
-            for error in exc.errors:
-                st.error(f"{esc(error.field.replace('_', ' '))}: {esc(error.message)}")
-            return
+            keep_errors(NEW_CASE_FORM, exc)
+            st.rerun()
+        clear_errors(NEW_CASE_FORM)
         if warning:
             st.session_state["pa_notice"] = warning
         assert case_id is not None
@@ -145,8 +164,10 @@ with work(user.username) as session:
                              default_lead_days=settings.renewal_lead_days, draft_idle_days=settings.draft_idle_days)
     payers = payer_ids_in_use(session)
 
-metric_columns = st.columns(len(OPEN_METRICS))
-for column, status in zip(metric_columns, OPEN_METRICS, strict=True):
+# Four to a row: eight in one row cut labels such as "More information requested" at 1280 px.
+metric_columns = [column for _ in range(-(-len(OPEN_METRICS) // METRICS_PER_ROW))
+                  for column in st.columns(METRICS_PER_ROW)]
+for column, status in zip(metric_columns, OPEN_METRICS, strict=False):
     column.metric(STATUS_LABELS[status], counts[status])
 
 st.subheader("Today's actions")
@@ -160,8 +181,9 @@ for tab, (key, action) in zip(action_tabs, actions.items(), strict=True):
             st.caption("Nothing to do here today.")
             continue
         rows = [item.as_row() for item in action.items]
-        picked = st.dataframe(pd.DataFrame(rows), hide_index=True, on_select="rerun", selection_mode="single-row",
-                              key=f"action_{key}", width="stretch")
+        picked = st.dataframe(pd.DataFrame(rows_in_words(rows, columns=ACTION_COLUMNS, timezone=settings.timezone)),
+                              hide_index=True, on_select="rerun", selection_mode="single-row", key=f"action_{key}",
+                              width="stretch", column_config={"Case": st.column_config.NumberColumn(format="#%d")})
         if action.total > len(rows):
             st.caption(f"Showing the first {len(rows)} of {action.total:d}.")
         selection = picked.selection.rows if picked else []  # type: ignore[union-attr]
@@ -172,10 +194,11 @@ for tab, (key, action) in zip(action_tabs, actions.items(), strict=True):
 st.subheader("Cases")
 with st.container(border=True):
     f1, f2, f3, f4, f5 = st.columns([2, 2, 1, 1, 2])
-    statuses = f1.multiselect("Status", list(STATUS_LABELS), format_func=STATUS_LABELS.__getitem__, key="wl_status")
-    payer_filter = f2.multiselect("Payer", payers, key="wl_payer")
-    indications = f3.multiselect("Indication", INDICATIONS, key="wl_indication")
-    phases = f4.multiselect("Phase", PHASES, key="wl_phase")
+    statuses = f1.multiselect("Status", list(STATUS_LABELS), format_func=STATUS_LABELS.__getitem__, key="wl_status",
+                              placeholder="All")
+    payer_filter = f2.multiselect("Payer", payers, key="wl_payer", format_func=payer_name, placeholder="All")
+    indications = f3.multiselect("Indication", INDICATIONS, key="wl_indication", placeholder="All")
+    phases = f4.multiselect("Phase", PHASES, key="wl_phase", format_func=str.capitalize, placeholder="All")
     search = f5.text_input("Search (case #, MRN, last name, auth #)", key="wl_search")
 filters = WorklistFilter(statuses=tuple(statuses), payer_ids=tuple(payer_filter), indications=tuple(indications),
                          phases=tuple(phases), search=search)
@@ -208,13 +231,13 @@ with chart_col:
 with table_col:
     top_left, top_right = st.columns([2, 1])
     top_left.markdown(f"**{page.total:d} cases** · page {page.page:d} of {page.pages:d}")
-    top_right.selectbox("Sort by", ["updated", "created", "decision_due", "auth_end", "case"], key="wl_sort",
-                        format_func=lambda s: s.replace("_", " "), label_visibility="collapsed")
+    top_right.selectbox("Sort by", list(SORT_LABELS), key="wl_sort", format_func=SORT_LABELS.__getitem__,
+                        label_visibility="collapsed")
     if page.rows:
-        frame = pd.DataFrame(page.rows)
+        frame = pd.DataFrame(rows_in_words(page.rows, columns=CASE_COLUMNS, timezone=settings.timezone))
         picked = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="single-row",
                               key="case_table", width="stretch",
-                              column_config={"case": st.column_config.NumberColumn("case", format="#%d")})
+                              column_config={"Case": st.column_config.NumberColumn(format="#%d")})
         selection = picked.selection.rows if picked else []  # type: ignore[union-attr]
         if selection:
             open_case_page(int(page.rows[selection[0]]["case"]))

@@ -7,6 +7,7 @@ from datetime import date
 import streamlit as st
 
 from desk.prior_auth.patient_summary import CaseAuthorization, patient_authorizations
+from desk.prior_auth.payer_rules import payer_name
 from ui.context import work
 from ui.patient_record import RecordContext
 from ui.text import esc
@@ -24,12 +25,12 @@ def _count(value: int | None) -> str:
 
 def _row(case: CaseAuthorization) -> dict[str, object]:
     return {
-        "case": f"#{case.case_id}", "payer": case.payer_id, "indication": case.indication,
-        "phase": case.phase, "status": case.status_label, "auth #": case.auth_number or "",
-        "from": _date(case.start_on), "to": _date(case.end_on),
-        "authorized": _count(case.authorized_devices) if case.authorized else "",
-        "used": _count(case.used_devices) if case.authorized else "",
-        "remaining": _count(case.remaining_devices) if case.authorized else "",
+        "Case": f"#{case.case_id}", "Payer": payer_name(case.payer_id), "Indication": case.indication,
+        "Phase": case.phase, "Status": case.status_label, "Authorization #": case.auth_number or "",
+        "From": _date(case.start_on), "To": _date(case.end_on),
+        "Authorized": _count(case.authorized_devices) if case.authorized else "",
+        "Used": _count(case.used_devices) if case.authorized else "",
+        "Remaining": _count(case.remaining_devices) if case.authorized else "",
     }
 
 
@@ -48,7 +49,7 @@ def authorizations_tab(ctx: RecordContext) -> None:
     current = [c for c in cases if c.in_force_on(ctx.today)]
     for case in current:
         with st.container(border=True):
-            st.markdown(f"**In force:** authorization **{esc(case.auth_number)}** · {esc(case.payer_id)} · "
+            st.markdown(f"**In force:** authorization **{esc(case.auth_number)}** · {esc(payer_name(case.payer_id))} · "
                         f"{esc(_date(case.start_on))} to {esc(_date(case.end_on))}")
             authorized, used, remaining = st.columns(3)
             authorized.metric("Devices authorized", _count(case.authorized_devices))
@@ -65,5 +66,5 @@ def authorizations_tab(ctx: RecordContext) -> None:
         st.markdown("**Open a case**")
         for case in cases:
             st.page_link("pages/prior_auth.py",
-                         label=f"Case #{case.case_id:d} · {esc(case.payer_id)} · {esc(case.status_label)}",
+                         label=f"Case #{case.case_id:d} · {esc(payer_name(case.payer_id))} · {esc(case.status_label)}",
                          icon=":material/assignment:", query_params={"case": str(case.case_id)})

@@ -9,10 +9,13 @@ import streamlit as st
 
 from desk.auth import CurrentUser
 from desk.history.provenance import imported_facts
+from desk.models import PLAN_TYPE_NAMES
 from desk.policies.drugs import default_drugs
 from desk.policies.eligibility import coverage_eligibility, every_payer
 from desk.policies.schema import INDICATION_NAMES, INDICATIONS, PHASES
-from ui.context import work
+from desk.prior_auth.clocks import local_text
+from desk.prior_auth.payer_rules import payer_name
+from ui.context import get_settings, work
 from ui.patient_record import RecordContext
 from ui.policies import policy_catalog
 from ui.policy_view import DECISION_BADGE, render_evaluation
@@ -27,6 +30,7 @@ _DECISION_TEXT = {
 def render_eligibility(patient_id: int, user: CurrentUser) -> None:
     """Evaluate the patient against the payer of each coverage, with per-criterion evidence."""
     key = f"elig-{patient_id}"
+    zone = get_settings().timezone
     catalog = policy_catalog()
     drugs = default_drugs()
     c1, c2, c3 = st.columns([2, 2, 2])
@@ -36,7 +40,8 @@ def render_eligibility(patient_id: int, user: CurrentUser) -> None:
     phase = c2.segmented_control(
         "Phase", PHASES, default="initial", format_func=str.capitalize, key=f"{key}-phase"
     ) or "initial"
-    as_of = c3.date_input("As of", value=date.today(), max_value=date.today(), key=f"{key}-asof")
+    as_of = c3.date_input("As of", value=date.today(), max_value=date.today(), key=f"{key}-asof",
+                          format="MM/DD/YYYY")
     st.caption(INDICATION_NAMES[indication])
     if catalog.problems:
         st.caption(f":material/error: {len(catalog.broken_files)} policy file(s) are broken and left out; "
@@ -56,18 +61,20 @@ def render_eligibility(patient_id: int, user: CurrentUser) -> None:
         st.info("This patient has no coverage on file. Add a coverage, or compare every payer below.")
     for item in results:
         with st.container(border=True):
-            st.markdown(f"#### {esc(item.priority.capitalize())} coverage · {esc(item.payer_id)} · "
-                        f"{esc(item.plan_type)}")
+            st.markdown(f"#### {esc(item.priority.capitalize())} coverage · {esc(payer_name(item.payer_id))} · "
+                        f"{esc(PLAN_TYPE_NAMES.get(item.plan_type, item.plan_type))}")
             if item.evaluation is not None:
                 number = f" — policy {item.evaluation.policy_number}" if item.evaluation.policy_number else ""
                 st.markdown(f"**{esc(item.evaluation.payer_name)}**{esc(number)} "
-                            f"(file reviewed {esc(item.evaluation.reviewed_on)})")
-                render_evaluation(item.evaluation, key=f"{key}-{item.coverage_id}")
+                            f"(file reviewed {esc(local_text(item.evaluation.reviewed_on, zone))})")
+                render_evaluation(item.evaluation, key=f"{key}-{item.coverage_id}",
+                                  policy=catalog.policies.get(item.evaluation.payer))
             else:
                 st.warning(esc(item.no_policy_message), icon=":material/policy:")
                 if item.reference is not None:
                     with st.expander("Generic commercial checklist (reference only)"):
-                        render_evaluation(item.reference, key=f"{key}-{item.coverage_id}-ref")
+                        render_evaluation(item.reference, key=f"{key}-{item.coverage_id}-ref",
+                                          policy=catalog.policies.get(item.reference.payer))
 
     if side_by_side:
         table = pd.DataFrame([
@@ -85,7 +92,8 @@ def render_eligibility(patient_id: int, user: CurrentUser) -> None:
         st.dataframe(table, hide_index=True, width="stretch", key=f"{key}-compare")
         for evaluation in side_by_side:
             with st.expander(f"{esc(evaluation.payer_name)} — {DECISION_BADGE[evaluation.decision]}"):
-                render_evaluation(evaluation, key=f"{key}-cmp-{evaluation.payer}")
+                render_evaluation(evaluation, key=f"{key}-cmp-{evaluation.payer}",
+                                  policy=catalog.policies.get(evaluation.payer))
 
 
 def eligibility_tab(context: RecordContext) -> None:
@@ -107,5 +115,6 @@ def render_imported_evidence(patient_id: int, user: CurrentUser) -> None:
         st.caption("Facts brought in from an EHR export or spreadsheet; the criteria above read them like any "
                    "other entry. Outcomes marked not recorded are for staff to set on the Trials tab.")
         st.table(pd.DataFrame([{"Section": v.section, "Fact": v.fact, "Source file": v.source_file,
-                                "Resources": v.resource_ids, "Imported on": v.imported_on.isoformat()}
+                                "Resources": v.resource_ids,
+                                "Imported on": local_text(v.imported_on, get_settings().timezone)}
                                for v in views]))

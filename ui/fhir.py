@@ -12,9 +12,11 @@ from desk.auth import CurrentUser
 from desk.errors import DeskError, ValidationFailed
 from desk.fhir.claim_response import apply_claim_response
 from desk.fhir.pas import build_pas_bundle
-from ui.context import work
+from desk.prior_auth.clocks import local_text
+from ui.context import get_settings, work
 from ui.downloads import document_download
 from ui.editing import forget_version
+from ui.form_errors import sentence, sentences_md
 from ui.text import esc
 
 _BUNDLE = "fhir_pas_bundle"
@@ -40,15 +42,14 @@ def render_fhir_panel(case_id: int, user: CurrentUser) -> None:
                    "electronic prior authorization; the payer's ClaimResponse updates the case. See docs/fhir.md.")
         message = st.session_state.pop(_MESSAGE, None)
         if message:
-            (st.success if message[0] == "ok" else st.error)(message[1])
+            (st.success if message[0] == "ok" else st.error)(esc(message[1]))
         if st.button("Prepare PAS request bundle", key=f"fhir_prepare_{case_id}", icon=":material/data_object:"):
             try:
                 with work(user.username) as session:
                     bundle = build_pas_bundle(session, case_id=case_id)
             except ValidationFailed as exc:
                 st.session_state.pop(_BUNDLE, None)
-                st.error("The bundle cannot be built yet: " + "; ".join(
-                    f"{esc(e.field.replace('_', ' '))}: {esc(e.message)}" for e in exc.errors))
+                st.error("The bundle cannot be built yet:  \n" + sentences_md(exc))
             except DeskError as exc:
                 st.session_state.pop(_BUNDLE, None)
                 st.error(esc(exc))
@@ -63,7 +64,10 @@ def render_fhir_panel(case_id: int, user: CurrentUser) -> None:
                               kind="pas_bundle", record_id=case_id, key=f"fhir_download_{case_id}", type="primary",
                               icon=":material/download:", on_click=_audit_download,
                               args=(case_id, user.username, digest))
-            st.caption(f"{len(data) // 1024 + 1:d} KB · sha256 {esc(digest[:16])}…")
+            st.caption(f"{len(data) // 1024 + 1:d} KB")
+            if user.has_any("admin"):
+                with st.expander("Technical details"):
+                    st.caption(f"SHA-256 {esc(digest)}")
         upload = st.file_uploader("Payer's PAS ClaimResponse (JSON)", type=["json"], key=f"fhir_upload_{case_id}")
         if st.button("Apply ClaimResponse", key=f"fhir_apply_{case_id}", disabled=upload is None,
                      icon=":material/upload_file:"):
@@ -73,10 +77,14 @@ def render_fhir_panel(case_id: int, user: CurrentUser) -> None:
                     result = apply_claim_response(session, case_id=case_id, payload=upload.getvalue(),
                                                   actor=user.username)
             except DeskError as exc:
-                st.session_state[_MESSAGE] = ("error", f"ClaimResponse not applied, nothing changed: {exc}")
+                why = (" ".join(sentence("", e.message) for e in exc.errors) if isinstance(exc, ValidationFailed)
+                       else str(exc))
+                st.session_state[_MESSAGE] = ("error", f"ClaimResponse not applied, nothing changed: {why}")
             else:
-                summary = {"approved": f"Approved: authorization {result.auth_number}, {result.start_on} to "
-                                       f"{result.end_on}.", "denied": f"Denied: {result.reason}",
+                summary = {"approved": f"Approved: authorization {result.auth_number}, "
+                                       f"{local_text(result.start_on, get_settings().timezone)} to "
+                                       f"{local_text(result.end_on, get_settings().timezone)}.",
+                           "denied": f"Denied: {result.reason}",
                            "pended": "Pended: the payer is reviewing."}[result.decision]
                 st.session_state[_MESSAGE] = ("ok", f"ClaimResponse applied. {summary}")
                 forget_version("pa_case", case_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from desk.models import PLAN_TYPE_NAMES
 from desk.policies.clocks import NO_CLOCK
 from desk.policies.evaluator import CriterionResult, Evaluation
 from desk.policies.schema import (
@@ -18,8 +19,12 @@ from desk.policies.schema import (
     TrialsRule,
     Variant,
     children,
+    source_words,
 )
 from desk.policies.shortfalls import Shortfall, Shortfalls, shortfalls
+from desk.prior_auth.clocks import local_text
+from desk.prior_auth.wording import us_dates
+from desk.settings import load_settings
 from ui.text import esc, link_md
 
 STATUS_BADGE = {
@@ -43,14 +48,10 @@ _POSITION_WORDS = {
 _GROUP_WORDS = {"all": "All of", "any": "Any of", "at_least": "At least {n} of", "not": "Not"}
 
 
-def _source_link_md(policy: Policy, source: str) -> str:
-    key = source.split(":", 1)[0].strip()
-    ref = policy.sources.get(key)
-    if ref is None:
-        return esc(source)
-    label = ref.title + (f" ({ref.kind})" if ref.kind else "")
-    where = source.split(":", 1)[1].strip() if ":" in source else ""
-    return link_md(f"{label}{' — ' + where if where else ''}", ref.url)
+def _source_link_md(policy: Policy | None, source: str, url: str = "") -> str:
+    """The cited document by its title (and where in it), linked to it; never the file's source key."""
+    ref = policy.sources.get(source.partition(":")[0].strip()) if policy is not None and ":" in source else None
+    return link_md(us_dates(source_words(policy, source)), ref.url if ref is not None else url)
 
 
 def criteria_md(policy: Policy, rule: Rule, depth: int = 0) -> str:
@@ -63,10 +64,7 @@ def criteria_md(policy: Policy, rule: Rule, depth: int = 0) -> str:
         return f"{indent_md}- **{esc(words)}:** {esc(text)}\n{below_md}"
     needs = {"documentation": "documentation", "attestation": "prescriber attestation", "none": ""}[rule.needs]
     badge_md = f" :gray-badge[{esc(needs)}]" if needs else ""
-    line_md = (
-        f"{indent_md}- {esc(rule.text)}{badge_md}  \n{indent_md}  :small[{esc(rule.kind)} · {esc(rule.id)} · "
-        f"{_source_link_md(policy, rule.source)}]"
-    )
+    line_md = f"{indent_md}- {esc(rule.text)}{badge_md}  \n{indent_md}  :small[{_source_link_md(policy, rule.source)}]"
     if isinstance(rule, TrialsRule):
         line_md += "".join(f"\n{indent_md}    - :small[{_definition_md(d)}]" for d in rule.definitions)
     return line_md
@@ -95,12 +93,13 @@ def clock_lines_md(policy: Policy) -> list[str]:
     """One line per plan type: the decision clock that applies and where it comes from, or that none is known."""
     lines_md = []
     for plan_type, clock in policy.clocks_by_plan_type():
-        label_md = f"**Decision clock, {esc(plan_type.replace('_', ' '))}:**"
+        label_md = f"**Decision clock, {esc(PLAN_TYPE_NAMES.get(plan_type, plan_type))}:**"
         if clock is None:
             lines_md.append(f"{label_md} :orange[{esc(NO_CLOCK)}]")
             continue
         origin = "payer file" if plan_type in policy.decision_clocks else "documented default"
-        lines_md.append(f"{label_md} {esc(clock.describe())} :small[({esc(origin)}: {esc(clock.source)})]")
+        lines_md.append(f"{label_md} {esc(clock.describe())} :small[({esc(origin)}: "
+                        f"{esc(source_words(policy, clock.source))})]")
     return lines_md
 
 
@@ -109,10 +108,16 @@ def renewal_line_md(policy: Policy, *, default_lead_days: int) -> str:
     if policy.renewal_lead_days is not None:
         return f"**Renewal reminder:** {policy.renewal_lead_days:d} days before an authorization ends (payer file)"
     return (f"**Renewal reminder:** {default_lead_days:d} days before an authorization ends "
-            "(clinic setting DESK_RENEWAL_LEAD_DAYS)")
+            "(clinic setting)")
 
 
-def render_variant(policy: Policy, variant: Variant) -> None:
+def _rule_rows(policy: Policy, rule: Rule) -> list[dict[str, str]]:
+    row = {"Rule id": rule.id, "Kind": rule.kind, "Criterion": rule.text,
+           "Source key": getattr(rule, "source", "") or ""}
+    return [row, *(r for child in children(rule) for r in _rule_rows(policy, child))]
+
+
+def render_variant(policy: Policy, variant: Variant, *, admin: bool = False) -> None:
     approval = variant.approval
     facts_md = []
     if approval.length:
@@ -142,9 +147,12 @@ def render_variant(policy: Policy, variant: Variant) -> None:
     if variant.criteria is not None:
         st.markdown("**Criteria**")
         st.markdown(criteria_md(policy, variant.criteria))
+        if admin:
+            with st.expander("Technical details"):
+                st.dataframe(_rule_rows(policy, variant.criteria), hide_index=True, width="stretch")
 
 
-def evidence_md(criteria: list[CriterionResult]) -> str:
+def evidence_md(criteria: list[CriterionResult], policy: Policy | None = None) -> str:
     """The evaluated criteria as a nested list: status badge, requirement, evidence sentences beneath."""
     lines_md = []
     for c in criteria:
@@ -153,13 +161,14 @@ def evidence_md(criteria: list[CriterionResult]) -> str:
             words = {"all": "All of", "any": "Any of", "at_least": "At least", "not": "Not"}[c.kind]
             text = "" if c.text.startswith("All of the following") else f" — {c.text}"
             lines_md.append(f"{indent_md}- {STATUS_BADGE[c.status]} **{esc(words)}**{esc(text)} "
-                            f":small[({esc(c.evidence[0])})]")
+                            f":small[({esc(us_dates(c.evidence[0]))})]")
             continue
         lines_md.append(f"{indent_md}- {STATUS_BADGE[c.status]} {esc(c.text)}")
         for sentence in c.evidence:
-            lines_md.append(f"{indent_md}    - :small[{esc(sentence)}]")
+            lines_md.append(f"{indent_md}    - :small[{esc(us_dates(sentence))}]")
         if c.source:
-            lines_md.append(f"{indent_md}    - :small[:gray[source: {link_md(c.source, c.source_url)}]]")
+            source_md = _source_link_md(policy, c.source, c.source_url)
+            lines_md.append(f"{indent_md}    - :small[:gray[Source: {source_md}]]")
     return "\n".join(lines_md)
 
 
@@ -173,11 +182,12 @@ _SHORTFALL_GROUPS = (
 def _shortfall_line_md(item: Shortfall) -> str:
     route_md = f" :small[:gray[(one way to meet: {esc(item.route_of)})]]" if item.route_of else ""
     if item.status == "unknown":
-        return f"- {esc(item.text)}{route_md} — :small[needs {esc('; '.join(item.reasons))}]"
+        return f"- {esc(item.text)}{route_md} — :small[needs {esc(us_dates('; '.join(item.reasons)))}]"
     if len(item.reasons) <= 1:
-        why_md = f" — :small[{esc(item.reasons[0])}]" if item.reasons else ""
+        why_md = f" — :small[{esc(us_dates(item.reasons[0]))}]" if item.reasons else ""
         return f"- {esc(item.text)}{route_md}{why_md}"
-    return f"- {esc(item.text)}{route_md}" + "".join(f"\n    - :small[{esc(reason)}]" for reason in item.reasons)
+    return f"- {esc(item.text)}{route_md}" + "".join(f"\n    - :small[{esc(us_dates(reason))}]"
+                                                     for reason in item.reasons)
 
 
 def shortfalls_md(summary: Shortfalls) -> str:
@@ -190,7 +200,7 @@ def shortfalls_md(summary: Shortfalls) -> str:
     return "\n\n".join(blocks_md)
 
 
-def render_evaluation(evaluation: Evaluation, *, key: str) -> None:
+def render_evaluation(evaluation: Evaluation, *, key: str, policy: Policy | None = None) -> None:
     """Decision, missing items, notes and the per-criterion evidence of one evaluation."""
     st.markdown(DECISION_BADGE[evaluation.decision])
     if evaluation.policy_incomplete:
@@ -199,11 +209,11 @@ def render_evaluation(evaluation: Evaluation, *, key: str) -> None:
     if summary:
         st.markdown(shortfalls_md(summary))
     elif evaluation.missing:
-        st.markdown("**Still needed**\n" + "\n".join(f"- {esc(m)}" for m in evaluation.missing))
+        st.markdown("**Still needed**\n" + "\n".join(f"- {esc(us_dates(m))}" for m in evaluation.missing))
     for note in evaluation.notes:
-        st.caption(f":material/info: {esc(note)}")
+        st.caption(f":material/info: {esc(us_dates(note))}")
     if evaluation.criteria:
-        st.markdown(evidence_md(evaluation.criteria))
+        st.markdown(evidence_md(evaluation.criteria, policy))
     if evaluation.approval is not None:
         terms = evaluation.approval
         parts = [f"Approval: {terms.length}" if terms.length else terms.length_note]
@@ -212,19 +222,22 @@ def render_evaluation(evaluation: Evaluation, *, key: str) -> None:
 
 
 def render_policy(policy: Policy, file_name: str, *, default_lead_days: int,
-                  versions: list[Policy] | None = None) -> None:
-    """One policy: identification, submission, clocks, codes, gaps, sources and a tab per variant."""
+                  versions: list[Policy] | None = None, admin: bool = False) -> None:
+    """One policy: identification, submission, clocks, codes, gaps, sources and a tab per variant (an
+    administrator also gets the file, ids and rule ids under Technical details)."""
+    zone = load_settings().timezone
     if versions and len(versions) > 1:
         st.caption("Versions in this file: " + " · ".join(
-            f"{esc(v.version or 'undated')} (from {esc(v.effective_date)})" for v in versions) + ". Shown: the newest.")
+            f"{esc(v.version or 'undated')} (from {esc(local_text(v.effective_date, zone) or 'not stated')})"
+            for v in versions) + ". Shown: the newest.")
     left, right = st.columns([3, 2])
     with left:
         lines_md = [
-            f"**File:** {esc(file_name)} · **id:** {esc(policy.id)}",
             f"**Policy:** {esc(policy.policy_number or '—')} · **version:** {esc(policy.version or '—')} · "
-            f"**effective:** {esc(policy.effective_date or 'not stated')}",
-            f"**Plan types:** {esc(', '.join(policy.plan_types))} · **benefit:** {esc(policy.benefit)}",
-            f"**Reviewed:** {esc(policy.reviewed_on)}",
+            f"**effective:** {esc(local_text(policy.effective_date, zone) or 'not stated')}",
+            f"**Plan types:** {esc(', '.join(PLAN_TYPE_NAMES.get(p, p) for p in policy.plan_types))} · "
+            f"**benefit:** {esc(policy.benefit)}",
+            f"**Reviewed:** {esc(local_text(policy.reviewed_on, zone))}",
             "**Source:** " + (link_md(policy.source_url, policy.source_url) if policy.source_url
                               else esc("no public address on file")),
         ]
@@ -236,17 +249,21 @@ def render_policy(policy: Policy, file_name: str, *, default_lead_days: int,
             f"{c.channel} {c.number or c.url}".strip() + (f" ({c.note})" if c.note else "") for c in policy.submission
         )
         codes = ", ".join(
-            c.code + (f" from {c.accepted_from}" if c.accepted_from else "")
-            + (f" until {c.accepted_until}" if c.accepted_until else "") for c in policy.billing_codes
+            c.code + (f" from {local_text(c.accepted_from, zone)}" if c.accepted_from else "")
+            + (f" until {local_text(c.accepted_until, zone)}" if c.accepted_until else "")
+            for c in policy.billing_codes
         )
         st.markdown("  \n".join([
             f"**Position:** {esc(f'{_POSITION_WORDS[policy.position.status]} {policy.position.note}'.strip())}",
             f"**Submit by:** {esc(submission or 'not on file')}",
-            f"**Form:** {esc(policy.form_template)}",
             *clock_lines_md(policy),
             renewal_line_md(policy, default_lead_days=default_lead_days),
             f"**Billing codes:** {esc(codes or 'not on file')}",
         ]))
+    if admin:
+        with st.expander("Technical details"):
+            st.markdown(f"**File:** {esc(file_name)} · **id:** {esc(policy.id)} · **form template:** "
+                        f"{esc(policy.form_template)}")
     if policy.incomplete:
         st.warning("Incomplete — not on file:\n" + "\n".join(
             f"- {esc(g.text)}" + (f" ({esc(', '.join(g.variants))})" if g.variants else "")
@@ -264,4 +281,4 @@ def render_policy(policy: Policy, file_name: str, *, default_lead_days: int,
         with tab:
             shared = f" · criteria shared with {variant.criteria_from}" if variant.criteria_from else ""
             st.caption(esc(INDICATION_NAMES[variant.indication] + shared))
-            render_variant(policy, variant)
+            render_variant(policy, variant, admin=admin)

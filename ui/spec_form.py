@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from desk.errors import NotFound, StaleEdit, ValidationFailed
 from ui.context import work
-from ui.editing import clear_errors, field_error, forget_version, keep_errors, notify
+from ui.editing import forget_version, notify
+from ui.form_errors import FormErrors, clear_errors, keep_errors
 from ui.text import esc
 
 EARLIEST = date(1900, 1, 1)
@@ -90,18 +91,22 @@ def spec_form(
     today: date,
     removable: bool = False,
     disabled: bool = False,
+    other_labels: Mapping[str, str] | None = None,
 ) -> tuple[str, dict[str, Any]] | None:
-    """Render the form; once submitted return ("save" or "remove", the entered values)."""
+    """Render the form, each kept refusal under its field; once submitted return ("save" or "remove", the entered
+    values). `other_labels` names fields a save may refuse that have no input here."""
     generation = st.session_state.get(f"{form}_generation", 0)
     key = f"{form}_{generation}"
     values: dict[str, Any] = {}
+    errors = FormErrors(form, {**(other_labels or {}), **{spec.name: spec.label for row in rows for spec in row}})
     with st.form(key, border=True):
         for row in rows:
             columns = st.columns(len(row))
             for column, spec in zip(columns, row, strict=True):
                 with column:
                     values[spec.name] = _input(spec, current.get(spec.name), f"{key}_{spec.name}", today)
-                    field_error(form, spec.name)
+                    errors.under(spec.name)
+        errors.rest()
         buttons = st.columns([1, 1, 4]) if removable else [st.container()]
         with buttons[0]:
             saved = st.form_submit_button(esc(submit_label), type="primary", disabled=disabled)

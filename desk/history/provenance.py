@@ -25,20 +25,20 @@ class ImportedFactView:
 def describe_row(section: str, row: Any) -> str:
     """A short description of one record row, for lists of imported facts."""
     if section == "trials":
-        end = row.end_date.isoformat() if row.end_date else "ongoing"
-        return f"{row.drug} {row.daily_dose_mg:g} mg/day, {row.start_date.isoformat()} to {end} ({row.role})"
+        end = f"{row.end_date:%m/%d/%Y}" if row.end_date else "ongoing"
+        return f"{row.drug} {row.daily_dose_mg:g} mg/day, {row.start_date:%m/%d/%Y} to {end} ({row.role})"
     if section == "scores":
-        return f"{row.instrument} {row.score} on {row.measured_on.isoformat()}"
+        return f"{row.instrument} {row.score} on {row.measured_on:%m/%d/%Y}"
     if section == "diagnoses":
         return f"{row.icd10} {row.description}".strip()
     if section == "psychotherapy":
-        return f"{row.modality} from {row.start_date.isoformat()}"
+        return f"{row.modality} from {row.start_date:%m/%d/%Y}"
     if section == "stays":
-        return f"inpatient from {row.admitted_on.isoformat()} ({row.reason})"
+        return f"inpatient from {row.admitted_on:%m/%d/%Y} ({row.reason})"
     if section == "neuromodulation":
-        end = row.end_date.isoformat() if row.end_date else "ongoing"
+        end = f"{row.end_date:%m/%d/%Y}" if row.end_date else "ongoing"
         sessions = f", {row.sessions} session(s)" if row.sessions else ""
-        return f"{row.therapy} {row.start_date.isoformat()} to {end}{sessions}"
+        return f"{row.therapy} {row.start_date:%m/%d/%Y} to {end}{sessions}"
     if section == "allergies":
         return f"{row.substance} ({row.status})" + (f": {row.reaction}" if row.reaction else "")
     if section == "prescribers":
@@ -87,7 +87,7 @@ def ehr_history(session: Session, *, patient_id: int) -> EhrHistory:
             col(ImportedFact.section).in_(("neuromodulation", "allergies", "prescribers")))
             .order_by(col(ImportedFact.id))).all():
         sources.setdefault((item.section, item.row_id), []).append(
-            f"{item.source_file}: {item.resource_ids} ({item.imported_on.isoformat()})")
+            f"{item.source_file}: {item.resource_ids} ({item.imported_on:%m/%d/%Y})")
 
     def rows(section: Section, order: Any) -> list[EhrHistoryRow]:
         model = MODEL_OF[section]

@@ -2,7 +2,7 @@
 
 from desk.models.audit import AuditEvent
 from desk.models.base import utcnow
-from desk.models.clinic import ROLES, SPECIALTIES, Prescriber, Site, User
+from desk.models.clinic import ROLE_LABELS, ROLES, SPECIALTIES, Prescriber, Site, User
 from desk.models.ehr_history import (
     ALLERGY_CRITICALITIES,
     ALLERGY_STATUSES,
@@ -18,6 +18,7 @@ from desk.models.patients import (
     BENEFITS,
     CONCURRENT_THERAPIES,
     GOVERNMENT_PLAN_TYPES,
+    PLAN_TYPE_NAMES,
     PLAN_TYPES,
     PRIORITIES,
     SEXES,
@@ -90,11 +91,13 @@ __all__ = [
     "PA_STATUSES",
     "PHASES",
     "PLAN_TYPES",
+    "PLAN_TYPE_NAMES",
     "PMF_CHANNELS",
     "PMF_STATUSES",
     "PRIORITIES",
     "READING_KINDS",
     "ROLES",
+    "ROLE_LABELS",
     "SEXES",
     "SHARED_SCOPE",
     "SPECIALTIES",

@@ -13,6 +13,7 @@ _prescriber_version = version_column()
 _user_version = version_column()
 
 ROLES = ("admin", "billing", "nurse")
+ROLE_LABELS = {"admin": "Administrator", "billing": "Billing", "nurse": "Nurse"}
 SPECIALTIES = ("psychiatrist", "psychiatric_np", "other")
 
 

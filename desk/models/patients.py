@@ -31,6 +31,13 @@ PLAN_TYPES = (
     "other_government",
 )
 GOVERNMENT_PLAN_TYPES = frozenset(PLAN_TYPES) - {"commercial"}
+# Plan types as a person names them (screens, tables, choice lists).
+PLAN_TYPE_NAMES = {
+    "commercial": "Commercial", "medicare_part_b": "Original Medicare (Part B)",
+    "medicare_advantage": "Medicare Advantage", "medicare_part_d": "Medicare Part D",
+    "medicaid_ffs": "Medicaid fee-for-service", "medicaid_managed": "Medicaid managed care", "tricare": "TRICARE",
+    "va": "VA", "other_government": "Other government",
+}
 BENEFITS = ("medical", "pharmacy")
 PRIORITIES = ("primary", "secondary", "tertiary")
 SUBSTANCE_USE = ("none", "in_remission", "current")

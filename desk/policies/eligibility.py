@@ -13,6 +13,7 @@ from desk.policies.builder import build_case_facts
 from desk.policies.drugs import DrugLookup
 from desk.policies.evaluator import Evaluation
 from desk.policies.loader import GENERIC_POLICY_ID, PolicyCatalog
+from desk.prior_auth.payer_rules import payer_name
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,8 @@ class CoverageEligibility:
     @property
     def no_policy_message(self) -> str:
         return (
-            f"No policy on file for this payer ({self.payer_id}). The generic commercial checklist below, built "
-            "from the FDA label, is only a reference: ask the payer for its criteria."
+            f"No policy on file for this payer ({payer_name(self.payer_id)}). The generic commercial checklist below, "
+            "built from the FDA label, is only a reference: ask the payer for its criteria."
         )
 
 

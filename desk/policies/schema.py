@@ -793,3 +793,13 @@ def children(rule: Rule) -> list[Rule]:
     if isinstance(rule, NotOf):
         return [rule.rule]
     return []
+
+
+def source_words(policy: Policy | None, source: str) -> str:
+    """A criterion's source ('<key of sources>: where in it') as a reader names it: the cited document's title, then
+    where in it ('pw: TRD initial' -> 'pharmacistwrite coverage summary, Cigna / Spravato — TRD initial')."""
+    key, colon, where = source.partition(":")
+    ref = policy.sources.get(key.strip()) if policy is not None and colon else None
+    if ref is None:
+        return source.strip()
+    return ref.title + (f" — {where.strip()}" if where.strip() else "")

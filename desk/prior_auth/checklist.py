@@ -27,7 +27,7 @@ from desk.policies.loader import GENERIC_POLICY_ID
 from desk.policies.schema import AllOf, AnyOf, AtLeast, NotOf, Policy, Rule, children
 from desk.prior_auth.cases import flush_or_stale, load_for_edit
 from desk.prior_auth.clocks import local_today
-from desk.prior_auth.payer_rules import policy_for
+from desk.prior_auth.payer_rules import payer_name, policy_for
 from desk.settings import load_settings
 from desk.validation import text_problem
 
@@ -133,8 +133,8 @@ def resolve_policy(payer_id: str, as_of: date | None = None) -> tuple[Policy | N
         return policy, ""
     generic = policy_for(GENERIC_POLICY_ID, as_of)
     if generic is not None:
-        return generic, f"No valid policy file for payer '{payer_id}'; the generic commercial checklist is shown."
-    return None, f"No valid policy file for payer '{payer_id}' and no generic policy file."
+        return generic, f"No valid policy file for {payer_name(payer_id)}; the generic commercial checklist is shown."
+    return None, f"No valid policy file for {payer_name(payer_id)} and no generic policy file."
 
 
 def requested_regimen(case: PriorAuthCase) -> RequestedRegimen:

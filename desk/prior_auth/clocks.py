@@ -67,6 +67,18 @@ def local_today(timezone: str, *, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
 
 
+def local_text(value: date | datetime | None, timezone: str | ZoneInfo) -> str:
+    """How every screen and export writes a date: MM/DD/YYYY; a moment as MM/DD/YYYY HH:MM in the clinic's time zone
+    (a moment without a zone is UTC, as the database keeps it); nothing as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return moment.astimezone(zone).strftime("%m/%d/%Y %H:%M")
+    return value.strftime("%m/%d/%Y")
+
+
 def is_overdue(*, decision_due_at: datetime | None, now: datetime) -> bool:
     """True when a decision clock ran out."""
     return decision_due_at is not None and now > decision_due_at

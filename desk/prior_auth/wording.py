@@ -46,13 +46,18 @@ _REPEAT = re.compile(r"\b([A-Za-z][\w-]*), \1\b", re.IGNORECASE)
 _PREFIXES = (("Counted: ", ""), ("Not counted: ", "Does not qualify: "), ("Cannot tell yet: ", "Not documented: "))
 
 
+def us_dates(text: str) -> str:
+    """Every ISO date in `text` (2026-03-07) written the way the desk writes dates (03/07/2026)."""
+    return _ISO_DAY.sub(r"\2/\3/\1", text)
+
+
 def payer_sentence(text: str) -> str:
     """A criterion's evidence sentence as a payer reads it: clinical numbers, no screen wording, no repeats."""
     for prefix, replacement in _PREFIXES:
         if text.startswith(prefix):
             text = replacement + text[len(prefix):]
     text = text.replace(" (enough)", "").replace(" (not enough)", ", below the required improvement")
-    text = _ISO_DAY.sub(r"\2/\3/\1", text)
+    text = us_dates(text)
     text = _TRAILING_ZERO.sub(r"\1", text)
     text = _PERCENT.sub(r"\1 %", text)
     text = _REPEAT.sub(r"\1", text)

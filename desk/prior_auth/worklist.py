@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -21,12 +21,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from desk.audit import record_event
-from desk.models import Patient
+from desk.models import PLAN_TYPE_NAMES, Patient
 from desk.models.prior_auth import STATUS_LABELS, PaAuthorization, PaDeviceEntry, PriorAuthCase
 from desk.models.rems import SessionDevice, TreatmentCourse, TreatmentSession
 from desk.prior_auth.cases import OPEN_STATUSES
-from desk.prior_auth.clocks import MAX_DEVICES_PER_SESSION, devices_needed
-from desk.prior_auth.payer_rules import renewal_leads
+from desk.prior_auth.clocks import MAX_DEVICES_PER_SESSION, devices_needed, local_text
+from desk.prior_auth.payer_rules import payer_name, renewal_leads
 
 WAITING_ON_PAYER = ("submitted", "pended")
 IN_FORCE = ("approved", "overturned")
@@ -278,7 +278,7 @@ def todays_actions(
     zone = ZoneInfo(timezone)
 
     def local(moment: datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%m/%d/%Y %H:%M") if moment else ""
+        return local_text(moment, zone)
 
     result: dict[str, ActionList] = {}
 
@@ -427,17 +427,37 @@ def _header(column: str, rows: Sequence[Mapping[str, Any]], timezone: str) -> st
 
 
 def _cell(value: Any, zone: ZoneInfo) -> Any:
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return moment.astimezone(zone).strftime("%m/%d/%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%m/%d/%Y")
-    if value is None:
-        return ""
+    if value is None or isinstance(value, date):
+        return local_text(value, zone)
     # A leading = + - @ would run as a formula in a spreadsheet (CSV/formula injection).
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
+
+
+def rows_in_words(rows: Sequence[Mapping[str, Any]], *, columns: Sequence[str], timezone: str
+                  ) -> list[dict[str, Any]]:
+    """Rows as a screen shows them: headers in words, payers and plan types by name, dates MM/DD/YYYY and
+    date-times in the clinic's time zone (the case number stays a number)."""
+    zone = ZoneInfo(timezone)
+    shown: list[dict[str, Any]] = []
+    for row in rows:
+        words: dict[str, Any] = {}
+        for name in columns:
+            value = row.get(name)
+            if name == "payer" and isinstance(value, str):
+                value = payer_name(value)
+            elif name == "plan_type" and isinstance(value, str):
+                value = PLAN_TYPE_NAMES.get(value, value)
+            elif name == "urgency" and isinstance(value, str):
+                value = value.capitalize()
+            elif isinstance(value, bool):
+                value = "yes" if value else ""
+            elif value is None or isinstance(value, date):
+                value = local_text(value, zone)
+            words[COLUMN_TITLES.get(name, name)] = value
+        shown.append(words)
+    return shown
 
 
 def table_bytes(rows: Sequence[Mapping[str, Any]], *, columns: Sequence[str], fmt: ExportFormat,

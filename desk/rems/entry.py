@@ -37,28 +37,30 @@ LABELS = {
     "dose_mg": "Dose",
     "lot_number": "Lot number",
     "device_times": "Devices",
-    "no_food_2h": "No food for 2 hours",
-    "no_liquids_30min": "No liquids for 30 minutes",
-    "nasal_medication_ok": "Nasal steroid/decongestant at least 1 hour before",
+    "no_food_2h": "No food for 2 h",
+    "no_liquids_30min": "No liquids for 30 min",
+    "nasal_medication_ok": "No nasal steroid/decongestant within 1 h",
     "ride_home_confirmed": "Ride home confirmed",
-    "high_bp_acknowledged_by": "Prescriber acknowledging high blood pressure",
+    "high_bp_acknowledged_by": "Prescriber who acknowledged",
     "readings": "Readings",
     "vitals_ok_before": "Vital signs acceptable before dosing",
-    "vitals_ok_before_completion": "Vital signs acceptable before completion",
+    "vitals_ok_before_completion": "Vital signs acceptable before completion of monitoring",
     "sedation_resolved_at": "Sedation resolved at",
     "dissociation_resolved_at": "Dissociation resolved at",
     "respiratory_depression_resolved_at": "Respiratory depression resolved at",
     "sae_details": "Serious adverse event details",
-    "ready_to_leave_minutes": "Minutes until ready to leave",
+    "ready_to_leave_minutes": "Minutes until ready to leave (REMS question)",
     "discharged_at": "Discharge time",
     "monitoring_hcp_first_name": "Monitoring HCP first name",
     "monitoring_hcp_last_name": "Monitoring HCP last name",
     "monitoring_hcp_phone": "Monitoring HCP phone",
     "monitoring_hcp_email": "Monitoring HCP e-mail",
-    "prescriber_on_site_id": "Prescriber on site",
+    "prescriber_on_site_id": "Prescriber on site during the session (REMS)",
     "site_id": "Setting",
     "patient_id": "Patient",
     "pmf_status": "Monitoring form",
+    "reason": "Reason for the amendment (kept with the correction)",
+    "high_bp_acknowledged_at": "Acknowledged at",
 }
 VALUE_LABELS = {"systolic": "systolic", "diastolic": "diastolic", "heart_rate": "heart rate", "spo2": "SpO2",
                 "measured_at": "time", "time": "time"}
@@ -129,12 +131,10 @@ def form_from_input(data: SessionInput, *, zone: ZoneInfo) -> dict[str, Any]:
     return values
 
 
-def input_from_form(values: Mapping[str, Any], *, ctx: FormContext) -> tuple[SessionInput, list[str]]:
-    """The SessionInput the form describes, and the reading slot behind each reading index.
-
-    Raises ValidationFailed naming the form key when a reading has values but no time, or a device time is
-    skipped.
-    """
+def read_form(values: Mapping[str, Any], *, ctx: FormContext) -> tuple[SessionInput, list[str], list[FieldError]]:
+    """The SessionInput the form describes, the reading slot behind each reading index, and what the form itself
+    gets wrong, named by form key (a reading with values but no time is left out, a skipped device time noted), so
+    a save can report these together with the service's own refusals."""
     errors: list[FieldError] = []
     devices = [values.get(f"device_{n}") for n in range(1, MAX_DEVICES + 1)]
     given = [d for d in devices if d is not None]
@@ -156,8 +156,6 @@ def input_from_form(values: Mapping[str, Any], *, ctx: FormContext) -> tuple[Ses
         assert moment is not None
         readings.append(ReadingInput(SLOT_KIND[slot], moment, **numbers))
         slots.append(slot)
-    if errors:
-        raise ValidationFailed(errors)
     named: dict[str, Any] = {name: bool(values.get(name)) for name in FLAGS}
     named.update({name: str(values.get(name) or "") for name in TEXTS})
     named.update({f"{name}_resolved_at": _moment(ctx, values.get(f"{name}_resolved_at")) for name in OBSERVATIONS})
@@ -177,6 +175,18 @@ def input_from_form(values: Mapping[str, Any], *, ctx: FormContext) -> tuple[Ses
         prescriber_on_site_id=_int(values.get("prescriber_on_site_id")),
         **named,
     )
+    return data, slots, errors
+
+
+def input_from_form(values: Mapping[str, Any], *, ctx: FormContext) -> tuple[SessionInput, list[str]]:
+    """The SessionInput the form describes, and the reading slot behind each reading index.
+
+    Raises ValidationFailed naming the form key when a reading has values but no time, or a device time is
+    skipped.
+    """
+    data, slots, errors = read_form(values, ctx=ctx)
+    if errors:
+        raise ValidationFailed(errors)
     return data, slots
 
 
@@ -208,5 +218,5 @@ def field_label(key: str) -> str:
         slot, value = key.split(".", 1)
         return f"{SLOT_LABELS.get(slot, slot)} · {VALUE_LABELS.get(value, value)}"
     if key.startswith("device_") and key[7:].isdigit():
-        return f"Device {key[7:]} time"
+        return f"Device {key[7:]}"
     return LABELS.get(key, key.replace("_", " ").capitalize())

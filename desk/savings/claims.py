@@ -246,7 +246,7 @@ def _session_errors(session: Session, *, session_id: int | None, patient_id: int
         return [FieldError("session_id", "no treatment session of this patient has that number")]
     errors: list[FieldError] = []
     if treatment.session_date != service_date:
-        errors.append(FieldError("service_date", f"the linked session was on {treatment.session_date.isoformat()}"))
+        errors.append(FieldError("service_date", f"the linked session was on {treatment.session_date:%m/%d/%Y}"))
     if kind == "drug" and treatment.devices != devices:
         errors.append(FieldError("devices", f"the linked session recorded {treatment.devices} devices"))
     return errors
@@ -294,8 +294,9 @@ def record_claim(
     elif kind == "observation" and devices != 0:
         errors.append(FieldError("devices", "an observation rebate carries no devices (enter 0)"))
     errors += _amount_errors(amounts)
-    if errors:
+    if any(e.field in ("kind", "method") for e in errors):
         raise ValidationFailed(errors)
+    # The rest is checked too, so one save names every problem at once.
     errors += _session_errors(session, session_id=session_id, patient_id=patient_id, service_date=service_date,
                               kind=kind, devices=devices)
     enrollment = enrollment_for_service(session, patient_id=patient_id, service_date=service_date)

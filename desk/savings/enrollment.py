@@ -235,12 +235,12 @@ def enrollment_reminders(session: Session, *, today: date, days_ahead: int = 30)
             verb = "expired" if expires < today else "expires"
             reminders.append(
                 Reminder("card_expiry", enrollment.id, enrollment.patient_id, expires,
-                         f"Program card {verb} on {expires.isoformat()}: renew it with the program.")
+                         f"Program card {verb} on {expires:%m/%d/%Y}: renew it with the program.")
             )
         if year_end <= horizon:
             reminders.append(
                 Reminder("year_end", enrollment.id, enrollment.patient_id, year_end,
-                         f"Benefits reset on {date(today.year + 1, 1, 1).isoformat()}: re-verify coverage and "
+                         f"Benefits reset on {date(today.year + 1, 1, 1):%m/%d/%Y}: re-verify coverage and "
                          "the enrollment for the new year.")
             )
     reminders.sort(key=lambda r: (r.due_on, r.enrollment_id, r.kind))

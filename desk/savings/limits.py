@@ -42,16 +42,16 @@ class Violation:
     def message(self, limits: DeviceLimits) -> str:
         if self.rule == "day":
             return (
-                f"{self.devices} devices on {self.start.isoformat()} exceed the program's limit of "
+                f"{self.devices} devices on {self.start:%m/%d/%Y} exceed the program's limit of "
                 f"{self.limit} per day."
             )
         if self.rule == "initial":
             return (
-                f"{self.devices} devices from {self.start.isoformat()} to {self.end.isoformat()} exceed the "
+                f"{self.devices} devices from {self.start:%m/%d/%Y} to {self.end:%m/%d/%Y} exceed the "
                 f"limit of {self.limit} in the first {limits.initial_days} days of the program year."
             )
         return (
-            f"{self.devices} devices from {self.start.isoformat()} to {self.end.isoformat()} exceed the limit "
+            f"{self.devices} devices from {self.start:%m/%d/%Y} to {self.end:%m/%d/%Y} exceed the limit "
             f"of {self.limit} in any {limits.later_days}-day window after the first {limits.initial_days} days."
         )
 

@@ -91,7 +91,7 @@ def claims_waiting_for_eob(session: Session) -> list[WorkItem]:
     people = _patients(session, {c.patient_id for c in claims})
     return [
         WorkItem("waiting_for_eob", c.patient_id, people[c.patient_id].mrn, people[c.patient_id].display_name,
-                 c.service_date, f"Claim #{c.id} ({KIND_LABELS[c.kind]}) of {c.service_date.isoformat()} has no EOB",
+                 c.service_date, f"Claim #{c.id} ({KIND_LABELS[c.kind]}) of {c.service_date:%m/%d/%Y} has no EOB",
                  amount_cents=c.savings_applied_cents, claim_id=c.id)
         for c in claims
     ]

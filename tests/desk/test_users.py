@@ -19,6 +19,7 @@ from desk.users import (
     set_active,
     set_roles,
     unlock,
+    update_account,
     update_details,
 )
 from tests.factories import make_user
@@ -145,6 +146,17 @@ def test_update_details(session: Session, fast_hasher: PasswordHasher) -> None:
     assert caught.value.for_field("display_name") == ["required"]
     assert caught.value.for_field("email") == ["another account already uses this e-mail"]
     update_details(session, user_id=other.id, display_name="Other", email="taken@clinic.org")
+
+
+def test_update_account_names_every_refused_field_at_once(session: Session, fast_hasher: PasswordHasher) -> None:
+    user = make_user(session, hasher=fast_hasher, roles="nurse")
+    assert user.id is not None
+    with pytest.raises(ValidationFailed) as caught:
+        update_account(session, user_id=user.id, display_name="", email="nope", roles=[])
+    assert {e.field for e in caught.value.errors} == {"display_name", "email", "roles"}
+    assert (user.display_name, user.role_list) != ("", [])
+    update_account(session, user_id=user.id, display_name="Sam Ortiz", email="", roles=["billing", "nurse"])
+    assert (user.display_name, user.role_list) == ("Sam Ortiz", ["billing", "nurse"])
 
 
 def test_unknown_user(session: Session) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -12,7 +12,7 @@ from desk.database import unit_of_work
 from desk.models import AuditEvent, Prescriber, Site, User, utcnow
 from tests.factories import VALID_NPI, make_site
 from tests.ui.conftest import AppFactory
-from tests.ui.screen import shown
+from tests.ui.screen import all_messages, messages_under, shown
 
 USERS = "pages/admin_users.py"
 SITES = "pages/admin_sites.py"
@@ -36,8 +36,22 @@ def test_users_page_lists_accounts(page_app: AppFactory) -> None:
     assert not at.exception
     assert shown(at.title[0].value) == "Users"
     frame = at.dataframe[0].value
-    assert list(frame["username"]) == ["tester"]
-    assert list(frame["roles"]) == ["admin"]
+    assert list(frame["Username"]) == ["tester"]
+    assert list(frame["Roles"]) == ["Administrator"]
+
+
+def test_last_sign_in_shows_in_the_clinic_time_zone(page_app: AppFactory, app_db: Engine,
+                                                    monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DESK_TIMEZONE", "America/Chicago")
+    with unit_of_work(app_db, actor="setup") as session:
+        session.add(User(username="aaron", display_name="Aaron", roles="nurse",
+                         last_sign_in_at=datetime(2026, 1, 5, 15, 30, tzinfo=UTC)))
+    at = page_app(USERS, roles=("admin",)).run()
+    frame = at.dataframe[0].value
+    signed_in = dict(zip(frame["Username"], frame["Last sign-in"], strict=True))
+    assert signed_in["aaron"] == "01/05/2026 09:30"
+    assert signed_in["tester"] == ""
+    assert not any("+00:00" in str(v) or "UTC" in str(c) for c in frame.columns for v in frame[c])
 
 
 def test_create_account_with_several_roles(page_app: AppFactory, app_db: Engine) -> None:
@@ -63,14 +77,20 @@ def test_create_account_with_several_roles(page_app: AppFactory, app_db: Engine)
 def test_bad_account_shows_messages_next_to_fields_and_saves_nothing(page_app: AppFactory, app_db: Engine) -> None:
     at = page_app(USERS, roles=("admin",)).run()
     _text_input(at, "Username", "create_user").input("Robin Diaz")
+    _text_input(at, "E-mail", "create_user").input("robin at clinic")
     _text_input(at, "First password", "create_user").input("short")
     next(b for b in at.button if b.label == "Create account").click()
     at.run()
-    text = _markdown(at)
-    assert "2-40 lowercase letters, digits, dot, dash or underscore" in text
-    assert "choose at least one role" in text
-    assert "use at least 12 characters" in text
-    assert "required" in text
+    # Every refusal at once, each directly under its input and named by the input's label.
+    assert messages_under(at, _text_input(at, "Username", "create_user")) == [
+        "Username: 2-40 lowercase letters, digits, dot, dash or underscore"]
+    assert messages_under(at, _text_input(at, "Full name", "create_user")) == ["Full name is required"]
+    assert messages_under(at, _text_input(at, "E-mail", "create_user")) == ["E-mail is not an e-mail address"]
+    assert messages_under(at, next(m for m in at.multiselect if m.label == "Roles")) == [
+        "Roles: choose at least one role"]
+    assert messages_under(at, _text_input(at, "First password", "create_user")) == [
+        "First password: use at least 12 characters"]
+    assert not any("display_name" in m or "display name" in m for m in all_messages(at))
     with Session(app_db) as session:
         assert [u.username for u in session.exec(select(User))] == ["tester"]
 
@@ -122,6 +142,22 @@ def test_stale_account_edit_is_refused(page_app: AppFactory, app_db: Engine) -> 
     assert _user(app_db, "aaron").display_name == "Aaron B."  # type: ignore[union-attr]
 
 
+def test_details_and_roles_are_refused_together(page_app: AppFactory, app_db: Engine) -> None:
+    with unit_of_work(app_db, actor="setup") as session:
+        session.add(User(username="aaron", display_name="Aaron", roles="nurse"))
+    at = page_app(USERS, roles=("admin",)).run()
+    _text_input(at, "Full name", "details_").input("")
+    _text_input(at, "E-mail", "details_").input("not-an-address")
+    next(m for m in at.multiselect if m.label == "Roles" and m.value == ["nurse"]).set_value([])
+    next(b for b in at.button if b.label == "Save details and roles").click()
+    at.run()
+    assert messages_under(at, _text_input(at, "Full name", "details_")) == ["Full name is required"]
+    assert messages_under(at, _text_input(at, "E-mail", "details_")) == ["E-mail is not an e-mail address"]
+    roles = next(m for m in at.multiselect if m.label == "Roles" and (m.form_id or "").startswith("details_"))
+    assert messages_under(at, roles) == ["Roles: choose at least one role"]
+    assert _user(app_db, "aaron").role_list == ["nurse"]  # type: ignore[union-attr]
+
+
 def test_own_account_cannot_be_deactivated_from_the_page(page_app: AppFactory) -> None:
     at = page_app(USERS, roles=("admin",)).run()
     assert next(b for b in at.button if b.label == "Deactivate").disabled
@@ -153,10 +189,12 @@ def test_bad_site_shows_messages_and_saves_nothing(page_app: AppFactory, app_db:
                           "Fax": "555"})
     next(b for b in at.button if b.label == "Add site").click()
     at.run()
-    text = _markdown(at)
-    assert "this NPI fails its check digit; check for a typo" in text
-    assert "a tax id (TIN) looks like 12-3456789" in text
-    assert "fax needs 10 digits, like 217-555-0100" in text
+    assert messages_under(at, _text_input(at, "Organisation NPI", "new_site")) == [
+        "Organisation NPI: this NPI fails its check digit; check for a typo"]
+    assert messages_under(at, _text_input(at, "Tax id (TIN)", "new_site")) == [
+        "Tax id (TIN): a tax id (TIN) looks like 12-3456789"]
+    assert messages_under(at, _text_input(at, "Fax", "new_site")) == [
+        "Fax: fax needs 10 digits, like 217-555-0100"]
     with Session(app_db) as session:
         assert session.exec(select(Site)).all() == []
 
@@ -200,4 +238,5 @@ def test_add_prescriber(page_app: AppFactory, app_db: Engine) -> None:
         _text_input(at, label, "new_prescriber").input(value)
     next(b for b in at.button if b.label == "Add prescriber").click()
     at.run()
-    assert "another prescriber already has this NPI" in _markdown(at)
+    assert messages_under(at, _text_input(at, "NPI", "new_prescriber")) == [
+        "NPI: another prescriber already has this NPI"]

@@ -52,11 +52,13 @@ def test_payer_criteria_tab(page_app: AppFactory, app_db: Engine) -> None:
     assert not at.exception
     assert "Payer criteria" in [t.label for t in at.tabs]
     markdown = "\n".join(shown(m.value) for m in at.markdown)
-    assert "Primary coverage · cigna · commercial" in markdown
-    assert "Secondary coverage · medicaid · medicaid_ffs" in markdown
+    assert "Primary coverage · Cigna · Commercial" in markdown
+    assert "Secondary coverage · Medicaid · Medicaid fee-for-service" in markdown
+    assert "Source: [" in markdown
+    assert "pw: " not in markdown and "label: " not in markdown
     assert "Needs attestation" in markdown or "Meets criteria" in markdown or "Does not meet" in markdown
     warning = "\n".join(shown(w.value) for w in at.warning)
-    assert "No policy on file for this payer (medicaid)" in warning
+    assert "No policy on file for this payer (Medicaid)" in warning
     assert any(e.label == "Generic commercial checklist (reference only)" for e in at.expander)
     at.toggle[0].set_value(True).run()
     assert not at.exception
@@ -104,5 +106,5 @@ def test_still_needed_lists_not_met_unknown_and_attestations(page_app: AppFactor
     assert "enrolled in the SPRAVATO REMS" not in summary
     assert "monitored for at least 2 hours" not in summary
     tree = "\n".join(shown(m.value) for m in at.markdown)
-    assert "Enrolled in the REMS on 2026-01-06 (confirmation ENR-0099)." in tree
+    assert "Enrolled in the REMS on 01/06/2026 (confirmation ENR-0099)." in tree
     assert "The session log refuses discharge before 120 min from the first device." in tree

@@ -4,6 +4,7 @@ showing the imported trials with their provenance."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 from sqlalchemy.engine import Engine
@@ -72,6 +73,7 @@ def test_review_accept_and_payer_criteria_show_the_imported_trials(page_app: App
     tables = [t.value for t in at.table]
     provenance = next(t for t in tables if "Source file" in t.columns)
     assert "MedicationDispense/p1-sertraline-fill0" in " ".join(provenance["Resources"])
+    assert all(re.fullmatch(r"\d{2}/\d{2}/\d{4}", v) for v in provenance["Imported on"])
     assert any(fact.startswith("sertraline 150 mg/day") for fact in provenance["Fact"])
     assert set(provenance["Source file"]) == {"chart.json"}
 

@@ -13,7 +13,7 @@ from desk.database import unit_of_work
 from desk.models import utcnow
 from tests.factories import make_site, make_user
 from tests.ui.conftest import AppFactory
-from tests.ui.screen import shown
+from tests.ui.screen import row_widths, shown
 
 PAGE = "pages/home.py"
 
@@ -113,3 +113,10 @@ def test_an_empty_clinic_says_there_is_nothing_to_do(page_app: AppFactory, app_d
     assert "No session logged today yet." in captions
     assert "No patient in treatment is blocked." in captions
     assert "Every site's REMS certification is on file and no account is locked." in captions
+
+
+def test_case_figures_have_room_for_their_labels(page_app: AppFactory, demo_db: Engine) -> None:
+    """Six figures in one row cut "Authorizations to renew" and "Drafts idle over 7 days" at 1280 px."""
+    at = _today(page_app, ("billing",))
+    assert not at.exception
+    assert row_widths(at, "metric") and max(row_widths(at, "metric")) <= 4

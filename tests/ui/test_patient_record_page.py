@@ -13,7 +13,7 @@ from desk.database import unit_of_work
 from desk.models import AuditEvent, Coverage, MedicationTrial, Patient, RatingScore
 from tests.factories import make_coverage, make_diagnosis, make_patient, make_trial
 from tests.ui.conftest import AppFactory
-from tests.ui.screen import shown
+from tests.ui.screen import all_messages, messages_under, shown
 from ui.guard import SIGN_IN_PROMPT
 
 PAGE = "pages/patient_record.py"
@@ -77,11 +77,11 @@ def test_record_shows_every_tab_and_flags(page_app: AppFactory, patient_id: int)
     at = _open(page_app, patient_id, ("billing",))
     assert not at.exception
     assert shown(at.title[0].value) == "Quintrell, Ada"
-    assert "MRN N-1" in shown(at.caption[0].value) and "payers: cigna" in shown(at.caption[0].value)
+    assert "MRN N-1" in shown(at.caption[0].value) and "payers: Cigna" in shown(at.caption[0].value)
     assert [shown(t.label) for t in at.tabs] == TABS
     assert "Benzodiazepines" in shown(at.info[0].value)
-    trials = next(df.value for df in at.dataframe if "drug" in df.value.columns and "flags" in df.value.columns)
-    flags = dict(zip(trials["drug"], trials["flags"], strict=True))
+    trials = next(df.value for df in at.dataframe if "Drug" in df.value.columns and "Flags" in df.value.columns)
+    flags = dict(zip(trials["Drug"], trials["Flags"], strict=True))
     assert flags["zuranolone"].startswith("unknown drug") and flags["sertraline"] == ""
     assert any("need a look" in shown(w.value) for w in at.warning)
 
@@ -111,12 +111,30 @@ def test_bad_trial_shows_messages_next_to_fields_and_saves_nothing(page_app: App
     at.number_input(key=f"{form}_adherence_pct").set_value(120)
     _button(at, "Add medication trial").click().run()
     assert not at.exception
-    text = _markdown(at)
-    assert "a dose cannot be negative" in text
-    assert "end date is before the start date" in text
-    assert "adherence is a percentage from 0 to 100" in text
+    # Every refusal at once, each directly under its input and named by the input's label.
+    assert messages_under(at, at.number_input(key=f"{form}_daily_dose_mg")) == [
+        "Daily dose (mg): a dose cannot be negative"]
+    assert messages_under(at, at.date_input(key=f"{form}_end_date")) == [
+        "End (empty while ongoing): end date is before the start date"]
+    assert messages_under(at, at.number_input(key=f"{form}_adherence_pct")) == [
+        "Adherence %: adherence is a percentage from 0 to 100"]
+    assert not any("_" in m for m in all_messages(at))
     with Session(app_db) as session:
         assert session.exec(select(func.count()).select_from(MedicationTrial)).one() == 2
+
+
+def test_coverage_names_payers_and_plan_types_and_refuses_by_label(page_app: AppFactory, patient_id: int) -> None:
+    at = _open(page_app, patient_id, ("billing",))
+    coverage = at.tabs[TABS.index("Coverage")]
+    table = coverage.dataframe[0].value
+    assert list(table["Payer"]) == ["Cigna"] and list(table["Plan type"]) == ["Commercial"]
+    assert not {"payer", "plan type", "plan_type", "member id"} & set(table.columns)
+    form = f"add_coverage_{patient_id}_0"
+    at.selectbox(key=f"{form}_payer_id").set_value(None)
+    at.text_input(key=f"{form}_member_id").input("")
+    _button(at, "Add coverage").click().run()
+    assert not at.exception
+    assert messages_under(at, at.selectbox(key=f"{form}_payer_id")) == ["Payer is required"]
 
 
 def test_nurse_adds_a_score(page_app: AppFactory, patient_id: int, app_db: Engine) -> None:
@@ -239,8 +257,8 @@ def test_billing_sees_devices_and_opens_the_case(page_app: AppFactory, authorize
     assert metrics == {"Devices authorized": "24", "Devices used": "3", "Devices remaining": "21"}
     assert "In force:" in tab.markdown[0].value
     table = tab.dataframe[0].value
-    assert list(table["status"]) == ["Denied", "Approved"]
-    assert list(table["remaining"]) == ["", "21"]
+    assert list(table["Status"]) == ["Denied", "Approved"]
+    assert list(table["Remaining"]) == ["", "21"]
     links = _case_links(at)
     assert len(links) == 2 and all(label.startswith("Case #") for label, _ in links)
 
@@ -250,7 +268,7 @@ def test_nurse_sees_status_and_devices_without_case_links(page_app: AppFactory, 
     assert not at.exception
     tab = _authorizations(at)
     assert {m.label: shown(m.value) for m in tab.metric}["Devices remaining"] == "21"
-    assert list(tab.dataframe[0].value["status"]) == ["Denied", "Approved"]
+    assert list(tab.dataframe[0].value["Status"]) == ["Denied", "Approved"]
     assert not _case_links(at)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from desk.prior_auth.clocks import local_today
 from tests.desk.prior_auth.conftest import TEST_POLICY
 from tests.factories import make_coverage, make_diagnosis, make_patient, make_prescriber
 from tests.ui.conftest import AppFactory
-from tests.ui.screen import shown
+from tests.ui.screen import all_messages, messages_under, shown
 
 PAGE = "pages/prior_auth.py"
 
@@ -112,12 +113,12 @@ def test_checklist_attest_then_lifecycle_to_approval(page_app: AppFactory, app_d
     _step(at, "approved")
     at.text_input(key="st_devices").input("two dozen")
     _submit(at, "Record: Approved")
-    # Every refusal at once, each under its field in the words of the field's label.
-    shown_md = [shown(m.value) for m in at.markdown]
-    for message in ("Authorization number: required", "End date: required",
-                    "Approved devices: must be a positive whole number"):
-        assert f":red[{message}]" in shown_md
-    assert not any("auth number" in shown(e.value) or "end on" in shown(e.value) for e in at.error)
+    # Every refusal at once, each directly under its input in the words of the input's label.
+    assert messages_under(at, at.text_input(key="st_auth_number")) == ["Authorization number is required"]
+    assert messages_under(at, at.date_input(key="st_end_on")) == ["End date is required"]
+    assert messages_under(at, at.text_input(key="st_devices")) == [
+        "Approved devices must be a positive whole number"]
+    assert not any("auth number" in m or "end on" in m or "_" in m for m in all_messages(at))
     assert _case(app_db, case_id).status == "submitted"
     at.text_input(key="st_devices").input("")
     today = local_today("America/New_York")
@@ -149,7 +150,14 @@ def test_plan_type_without_a_clock_says_so(page_app: AppFactory, app_db: Engine,
     assert next(m.value for m in at.metric if m.label == "Decision clock") == "none known"
     warning = next(w.value for w in at.warning if "Decision clock" in shown(w.value))
     assert "no decision clock known — set one in the payer file" in warning
-    assert "medicare_advantage in test-payer.yaml" in shown(warning)
+    # Billing reads the plan type and payer by name; the file and key are an administrator's technical detail.
+    assert "Medicare Advantage plans of Test Health" in shown(warning)
+    assert "medicare_advantage" not in shown(warning) and "test-payer" not in shown(warning)
+    assert not at.expander or all(x.label != "Technical details" for x in at.expander)
+    admin = _open(page_app, case_id, roles=("admin",))
+    technical = next(x for x in admin.expander if x.label == "Technical details")
+    assert "medicare_advantage" in shown(technical.caption[0].value)
+    assert "test-payer.yaml" in shown(technical.caption[0].value)
 
 
 def test_stale_save_is_refused_and_nothing_lost(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
@@ -176,13 +184,23 @@ def test_packet_generation_is_kept_and_listed(page_app: AppFactory, app_db: Engi
     assert kept.created_by == "billing" and kept.content.startswith(b"%PDF")
     assert [e.action for e in created] == ["create"]
     assert any(s.value == "Packet generated and kept." for s in at.success)
-    assert any(kept.sha256[:16] in shown(m.value) for m in at.markdown)
+    assert any("Packet" in shown(m.value) and "KB" in shown(m.value) for m in at.markdown)
+    # A hash is a technical detail: billing sees none, an administrator finds it under Technical details.
+    everything = [shown(getattr(e, "value", "")) for e in at.main if hasattr(e, "value")]
+    assert not any(kept.sha256[:16] in str(v) for v in everything)
+    assert not any("sha256" in str(v).lower() for v in everything)
+    admin = _open(page_app, case_id, roles=("admin",))
+    history = next(t for t in admin.tabs if t.label == "History")
+    technical = next(x for x in history.expander if x.label == "Technical details")
+    assert kept.sha256 in list(technical.dataframe[0].value["SHA-256"])
 
 
 def test_device_entry_flagged_without_authorization(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
     at = _open(page_app, case_id)
     _submit(at, "Check and record")
-    assert any("No approved authorization covers" in shown(e.value) for e in at.error)
+    devices = next(s for s in at.selectbox if s.label == "Devices")
+    assert any("No approved authorization covers" in m for m in messages_under(at, devices))
+    assert all(m.startswith("Devices: ") for m in messages_under(at, devices))
 
 
 def _next_step(at: AppTest) -> str:
@@ -239,4 +257,13 @@ def test_case_page_links_to_its_patient_and_the_sidebar_record_opens_on_them(
     assert at.session_state["patient_id"] == case.patient_id
     [link] = [link.proto for link in at.get("page_link") if link.proto.label == "Open the patient record"]
     assert link.page.endswith("patient_record") and link.query_string == f"patient={case.patient_id}"
-    assert "Test Health (commercial, primary)" in shown(at.caption[0].value)
+    assert "Test Health (Commercial, primary)" in shown(at.caption[0].value)
+
+
+def test_case_screen_writes_every_date_the_clinic_way(page_app: AppFactory, app_db: Engine, case_id: int) -> None:
+    at = _open(page_app, case_id)
+    assert not at.exception
+    texts = [shown(e.value) for e in at.main if isinstance(getattr(e, "value", None), str)]
+    assert any(re.search(r"\b\d{2}/\d{2}/\d{4}\b", t) for t in texts)
+    iso = [t for t in texts if re.search(r"\b\d{4}-\d{2}-\d{2}\b", t)]
+    assert not iso, iso

@@ -20,7 +20,7 @@ from desk.rems.sessions import default_prescriber_on_site, record_session
 from tests.desk.rems.conftest import NURSE, full_session
 from tests.factories import make_enrollment, make_patient, make_prescriber, make_site
 from tests.ui.conftest import AppFactory
-from tests.ui.screen import shown
+from tests.ui.screen import all_messages, messages_under, row_widths, shown
 
 PAGES = ("pages/rems_sessions.py", "pages/rems_dashboard.py", "pages/rems_patients.py")
 PREFIX = "rems_f_"
@@ -122,12 +122,19 @@ def test_nurse_log_refuses_errors_and_saves_nothing(page_app: AppFactory, app_db
     at.selectbox(key="rems_new_patient").select(patient_id).run()
     at.button(key="rems_start").click().run()
     first = (datetime.now(clinic_zone) - timedelta(minutes=30)).time().replace(second=0, microsecond=0)
-    at.time_input(key=PREFIX + "device_1").set_value(first).run()
+    at.time_input(key=PREFIX + "device_1").set_value(first)
+    # A reading without its time is the form's own problem; it is reported with the service's refusals, at once.
+    at.number_input(key=PREFIX + "post_40.systolic").set_value(130)
+    at.number_input(key=PREFIX + "post_40.diastolic").set_value(80).run()
     at.button(key="rems_save").click().run()
     assert not at.exception
-    message = shown(at.error[0].value)
-    assert message.startswith("Nothing was saved")
-    assert "No food for 2 hours" in message and "take the blood pressure before dosing" in message
+    assert shown(at.error[0].value).startswith("Nothing was saved")
+    assert messages_under(at, at.toggle(key=PREFIX + "no_food_2h")) == [
+        "No food for 2 h: confirm no food in the 2 hours before dosing before the first device"]
+    assert messages_under(at, at.number_input(key=PREFIX + "post_40.spo2")) == [
+        "~40 minutes after dosing · time: enter the time of this reading"]
+    assert any(m.startswith("Readings: take the blood pressure before dosing") for m in all_messages(at))
+    assert not any("_" in m.split(":")[0] for m in all_messages(at))
     assert _count(app_db) == 0
 
 
@@ -137,6 +144,8 @@ def test_nurse_saves_the_start_of_a_session(page_app: AppFactory, app_db: Engine
     at.selectbox(key="rems_new_patient").select(patient_id).run()
     at.button(key="rems_start").click().run()
     assert any("benzodiazepines: lorazepam" in shown(w.value) for w in at.warning)
+    # The four checks before dosing stand two to a row: four in a row cut the nasal-spray check at 1280 px.
+    assert row_widths(at, "toggle")[:2] == [2, 2]
     for key in ("no_food_2h", "no_liquids_30min", "nasal_medication_ok", "ride_home_confirmed"):
         at.toggle(key=PREFIX + key).set_value(True)
     reading_time = (datetime.now(clinic_zone) - timedelta(minutes=5)).time().replace(second=0, microsecond=0)
@@ -242,7 +251,9 @@ def test_submitted_session_is_corrected_only_by_amendment(page_app: AppFactory, 
     at.text_input(key=PREFIX + "lot_number").set_value("LOT9999Z")
     at.text_input(key="rems_amend_reason").set_value("short")
     at.button(key="rems_save").click().run()
-    assert "say why the session is corrected" in shown(at.error[0].value)
+    assert messages_under(at, at.text_input(key="rems_amend_reason")) == [
+        "Reason for the amendment (kept with the correction): say why the session is corrected "
+        "(at least 10 characters)"]
     at.text_input(key="rems_amend_reason").set_value("Lot number misread from the carton")
     at.button(key="rems_save").click().run()
     assert not at.exception and any("Amendment saved" in shown(s.value) for s in at.success)

@@ -15,7 +15,7 @@ from desk.savings.claims import ClaimAmounts, record_claim
 from desk.savings.enrollment import CardDetails, enroll_patient
 from tests.factories import make_coverage, make_patient
 from tests.ui.conftest import AppFactory
-from tests.ui.screen import shown
+from tests.ui.screen import all_messages, messages_under, shown
 
 PAGE = "pages/savings.py"
 
@@ -99,8 +99,11 @@ def test_billing_enrolls_and_records_a_claim(page_app: AppFactory, app_db: Engin
     at.text_input(key="enroll_bin").input("12345")
     next(b for b in at.button if b.label == "Enroll").click()
     at.run()
-    assert any(shown(e.value) == "Rx bin: a BIN has exactly 6 digits" for e in at.error)
-    assert any(shown(e.value).startswith("Card expires on: required for an active enrollment") for e in at.error)
+    # Both refusals at once, each under its input and named by the input's label (BIN, not "rx bin").
+    assert messages_under(at, at.text_input(key="enroll_bin")) == ["BIN: a BIN has exactly 6 digits"]
+    [expiry] = messages_under(at, at.date_input(key="enroll_expires"))
+    assert expiry.startswith("Card expires on is required for an active enrollment")
+    assert not any("rx bin" in m.lower() or "_" in m for m in all_messages(at))
     at.text_input(key="enroll_bin").input("610020")
     at.date_input(key="enroll_expires").set_value(date(date.today().year + 1, 6, 30))
     next(b for b in at.button if b.label == "Enroll").click()
@@ -152,8 +155,8 @@ def test_paid_more_than_billed_is_refused(page_app: AppFactory, app_db: Engine) 
     at.number_input(key="claim_insurance_0").set_value(150.0)
     next(b for b in at.button if b.label == "Record claim").click()
     at.run()
-    assert any(shown(e.value) == "Insurance paid: insurance paid ($150.00) cannot exceed the billed amount ($100.00)"
-               for e in at.error)
+    assert messages_under(at, at.number_input(key="claim_insurance_0")) == [
+        "Insurance paid ($): insurance paid ($150.00) cannot exceed the billed amount ($100.00)"]
     with Session(app_db) as session:
         assert session.exec(select(SavingsClaim)).all() == []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
@@ -13,7 +14,7 @@ from desk.models.prior_auth import PriorAuthCase
 from desk.prior_auth.cases import open_case
 from tests.factories import make_coverage, make_diagnosis, make_patient
 from tests.ui.conftest import AppFactory
-from tests.ui.screen import shown
+from tests.ui.screen import row_widths, shown
 
 PAGE = "pages/worklist.py"
 
@@ -58,7 +59,14 @@ def test_billing_sees_counts_actions_and_cases(page_app: AppFactory, app_db: Eng
     assert any(t.label == "Decisions overdue (1)" for t in at.tabs)
     assert any("3 cases" in shown(m.value) for m in at.markdown)
     frames = [df.value for df in at.dataframe]
-    assert any(set(ids) <= set(frame["case"]) for frame in frames if "case" in frame)
+    assert any(set(ids) <= set(frame["Case"]) for frame in frames if "Case" in frame)
+    # Headers, payers and dates in words: no column keys, raw payer ids, ISO dates or UTC offsets on screen.
+    cases = next(frame for frame in frames if "Plan type" in frame)
+    assert {"MRN", "Payer", "Plan type", "Opened"} <= set(cases.columns)
+    assert not {"mrn", "payer", "plan_type", "created"} & set(cases.columns)
+    opened = [str(v) for v in cases["Opened"]]
+    assert all(re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", v) for v in opened), opened
+    assert not any("+00:00" in str(v) for column in cases.columns for v in cases[column])
 
 
 def test_admin_filters_by_status(page_app: AppFactory, app_db: Engine) -> None:
@@ -89,6 +97,8 @@ def test_new_pa_from_the_open_patient(page_app: AppFactory, app_db: Engine) -> N
     at.run()
     at.button[0].click().run()  # New PA
     assert not at.exception
+    coverage = next(s for s in at.selectbox if s.label == "Coverage")
+    assert "cigna-commercial" not in coverage.options[0] and "commercial ·" not in coverage.options[0]
     form_button = next(b for b in at.button if b.label == "Create case")
     form_button.click().run()
     with Session(app_db) as session:
@@ -109,3 +119,11 @@ def test_new_pa_by_searching_the_patient(page_app: AppFactory, app_db: Engine) -
     next(b for b in at.button if b.label == "Create case").click().run()
     with Session(app_db) as session:
         assert session.exec(select(PriorAuthCase.patient_id)).one() == patient_id
+
+
+def test_status_figures_have_room_for_their_labels(page_app: AppFactory, app_db: Engine) -> None:
+    """Eight figures in one row cut "More information requested" and "Ready to submit" at 1280 px."""
+    seed_cases(app_db)
+    at = page_app(PAGE, roles=("billing",)).run()
+    assert {m.label for m in at.metric} >= {"More information requested", "Ready to submit"}
+    assert row_widths(at, "metric") and max(row_widths(at, "metric")) <= 4

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from desk.auth import CurrentUser
-from desk.models import Prescriber, Site
+from desk.models import PLAN_TYPE_NAMES, Prescriber, Site
 from desk.patients import PatientRecord
 
 NOT_RECORDED = "not recorded"
@@ -20,12 +20,7 @@ def _yes_no(value: bool | None) -> str:
     return NOT_RECORDED if value is None else ("yes" if value else "no")
 
 COVERAGE_EDITORS = ("admin", "billing")
-PLAN_LABELS = {
-    "commercial": "Commercial", "medicare_part_b": "Original Medicare (Part B)",
-    "medicare_advantage": "Medicare Advantage", "medicare_part_d": "Medicare Part D",
-    "medicaid_ffs": "Medicaid fee-for-service", "medicaid_managed": "Medicaid managed care", "tricare": "TRICARE",
-    "va": "VA", "other_government": "Other government",
-}
+PLAN_LABELS = PLAN_TYPE_NAMES
 SEX_LABELS = {"F": "Female", "M": "Male", "X": "X (non-binary)", "U": "Unknown"}
 SUBSTANCE_LABELS = {None: "Not recorded", "none": "None", "in_remission": "In remission", "current": "Current"}
 

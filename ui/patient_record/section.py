@@ -34,7 +34,9 @@ def _section(
 ) -> None:
     """A table of rows, an add form and an edit/remove form for the chosen row."""
     if rows:
-        st.dataframe([table(row) for row in rows], hide_index=True, width="stretch")
+        # Column headers read as words with a capital, whatever case the tab wrote them in ("mg/day" -> "Mg/day").
+        st.dataframe([{k[:1].upper() + k[1:]: v for k, v in table(row).items()} for row in rows], hide_index=True,
+                     width="stretch")
     else:
         st.caption(f"No {esc(title)} recorded.")
     if not editable:

@@ -12,13 +12,15 @@ from ui.spec_form import Field
 
 
 def stays_tab(ctx: RecordContext) -> None:
+    # The checkbox has a row of its own: fourth in a row its label was cut at 1280 px.
     fields = [[Field("admitted_on", "Admitted", "past_date"), Field("discharged_on", "Discharged", "past_date"),
-               Field("reason", "Reason", "select", STAY_REASONS, _words(STAY_REASONS)),
-               Field("esketamine_started", "Esketamine started in hospital", "bool")]]
+               Field("reason", "Reason", "select", STAY_REASONS, _words(STAY_REASONS))],
+              [Field("esketamine_started", "Esketamine started in hospital", "bool")]]
     _section(
         ctx, kind="inpatient stay", title="inpatient stays", rows=ctx.record.stays,
         table=lambda s: {"admitted": _date_text(s.admitted_on), "discharged": _date_text(s.discharged_on),
-                         "reason": s.reason, "esketamine started": s.esketamine_started},
+                         "reason": _words(STAY_REASONS).get(s.reason, s.reason),
+                         "esketamine started": s.esketamine_started},
         fields=fields, build=lambda v: StayDetails(**{**v, "reason": v["reason"] or ""}),
         blank={"reason": "suicidality"},
         current_of=lambda s: asdict(details_of(s, StayDetails)),

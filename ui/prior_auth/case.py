@@ -25,11 +25,12 @@ from desk.prior_auth.payer_rules import decision_clock_for, renewal_lead_days_fo
 from desk.settings import Settings
 from ui.context import get_settings, work
 from ui.editing import forget_version, opened_version
+from ui.form_errors import FormErrors, clear_all_errors, clear_errors, keep_errors
 from ui.text import esc
 
 CASE_KEY = "pa_case_id"
 NOTICE = "pa_notice"
-ERRORS = "pa_errors"
+FORM_PREFIX = "pa_"
 
 # The lifecycle form's fields as their labels read: a refusal names the field the user sees.
 STEP_FIELDS = {
@@ -66,20 +67,16 @@ class CaseScreen:
     opened: int
 
     def run_action(self, action: Callable[[Any], Any], success: str, form: str = "") -> bool:
-        """Run one write in its own unit of work; show field messages, stale edits and other refusals."""
-        st.session_state.pop(ERRORS, None)
+        """Run one write in its own unit of work; keep its refusals (field messages, a stale edit, any other) for
+        the form that made it, shown there on the next run."""
+        forget_errors()
         try:
             with work(self.user.username) as session:
                 action(session)
-        except ValidationFailed as exc:
-            st.session_state[ERRORS] = (form, [(e.field, e.message) for e in exc.errors])
+        except (ValidationFailed, StaleEdit, DeskError) as exc:
+            keep_errors(FORM_PREFIX + form, exc)
             return False
-        except StaleEdit as exc:
-            st.session_state[ERRORS] = (form, [("", str(exc))])
-            return False
-        except DeskError as exc:
-            st.session_state[ERRORS] = (form, [("", str(exc))])
-            return False
+        clear_errors(FORM_PREFIX + form)
         forget_version("pa_case", self.case_id)
         if form == "step":
             # Saved: the next step's form starts from its defaults again.
@@ -92,23 +89,14 @@ class CaseScreen:
         return moment.astimezone(self.zone).strftime("%m/%d/%Y %H:%M %Z") if moment else "—"
 
 
-def show_errors(form: str) -> None:
-    """The refusals not shown next to a field of the form (the lifecycle form shows its fields' own)."""
-    stored = st.session_state.get(ERRORS)
-    if stored and stored[0] == form:
-        for field, message in stored[1]:
-            if form == "step" and field in STEP_FIELDS:
-                continue
-            st.error(f"{esc(field.replace('_', ' '))}: {esc(message)}" if field else esc(message))
+def form_errors(form: str, labels: dict[str, str] | None = None) -> FormErrors:
+    """The kept refusals of one of the case's forms, drawn under its inputs as `labels` name them."""
+    return FormErrors(FORM_PREFIX + form, labels or {})
 
 
-def field_error(field: str, *fields: str) -> None:
-    """Under an input of the lifecycle form: every refusal of that field, in the words of its label."""
-    stored = st.session_state.get(ERRORS)
-    if stored and stored[0] == "step":
-        for name, message in stored[1]:
-            if name in (field, *fields):
-                st.markdown(f":red[{esc(STEP_FIELDS[name])}: {esc(message)}]")
+def forget_errors() -> None:
+    """Forget the refusals of every form of the case (a new action, or a reload)."""
+    clear_all_errors(FORM_PREFIX)
 
 
 def open_case_screen(user: CurrentUser) -> CaseScreen:

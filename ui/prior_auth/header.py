@@ -5,14 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from desk.models import PLAN_TYPE_NAMES
 from desk.models.prior_auth import STATUS_LABELS
 from desk.policies.clocks import NO_CLOCK
-from desk.prior_auth.clocks import is_overdue
+from desk.policies.loader import GENERIC_POLICY_ID
+from desk.prior_auth.clocks import is_overdue, local_text
 from desk.prior_auth.payer_rules import payer_name
 from desk.prior_auth.policy_changes import acknowledge_policy_change, policy_change_of
-from desk.savings.eligibility import PLAN_TYPE_LABELS
 from ui.editing import forget_version
-from ui.prior_auth.case import ERRORS, NOTICE, CaseScreen
+from ui.prior_auth.case import NOTICE, CaseScreen, forget_errors, form_errors
 from ui.text import esc
 
 OPEN_WITHOUT_DECISION = ("draft", "ready", "submitted", "pended", "info_requested")
@@ -35,7 +36,7 @@ def render_header(view: CaseScreen) -> None:
     st.title(f"PA #{case.id:d} · {esc(overview.patient_name)}")
     st.caption(
         f"MRN {esc(overview.mrn)} · {esc(payer_name(case.payer_id))} "
-        f"({esc(PLAN_TYPE_LABELS.get(case.plan_type, case.plan_type))}, "
+        f"({esc(PLAN_TYPE_NAMES.get(case.plan_type, case.plan_type))}, "
         f"{esc(overview.coverage_priority)}) · member {esc(overview.member_id)} · {esc(case.indication)} "
         f"{esc(case.phase)} · {esc(case.urgency)} review · opened {esc(local_time(case.created_at))} by "
         f"{esc(case.created_by)}"
@@ -53,7 +54,7 @@ def render_header(view: CaseScreen) -> None:
                      "reload to see the latest version and apply them again.", icon=":material/sync_problem:")
         if alerts.button("Reload the latest version", icon=":material/refresh:"):
             forget_version("pa_case", case_id)
-            st.session_state.pop(ERRORS, None)
+            forget_errors()
             st.rerun()
     notice = st.session_state.pop(NOTICE, None)
     if notice:
@@ -73,22 +74,26 @@ def render_header(view: CaseScreen) -> None:
                      "now": policy_change.new_decision.replace("_", " ")}]
             rows += [{"criterion": c.text, "before": words[c.old], "now": words[c.new]} for c in policy_change.changes]
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="policy_change_table")
-            st.text(f"Policy: {policy_change.old_version} → {policy_change.new_version}")
+            st.caption(f"Policy version {esc(policy_change.old_version or 'undated')} → "
+                       f"{esc(policy_change.new_version or 'undated')}")
             if st.button("Acknowledge the change", key="ack_policy_change", icon=":material/done:"):
                 # The re-check itself moved the case's version; acknowledging what is on screen is not a lost edit.
                 ack_version = case.version
                 run_action(lambda s: acknowledge_policy_change(s, case_id=case_id, expected_version=ack_version),
                            "Policy change acknowledged.", "policy")
                 st.rerun()
+            form_errors("policy").rest()
 
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Status", STATUS_LABELS[case.status])
     if case.decision_due_at is not None and case.status in ("submitted", "pended", "info_requested"):
         late = is_overdue(decision_due_at=case.decision_due_at, now=now)
-        m2.metric("Decision due", local_time(case.decision_due_at), "overdue" if late else None,
-                  delta_color="inverse" if late else "normal")
+        # The day as the figure and the clock time under it: the whole moment does not fit a quarter row at 1280 px.
+        due = case.decision_due_at.astimezone(view.zone)
+        m2.metric("Decision due", f"{due:%m/%d/%Y}", f"{due:%H:%M %Z}" + (" · overdue" if late else ""),
+                  delta_color="red" if late else "off", delta_arrow="off", help=esc(local_time(case.decision_due_at)))
     elif case.auth_end_on is not None:
-        m2.metric("Authorization ends", case.auth_end_on.isoformat(),
+        m2.metric("Authorization ends", local_text(case.auth_end_on, view.zone),
                   f"{(case.auth_end_on - today).days} days left" if case.auth_end_on >= today else "ended",
                   delta_color="off")
     else:
@@ -102,10 +107,15 @@ def render_header(view: CaseScreen) -> None:
                   None if account.remaining_sessions is None else f"{account.remaining_sessions} sessions left")
     else:
         m3.metric("Checklist", "complete" if checklist.ready else f"{len(checklist.missing)} missing")
-        m4.metric("Policy", checklist.policy_id or "none")
+        policy = ("none" if not checklist.policy_id else
+                  "generic" if checklist.policy_id == GENERIC_POLICY_ID else "payer's own")
+        m4.metric("Criteria", policy, help=esc(checklist.policy_title) if checklist.policy_title else None)
 
     clock_note = st.container()
     if clock is None and case.status in OPEN_WITHOUT_DECISION:
-        clock_note.warning(f"Decision clock: {esc(NO_CLOCK)} (decision\\_clocks → {esc(case.plan_type)} in "
-                           f"{esc(case.payer_id)}.yaml). No decision due time is computed until then.",
-                           icon=":material/timer_off:")
+        plan = PLAN_TYPE_NAMES.get(case.plan_type, case.plan_type)
+        clock_note.warning(f"Decision clock: {esc(NO_CLOCK)} ({esc(plan)} plans of {esc(payer_name(case.payer_id))}). "
+                           "No decision due time is computed until then.", icon=":material/timer_off:")
+        if view.user.has_any("admin"):
+            with clock_note.expander("Technical details"):
+                st.caption(f"Payer file {esc(case.payer_id)}.yaml · decision\\_clocks → {esc(case.plan_type)}")

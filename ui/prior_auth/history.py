@@ -7,6 +7,7 @@ import streamlit as st
 
 from desk.models.prior_auth import STATUS_LABELS
 from ui.prior_auth.case import CaseScreen
+from ui.prior_auth.packet import FILE_KINDS
 
 
 def render_history(view: CaseScreen) -> None:
@@ -14,12 +15,16 @@ def render_history(view: CaseScreen) -> None:
     history = view.history
     files = view.files
     local_time = view.local_time
-    st.dataframe(pd.DataFrame([{"when": local_time(h.at), "who": h.actor,
-                                "from": STATUS_LABELS.get(h.from_status, "—"),
-                                "to": STATUS_LABELS[h.to_status], "note": h.note} for h in history]),
+    st.dataframe(pd.DataFrame([{"When": local_time(h.at), "Who": h.actor,
+                                "From": STATUS_LABELS.get(h.from_status, "—"),
+                                "To": STATUS_LABELS[h.to_status], "Note": h.note} for h in history]),
                  hide_index=True)
     if files:
         st.markdown("**Generated files**")
-        st.dataframe(pd.DataFrame([{"kind": f.kind, "file": f.file_name, "by": f.created_by,
-                                    "when": local_time(f.created_at), "bytes": f.size_bytes, "sha256": f.sha256}
-                                   for f in files]), hide_index=True)
+        st.dataframe(pd.DataFrame([{"Kind": FILE_KINDS.get(f.kind, f.kind), "File": f.file_name,
+                                    "By": f.created_by, "When": local_time(f.created_at),
+                                    "Size": f"{f.size_bytes // 1024 + 1:d} KB"} for f in files]), hide_index=True)
+        if view.user.has_any("admin"):
+            with st.expander("Technical details"):
+                st.dataframe(pd.DataFrame([{"File": f.file_name, "Bytes": f.size_bytes, "SHA-256": f.sha256}
+                                           for f in files]), hide_index=True)

@@ -12,8 +12,9 @@ from desk.errors import FieldError, ValidationFailed
 from desk.models.prior_auth import STATUS_LABELS, SUBMISSION_CHANNELS, URGENCIES
 from desk.policies.clocks import NO_CLOCK
 from desk.prior_auth import lifecycle as lc
+from desk.prior_auth.clocks import local_text
 from ui.fhir import render_fhir_panel
-from ui.prior_auth.case import CaseScreen, field_error, show_errors
+from ui.prior_auth.case import STEP_FIELDS, CaseScreen, form_errors
 from ui.text import esc
 
 CHANNEL_WORDS = {"fax": "Fax", "portal": "Payer portal", "phone": "Phone", "electronic_pa": "Electronic PA",
@@ -35,7 +36,8 @@ def render_lifecycle(view: CaseScreen) -> None:
     # Expiry is not a manual step: the case expires by itself once the authorization's end date passes.
     nexts = [s for s in lc.allowed_next(case.status) if s != "expired"]
     if case.status in ("approved", "overturned"):
-        st.info(f"Authorization {esc(case.auth_number)} runs to {esc(case.auth_end_on)}; the case expires by itself "
+        st.info(f"Authorization {esc(case.auth_number)} runs to {esc(local_text(case.auth_end_on, zone))}; the case "
+                "expires by itself "
                 "after "
                 "that date. Start a continuation case from the worklist to renew.")
     elif not nexts:
@@ -54,78 +56,84 @@ def render_lifecycle(view: CaseScreen) -> None:
             st.session_state.setdefault(key, default)
         expected = opened
         common: dict[str, Any] = {"case_id": case_id, "expected_version": expected, "actor": user.username}
+        labels = {**STEP_FIELDS, "reason": "Reason for cancelling"} if step == "cancelled" else STEP_FIELDS
+        errors = form_errors("step", labels)
         with st.form(f"step_{step}"):
             call: Callable[[Any], Any] | None = None
             if step in ("approved", "overturned"):
                 c1, c2, c3 = st.columns(3)
                 with c1:
                     auth_number = st.text_input("Authorization number", key="st_auth_number")
-                    field_error("auth_number")
+                    errors.under("auth_number")
                 with c2:
                     start_on = st.date_input("Start date", key="st_start_on", format="MM/DD/YYYY")
-                    field_error("start_on")
+                    errors.under("start_on")
                 with c3:
                     end_on = st.date_input("End date", value=None, key="st_end_on", format="MM/DD/YYYY")
-                    field_error("end_on")
+                    errors.under("end_on")
                 c4, c5, c6 = st.columns(3)
                 with c4:
                     devices_text = st.text_input("Approved devices", key="st_devices")
-                    field_error("approved_devices")
+                    errors.under("approved_devices")
                 with c5:
                     sessions_text = st.text_input("Approved sessions", key="st_sessions")
-                    field_error("approved_sessions")
+                    errors.under("approved_sessions")
                 codes = c6.text_input("Approved codes (e.g. J0013, G2083)", key="st_codes")
                 decided_on = st.date_input("Decision date", key="st_decided_on", format="MM/DD/YYYY")
-                field_error("decided_on")
+                errors.under("decided_on")
             elif step == "submitted":
                 c1, c2, c3 = st.columns(3)
                 with c1:
                     sub_day = st.date_input("Submitted on", key="st_sub_day", format="MM/DD/YYYY")
-                    field_error("submitted_at")
+                    errors.under("submitted_at")
                 sub_time = c2.time_input("At (clinic time)", key="st_sub_time", step=60)
                 with c3:
                     channel = st.selectbox("Channel", SUBMISSION_CHANNELS, format_func=CHANNEL_WORDS.__getitem__,
                                            key="st_channel")
-                    field_error("channel")
+                    errors.under("channel")
                 c4, c5 = st.columns(2)
                 with c4:
                     reference = st.text_input("Reference / confirmation number", key="st_reference")
-                    field_error("reference")
-                urgency_pick = c5.selectbox("Review", URGENCIES, index=URGENCIES.index(case.urgency),
-                                            key="st_urgency")
+                    errors.under("reference")
+                with c5:
+                    urgency_pick = st.selectbox("Review", URGENCIES, index=URGENCIES.index(case.urgency),
+                                                format_func=str.capitalize, key="st_urgency")
+                    errors.under("urgency")
             elif step == "info_requested":
                 c1, c2 = st.columns(2)
                 with c1:
                     requested_on = st.date_input("Requested on", key="st_requested_on", format="MM/DD/YYYY")
-                    field_error("requested_on")
+                    errors.under("requested_on")
                 with c2:
                     due_on = st.date_input("Due on", value=None, key="st_due_on", format="MM/DD/YYYY")
-                    field_error("due_on")
+                    errors.under("due_on")
                 description = st.text_area("What the payer asked for", key="st_description")
-                field_error("description")
+                errors.under("description")
             elif step == "denied":
                 reason = st.text_area("Payer's stated reason", key="st_reason")
-                field_error("reason")
+                errors.under("reason")
                 denied_on = st.date_input("Denial date", key="st_denied_on", format="MM/DD/YYYY")
-                field_error("denied_on")
+                errors.under("denied_on")
             elif step == "appealed":
                 c1, c2, c3 = st.columns(3)
                 with c1:
                     filed_on = st.date_input("Filed on", key="st_filed_on", format="MM/DD/YYYY")
-                    field_error("filed_on")
+                    errors.under("filed_on")
                 with c2:
                     level = st.number_input("Level", min_value=case.appeal_level + 1, value=case.appeal_level + 1,
                                             key="st_level")
-                    field_error("level")
+                    errors.under("level")
                 p2p = c3.checkbox("Peer-to-peer call", key="st_p2p")
                 p2p_on = st.date_input("Peer-to-peer date", value=None, key="st_p2p_on", format="MM/DD/YYYY")
-                field_error("peer_to_peer_on")
+                errors.under("peer_to_peer_on")
             elif step == "upheld":
                 upheld_on = st.date_input("Decision date", key="st_upheld_on", format="MM/DD/YYYY")
-                field_error("decided_on")
+                errors.under("decided_on")
             note = st.text_input("Note" if step != "cancelled" else "Reason for cancelling", key="st_note")
+            if step == "cancelled":
+                errors.under("reason")
+            errors.rest()
             go = st.form_submit_button(f"Record: {STATUS_LABELS[step]}", type="primary")
-        show_errors("step")
         if go:
             unreadable: list[FieldError] = []
 
@@ -191,5 +199,5 @@ def render_lifecycle(view: CaseScreen) -> None:
     if case.info_due_on:
         st.caption(f"Information requested, due {case.info_due_on:%m/%d/%Y}.")
     if case.denial_reason:
-        st.caption(f"Denied {esc(case.denied_on)}: {esc(case.denial_reason)}")
+        st.caption(f"Denied {esc(local_text(case.denied_on, zone))}: {esc(case.denial_reason)}")
     render_fhir_panel(case_id, user)

@@ -10,23 +10,32 @@ import streamlit as st
 
 from desk.models import utcnow
 from desk.rems.entry import SLOT_LABELS, field_label
-from ui.rems_session.state import ERRORS, PREFIX, LogScreen
-from ui.text import esc
+from ui.form_errors import FormErrors, kept_errors
+from ui.rems_session.state import LOG_FORM, PREFIX, LogScreen
+
+
+class _Labels(dict[str, str]):
+    """Every form key's label, as the log's inputs read (desk.rems.entry.field_label)."""
+
+    def __missing__(self, key: str) -> str:
+        return field_label(key) if key != LOG_FORM else ""
+
+    def get(self, key: str, default: str | None = None) -> str:  # type: ignore[override]
+        return self[key] if key else (default or "")
 
 
 @dataclass(frozen=True)
 class LogInputs:
-    """The log's inputs: locked once the form is submitted (or for a reader), with each field's refusal."""
+    """The log's inputs: locked once the form is submitted (or for a reader), with each field's refusals."""
 
     zone: Any
     session_date: date
     locked: bool
-    errors: dict[str, str]
+    errors: FormErrors
 
-    def error(self, key: str) -> None:
-        errors = self.errors
-        if key in errors:
-            st.markdown(f":red[{esc(errors[key])}]")
+    def error(self, key: str, *also: str) -> None:
+        """Directly under the input of `key`: its refusals of the last save, named by the input's label."""
+        self.errors.under(key, *also)
 
     def now_button(self, key: str, label_md: str = ":material/schedule:") -> None:
         zone = self.zone
@@ -65,11 +74,13 @@ class LogInputs:
 
 
 def open_inputs(screen: LogScreen, *, session_date: date, submitted: bool) -> LogInputs:
-    """The refusals of the last save, above the steps, and whether the inputs are locked."""
+    """Above the steps, that the last save was refused (each message is shown next to its field); and whether the
+    inputs are locked."""
     may_record = screen.may_record
-    errors: dict[str, str] = st.session_state.get(ERRORS, {})
-    if errors:
-        st.error("Nothing was saved. Please correct:\n\n" + "\n".join(f"- **{esc(field_label(k))}**: {esc(m)}"
-                                                                      for k, m in errors.items()))
+    kept = kept_errors(LOG_FORM)
+    if kept:
+        st.error(f"Nothing was saved: {len(kept):d} problem{'' if len(kept) == 1 else 's'} to correct, each shown "
+                 "next to its field below.", icon=":material/error:")
     locked = not may_record or (submitted and not st.session_state.get("rems_amending"))
-    return LogInputs(zone=screen.zone, session_date=session_date, locked=locked, errors=errors)
+    return LogInputs(zone=screen.zone, session_date=session_date, locked=locked,
+                     errors=FormErrors(LOG_FORM, _Labels()))

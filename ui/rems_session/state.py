@@ -15,10 +15,11 @@ from desk.rems.entry import blank_form
 from desk.rems.permissions import can_record
 from desk.rems.sessions import default_prescriber_on_site
 from ui.context import work
+from ui.form_errors import clear_errors
 
 PREFIX = "rems_f_"
 OPEN = "rems_open"  # {"id": session id or None, "patient_id", "site_id", "date", "version"}
-ERRORS = "rems_errors"
+LOG_FORM = "rems_log"  # the form name its refusals are kept under (ui/form_errors.py)
 CLOCK_SECONDS = 30
 
 
@@ -57,7 +58,7 @@ class LogScreen:
         }
         for key, value in values.items():
             st.session_state[PREFIX + key] = value
-        st.session_state.pop(ERRORS, None)
+        clear_errors(LOG_FORM)
 
     def start_new(self, patient_id: int, site_id: int) -> None:
         """Put a blank log for `patient_id` on the screen and empty the picker, which would otherwise reopen the

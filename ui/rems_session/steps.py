@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from desk.models import Site
-from desk.rems.entry import MAX_DEVICES, OBSERVATIONS
+from desk.rems.entry import MAX_DEVICES, OBSERVATIONS, field_label
 from desk.rems.validation import ReadingInput, bp_above_limit
 from desk.sites import list_prescribers
 from ui.context import work
@@ -28,11 +28,11 @@ def render_before(screen: LogScreen, inputs: LogInputs) -> None:
     _time = inputs.time
     _number = inputs.number
     _reading = inputs.reading
-    checks = st.columns(4)
+    # Two to a row: four in one row cut "No nasal steroid/decongestant within 1 h" at 1280 px.
+    checks = [*st.columns(2), *st.columns(2)]
     for col, (key, label_md) in zip(checks, (
-        ("no_food_2h", "No food for 2 h"), ("no_liquids_30min", "No liquids for 30 min"),
-        ("nasal_medication_ok", "No nasal steroid/decongestant within 1 h"),
-        ("ride_home_confirmed", "Ride home confirmed"),
+        (key, esc(field_label(key))) for key in ("no_food_2h", "no_liquids_30min", "nasal_medication_ok",
+                                            "ride_home_confirmed")
     ), strict=True):
         col.toggle(label_md, key=PREFIX + key, disabled=locked)
         with col:
@@ -46,9 +46,14 @@ def render_before(screen: LogScreen, inputs: LogInputs) -> None:
                    f"{settings.bp_diastolic_limit:d}: dosing needs a prescriber's acknowledgement (risk vs benefit).",
                    icon=":material/warning:")
         ack_name, ack_time = st.columns([3, 2])
-        ack_name.text_input("Prescriber who acknowledged", key=PREFIX + "high_bp_acknowledged_by", disabled=locked)
-        _time("Acknowledged at", "high_bp_acknowledged_at", ack_time)
-    _error("high_bp_acknowledged_by")
+        with ack_name:
+            st.text_input("Prescriber who acknowledged", key=PREFIX + "high_bp_acknowledged_by", disabled=locked)
+            _error("high_bp_acknowledged_by")
+        with ack_time:
+            _time("Acknowledged at", "high_bp_acknowledged_at")
+            _error("high_bp_acknowledged_at")
+    else:
+        _error("high_bp_acknowledged_by", "high_bp_acknowledged_at")
     _error("readings")
     st.radio("Vital signs acceptable before dosing?", options=[True, False], horizontal=True, index=None,
              format_func=lambda v: "Yes" if v else "No", key=PREFIX + "vitals_ok_before", disabled=locked)
@@ -69,13 +74,16 @@ def render_dosing(screen: LogScreen, inputs: LogInputs) -> None:
     _number = inputs.number
     _reading = inputs.reading
     dose_col, indication_col, lot_col = st.columns(3)
-    dose_col.radio("Dose", options=[56, 84, 28], horizontal=True, key=PREFIX + "dose_mg", disabled=locked,
-                   format_func=lambda mg: f"{mg:d} mg ({mg // 28:d} device{'s' if mg > 28 else ''})")
-    indication_col.radio("Indication", options=["TRD", "MDSI"], horizontal=True, key=PREFIX + "indication",
-                         disabled=locked)
-    lot_col.text_input("Lot number", key=PREFIX + "lot_number", disabled=locked)
-    for key in ("dose_mg", "lot_number", "device_times"):
-        _error(key)
+    with dose_col:
+        st.radio("Dose", options=[56, 84, 28], horizontal=True, key=PREFIX + "dose_mg", disabled=locked,
+                 format_func=lambda mg: f"{mg:d} mg ({mg // 28:d} device{'s' if mg > 28 else ''})")
+        _error("dose_mg")
+    with indication_col:
+        st.radio("Indication", options=["TRD", "MDSI"], horizontal=True, key=PREFIX + "indication", disabled=locked)
+        _error("indication")
+    with lot_col:
+        st.text_input("Lot number", key=PREFIX + "lot_number", disabled=locked)
+        _error("lot_number")
     devices_needed = int(_value("dose_mg") or 56) // 28
     st.caption(f"{devices_needed:d} devices, at least {settings.device_spacing_minutes:d} minutes apart; the patient "
                "self-administers under direct supervision.")
@@ -86,6 +94,7 @@ def render_dosing(screen: LogScreen, inputs: LogInputs) -> None:
                 _time(f"Device {n}", f"device_{n}")
                 _now_button(f"device_{n}", f"Device {n} given now")
                 _error(f"device_{n}")
+    _error("device_times")
 
 
 def render_monitoring(screen: LogScreen, inputs: LogInputs) -> None:
@@ -135,23 +144,22 @@ def render_discharge(screen: LogScreen, inputs: LogInputs, *, site: Site) -> Non
              index=None, format_func=lambda v: "Yes" if v else "No", key=PREFIX + "vitals_ok_before_completion",
              disabled=locked)
     _error("vitals_ok_before_completion")
-    st.number_input("REMS question: without the 2-hour minimum, after how many minutes from the first device would "
-                    "the patient have been ready to leave?", key=PREFIX + "ready_to_leave_minutes", step=1,
-                    min_value=None, disabled=locked, placeholder="minutes")
+    st.number_input(esc(field_label("ready_to_leave_minutes")), key=PREFIX + "ready_to_leave_minutes", step=1,
+                    min_value=None, disabled=locked, placeholder="minutes",
+                    help="Without the 2-hour minimum, after how many minutes from the first device would the patient "
+                         "have been ready to leave?")
     _error("ready_to_leave_minutes")
     with work(user.username) as session:
         on_site = {p.id: f"{p.first_name} {p.last_name}"
                    for p in list_prescribers(session, site_id=site.id, include_inactive=False)}
-    st.selectbox("Prescriber on site during the session (REMS)", options=list(on_site), index=None,
+    st.selectbox(esc(field_label("prescriber_on_site_id")), options=list(on_site), index=None,
                  format_func=lambda i: on_site.get(i, "—"), key=PREFIX + "prescriber_on_site_id", disabled=locked,
                  placeholder="Choose the prescriber who was on site")
     _error("prescriber_on_site_id")
     hcp = st.columns(4)
-    for col, (key, label_md) in zip(hcp, (("monitoring_hcp_first_name", "HCP first name"),
-                                       ("monitoring_hcp_last_name", "HCP last name"),
-                                       ("monitoring_hcp_phone", "HCP phone"),
-                                       ("monitoring_hcp_email", "HCP e-mail")), strict=True):
-        col.text_input(label_md, key=PREFIX + key, disabled=locked)
+    for col, key in zip(hcp, ("monitoring_hcp_first_name", "monitoring_hcp_last_name", "monitoring_hcp_phone",
+                              "monitoring_hcp_email"), strict=True):
+        col.text_input(esc(field_label(key)), key=PREFIX + key, disabled=locked)
         with col:
             _error(key)
     discharge_time, discharge_now = st.columns([3, 1], vertical_alignment="bottom")

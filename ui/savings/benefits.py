@@ -37,7 +37,8 @@ def render_benefits(*, user: CurrentUser, today: date, patient_id: int, year: in
                f"{terms.later_window_days:d} "
                "days after" + (" (unconfirmed)" if terms.is_unconfirmed("later_window_devices") else ""))
     if enrollment is not None:
-        next_day = st.date_input("Check a treatment date", value=today, key="savings_next_day")
+        next_day = st.date_input("Check a treatment date", value=today, key="savings_next_day",
+                                 format="MM/DD/YYYY")
         with work(user.username) as session:
             allowed = devices_allowed(session, patient_id=patient_id, on=next_day)
         if allowed == 0:

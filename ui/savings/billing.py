@@ -8,10 +8,11 @@ from typing import Any
 import streamlit as st
 
 from desk.auth import CurrentUser
+from desk.prior_auth.clocks import local_text
 from desk.savings.export import export_report
 from desk.savings.money import format_cents
 from desk.savings.worklist import benefits_nearly_used, claims_waiting_for_eob, denied_claims, expiring_enrollments
-from ui.context import work
+from ui.context import get_settings, work
 from ui.downloads import document_download
 from ui.text import esc
 
@@ -35,7 +36,8 @@ def render_billing_tab(*, user: CurrentUser, today: date) -> None:
         if items:
             st.dataframe(
                 [
-                    {"MRN": i.mrn, "Patient": i.patient, "Due": i.due_on, "Detail": i.detail,
+                    {"MRN": i.mrn, "Patient": i.patient, "Due": local_text(i.due_on, get_settings().timezone),
+                     "Detail": i.detail,
                      "Amount": format_cents(i.amount_cents) if i.amount_cents is not None else ""}
                     for i in items
                 ],

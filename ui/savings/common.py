@@ -1,4 +1,4 @@
-"""What the savings screen's parts share: the notice after a save, refusals shown by the form, money inputs."""
+"""What the savings screen's parts share: the notice after a save, refusals kept for the form, money inputs."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from desk.errors import DeskError, ValidationFailed
+from desk.errors import DeskError
 from desk.savings.money import to_cents
-from ui.text import esc
+from ui.form_errors import clear_errors, keep_errors
 
 NOTICE = "savings_notice"
 METHOD_LABELS = {"card_secondary": "Card billed as secondary insurance", "rebate_request": "Rebate request"}
@@ -22,23 +22,15 @@ def done(message: str) -> None:
     st.rerun()
 
 
-def show_problem(exc: DeskError) -> None:
-    if isinstance(exc, ValidationFailed):
-        for error in exc.errors:
-            label = error.field.replace("_", " ")
-            st.error(esc(error.message) if error.field == "accept_warnings"
-                     else f"{esc(label.capitalize())}: {esc(error.message)}")
-    else:
-        st.error(esc(exc))
-
-
-def attempt(action: Callable[[], Any]) -> bool:
-    """Run a save; show its refusal next to the form and return False when nothing was written."""
+def attempt(form: str, action: Callable[[], Any]) -> bool:
+    """Run a save of `form`; a refusal is kept for the form to show under its inputs and the screen reruns. True
+    when the save went through (the caller then reruns with its notice)."""
     try:
         action()
     except DeskError as exc:
-        show_problem(exc)
-        return False
+        keep_errors(form, exc)
+        st.rerun()
+    clear_errors(form)
     return True
 
 

@@ -7,9 +7,11 @@ from datetime import date
 import streamlit as st
 
 from desk.auth import CurrentUser
+from desk.prior_auth.clocks import local_text
 from desk.savings.money import to_cents
 from desk.savings.terms import TERM_FIELDS, save_terms, terms_for_year, terms_history
-from ui.context import work
+from ui.context import get_settings, work
+from ui.form_errors import FormErrors, form_has_errors
 from ui.savings.common import attempt, done
 from ui.text import esc
 
@@ -42,41 +44,49 @@ def render_terms_tab(*, user: CurrentUser, today: date) -> None:
     if user.has_any("admin"):
         terms_key = f"terms_version_{terms_year}"
         terms_opened = st.session_state.setdefault(terms_key, terms.version)
-        with st.expander("Edit program terms"), st.form(f"terms_{terms_year}"):
+        form = f"terms_{terms_year}"
+        input_labels = {f.name: f"{TERM_LABELS[f.name]} ($)" if f.kind in ("money", "optional_money")
+                        else TERM_LABELS[f.name] for f in TERM_FIELDS}
+        errors = FormErrors(form, {**input_labels, "notes": "Notes (where the figures come from)", "year": "Year"})
+        with st.expander("Edit program terms", expanded=form_has_errors(form)), st.form(form):
             entered: dict[str, object] = {}
             still_unconfirmed: list[str] = []
             for f in TERM_FIELDS:
                 c1, c2 = st.columns([3, 1])
                 current = getattr(terms, f.name)
-                if f.kind in ("money", "optional_money"):
-                    dollars = c1.number_input(f"{TERM_LABELS[f.name]} ($)", min_value=0.0, step=1.0, format="%.2f",
-                                              value=None if current is None else current / 100,
-                                              key=f"term_{f.name}")
-                    entered[f.name] = None if dollars is None else to_cents(dollars)
-                elif f.kind == "states":
-                    entered[f.name] = c1.text_input(TERM_LABELS[f.name], value=", ".join(sorted(current)),
-                                                    key=f"term_{f.name}")
-                else:
-                    entered[f.name] = int(c1.number_input(TERM_LABELS[f.name], min_value=1, max_value=366,
-                                                          value=int(current), step=1, key=f"term_{f.name}"))
+                with c1:
+                    if f.kind in ("money", "optional_money"):
+                        dollars = st.number_input(esc(input_labels[f.name]), min_value=0.0, step=1.0, format="%.2f",
+                                                  value=None if current is None else current / 100,
+                                                  key=f"term_{f.name}")
+                        entered[f.name] = None if dollars is None else to_cents(dollars)
+                    elif f.kind == "states":
+                        entered[f.name] = st.text_input(esc(input_labels[f.name]), value=", ".join(sorted(current)),
+                                                        key=f"term_{f.name}")
+                    else:
+                        entered[f.name] = int(st.number_input(esc(input_labels[f.name]), min_value=1, max_value=366,
+                                                              value=int(current), step=1, key=f"term_{f.name}"))
+                    errors.under(f.name)
                 if c2.checkbox("Unconfirmed", value=terms.is_unconfirmed(f.name), key=f"unconfirmed_{f.name}"):
                     still_unconfirmed.append(f.name)
             terms_notes = st.text_input("Notes (where the figures come from)", value=terms.notes)
+            errors.under("notes")
+            errors.rest()
             if st.form_submit_button("Save terms", type="primary"):
                 with work(user.username) as session:
-                    ok = attempt(lambda: save_terms(session, user=user, year=terms_year, values=entered,
-                                                    unconfirmed=still_unconfirmed, notes=terms_notes,
-                                                    expected_version=terms_opened))
-                if ok:
-                    st.session_state.pop(terms_key, None)
-                    done(f"Program terms for {terms_year} saved.")
+                    attempt(form, lambda: save_terms(session, user=user, year=terms_year, values=entered,
+                                                     unconfirmed=still_unconfirmed, notes=terms_notes,
+                                                     expected_version=terms_opened))
+                st.session_state.pop(terms_key, None)
+                done(f"Program terms for {terms_year} saved.")
     else:
         st.caption("Only administrators can change the program terms.")
     st.markdown("**History**")
     if history:
         st.dataframe(
-            [{"When": c.changed_at, "By": c.changed_by, "Setting": c.field_name, "From": c.old_value,
-              "To": c.new_value} for c in history],
+            [{"When": local_text(c.changed_at, get_settings().timezone), "By": c.changed_by,
+              "Setting": TERM_LABELS.get(c.field_name, c.field_name), "From": c.old_value, "To": c.new_value}
+             for c in history],
             hide_index=True, width="stretch",
         )
     else:

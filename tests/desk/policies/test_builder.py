@@ -106,7 +106,7 @@ def test_eligibility_per_coverage_and_side_by_side(session: Session, catalog: Po
     assert cigna.decision == "does_not_meet"
     assert results[1].evaluation is None
     assert results[1].reference is not None and results[1].reference.payer == "generic-commercial"
-    assert results[1].no_policy_message.startswith("No policy on file for this payer (medicare).")
+    assert results[1].no_policy_message.startswith("No policy on file for this payer (Medicare).")
     side = every_payer(session, patient_id=patient_id, catalog=catalog, drugs=drugs, indication="trd",
                        phase="initial", as_of=AS_OF)
     assert len(side) == len(catalog.policies)

@@ -173,4 +173,4 @@ def test_unknown_payer_without_generic_file_says_so(session: Session) -> None:
     case = draft_case(session, payer_id="unknown-payer")
     checklist = case_checklist(session, case=case)
     assert not checklist.ready
-    assert "No valid policy file for payer 'unknown-payer'" in checklist.missing[0]
+    assert "No valid policy file for Unknown Payer" in checklist.missing[0]

@@ -14,6 +14,7 @@ from desk.prior_auth.clocks import (
     decision_due,
     devices_needed,
     is_overdue,
+    local_text,
     renewal_reminder,
 )
 
@@ -174,3 +175,10 @@ def test_devices_needed_follows_the_label_schedule() -> None:
     assert devices_needed(indication="MDSI", course_start=start, start=date(2026, 12, 28)) == 0
     # Unknown dose: the largest (3 devices) so the reminder comes early rather than late.
     assert devices_needed(indication="MDSI", course_start=None, start=start) == 12
+
+
+def test_local_text_writes_dates_and_moments_the_clinic_way() -> None:
+    assert local_text(date(2026, 3, 7), NY) == "03/07/2026"
+    assert local_text(datetime(2026, 1, 5, 15, 30, tzinfo=UTC), NY) == "01/05/2026 10:30"
+    assert local_text(datetime(2026, 7, 5, 15, 30), ZoneInfo(NY)) == "07/05/2026 11:30", "a naive moment is UTC"
+    assert local_text(None, NY) == ""

@@ -7,7 +7,15 @@ from datetime import time
 import pytest
 
 from desk.errors import ValidationFailed
-from desk.rems.entry import FormContext, blank_form, field_label, form_from_input, form_key, input_from_form
+from desk.rems.entry import (
+    FormContext,
+    blank_form,
+    field_label,
+    form_from_input,
+    form_key,
+    input_from_form,
+    read_form,
+)
 from tests.desk.rems.conftest import DAY, ZONE, full_session
 
 
@@ -44,5 +52,14 @@ def test_service_errors_map_to_form_keys_and_labels() -> None:
     assert form_key("device_times[1]", slots) == "device_2"
     assert form_key("discharged_at", slots) == "discharged_at"
     assert field_label("post_40.systolic") == "~40 minutes after dosing · systolic"
-    assert field_label("device_2") == "Device 2 time"
+    assert field_label("device_2") == "Device 2"
     assert field_label("discharged_at") == "Discharge time"
+
+
+def test_read_form_returns_the_form_problems_with_what_it_could_read() -> None:
+    values = blank_form()
+    values["device_2"] = time(10, 5)
+    values["post_40.systolic"] = 130
+    data, slots, problems = read_form(values, ctx=FormContext(1, 1, DAY, ZONE))
+    assert {p.field for p in problems} == {"device_1", "post_40.time"}
+    assert slots == [] and data.readings == () and len(data.device_times) == 1

@@ -116,7 +116,7 @@ def test_warning_before_a_session_exceeds_the_device_window(session: Session, en
                             devices=1, patient_responsibility_cents=30_000)
     assert preview.devices_allowed == 0
     assert preview.warnings == (
-        "25 devices from 2026-02-02 to 2026-02-25 exceed the limit of 24 in the first 24 days of the program "
+        "25 devices from 02/02/2026 to 02/25/2026 exceed the limit of 24 in the first 24 days of the program "
         "year. (unconfirmed program figure)",
     )
     with pytest.raises(LimitsNotAcknowledged):
@@ -127,7 +127,7 @@ def test_warning_before_a_session_exceeds_the_device_window(session: Session, en
 def test_daily_device_limit(session: Session, enrolled: Patient) -> None:
     preview = preview_claim(session, patient_id=enrolled.id or 0, service_date=date(2026, 2, 2), kind="drug",
                             devices=4, patient_responsibility_cents=30_000)
-    assert preview.warnings == ("4 devices on 2026-02-02 exceed the program's limit of 3 per day.",)
+    assert preview.warnings == ("4 devices on 02/02/2026 exceed the program's limit of 3 per day.",)
 
 
 def test_configured_device_limit_is_used(session: Session, enrolled: Patient) -> None:
@@ -135,7 +135,7 @@ def test_configured_device_limit_is_used(session: Session, enrolled: Patient) ->
     save_terms(session, user=ADMIN, year=2026, values=values, unconfirmed=[], expected_version=None)
     preview = preview_claim(session, patient_id=enrolled.id or 0, service_date=date(2026, 2, 2), kind="drug",
                             devices=3, patient_responsibility_cents=30_000)
-    assert preview.warnings == ("3 devices on 2026-02-02 exceed the program's limit of 2 per day.",)
+    assert preview.warnings == ("3 devices on 02/02/2026 exceed the program's limit of 2 per day.",)
 
 
 @pytest.mark.parametrize(
@@ -220,7 +220,7 @@ def test_claim_links_to_the_treatment_session(session: Session, enrolled: Patien
     session.flush()
     with pytest.raises(ValidationFailed) as failure:
         claim(session, enrolled, date(2026, 2, 3), devices=2, session_id=treatment.id)
-    assert failure.value.for_field("service_date") == ["the linked session was on 2026-02-02"]
+    assert failure.value.for_field("service_date") == ["the linked session was on 02/02/2026"]
     assert failure.value.for_field("devices") == ["the linked session recorded 3 devices"]
     linked = claim(session, enrolled, date(2026, 2, 2), session_id=treatment.id)
     assert linked.session_id == treatment.id

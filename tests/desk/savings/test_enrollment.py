@@ -118,8 +118,8 @@ def test_reminders_before_card_expiry_and_year_end(session: Session, patient: Pa
     december = enrollment_reminders(session, today=date(2026, 12, 10), days_ahead=30)
     assert [(r.kind, r.due_on) for r in december] == [("card_expiry", date(2026, 7, 15)),
                                                        ("year_end", date(2026, 12, 31))]
-    assert "expired on 2026-07-15" in december[0].message
-    assert "Benefits reset on 2027-01-01" in december[1].message
+    assert "expired on 07/15/2026" in december[0].message
+    assert "Benefits reset on 01/01/2027" in december[1].message
     assert enrollment_reminders(session, today=date(2026, 5, 1), days_ahead=30) == []
 
 

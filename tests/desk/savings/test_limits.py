@@ -21,7 +21,7 @@ def day(n: int) -> date:
 def test_four_devices_on_one_day_break_the_daily_limit() -> None:
     found = new_violations(usage={day(1): 1}, service_date=day(1), devices=3, limits=LIMITS)
     assert [v.rule for v in found] == ["day"]
-    assert found[0].message(LIMITS) == "4 devices on 2026-01-05 exceed the program's limit of 3 per day."
+    assert found[0].message(LIMITS) == "4 devices on 01/05/2026 exceed the program's limit of 3 per day."
 
 
 def test_24_devices_in_the_first_24_days_are_allowed_25_are_not() -> None:
