@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from desk.audit import record_event
 from desk.models import Patient, SavingsClaim, TreatmentSession
 from desk.models.prior_auth import PaAppeal, PaAuthorization, PaDenial, PaSubmission, PriorAuthCase
 from desk.prior_auth.checklist import case_checklist
@@ -161,9 +160,8 @@ def savings_claims_paid_vs_pending(session: Session) -> list[Row]:
             for (month, status), (n, cents) in sorted(totals.items())]
 
 
-def export_figure(session: Session, *, name: str, rows: list[Row]) -> bytes:
-    """One figure's rows as CSV (the columns of its first row), with an audited 'export' event (no PHI)."""
+def figure_csv(*, rows: list[Row]) -> bytes:
+    """One figure's rows as CSV (the columns of its first row). Serving it is audited by the web server's
+    download guard (desk.web), once per copy fetched."""
     columns = list(rows[0]) if rows else []
-    data = table_bytes(rows, columns=columns, fmt="csv")
-    record_event(session, action="export", entity="dashboard", detail=f"{name} as csv: {len(rows)} rows")
-    return data
+    return table_bytes(rows, columns=columns, fmt="csv")

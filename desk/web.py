@@ -4,7 +4,6 @@ and generated documents served only to the session they were made for."""
 from __future__ import annotations
 
 import threading
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
@@ -12,11 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from desk.audit import record_event
-from desk.database import make_engine, unit_of_work
-from desk.downloads import GRANTS, Decision, Grant
+from desk.database import make_engine
+from desk.downloads import GRANTS, Decision
 from desk.settings import Settings, load_settings
 from desk.web_sessions import (
     COOKIE_NAME,
@@ -113,15 +111,10 @@ def routes() -> list[Route]:
     return [Route(ESTABLISH_PATH, establish, methods=["GET"]), Route(END_PATH, end, methods=["GET"])]
 
 
-def _audit_served(settings: Settings, live: LiveSession, grant: Grant) -> None:
-    with unit_of_work(_get_engine(settings), actor=live.user.username) as session:
-        record_event(session, action="download", entity=grant.kind, entity_id=grant.record_id,
-                     detail=f"web session {live.id}")
-
-
 class MediaGuard:
     """In front of Streamlit's /media/: a live sign-in cookie is required; a generated document is served
-    only to the session it was granted to, until its grant expires; each one served is audited."""
+    only to the session it was granted to, until its grant expires. Serving is not the audited event: the
+    browser fetches a download button's file as soon as the button is drawn, so the page audits the click."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -139,20 +132,8 @@ class MediaGuard:
         # Streamlit names media by file id plus extension (MemoryMediaFileStorage.get_file).
         name = str(scope["path"])[len(MEDIA_PREFIX):]
         file_id = name.split(".", 1)[0]
-        decision, grant = GRANTS.decide(file_id=file_id, web_session_id=live.id)
+        decision, _grant = GRANTS.decide(file_id=file_id, web_session_id=live.id)
         if decision is Decision.REFUSED:
             await PlainTextResponse(REFUSED, status_code=403)(scope, receive, send)
             return
-        if decision is Decision.NOT_REGISTERED or grant is None:
-            await self.app(scope, receive, send)
-            return
-        status: dict[str, Any] = {}
-
-        async def watch(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        await self.app(scope, receive, watch)
-        if scope.get("method") == "GET" and status.get("code") in (200, 206):
-            await run_in_threadpool(_audit_served, settings, live, grant)
+        await self.app(scope, receive, send)

@@ -42,14 +42,6 @@ with work(user.username) as session:
     claims = figures.savings_claims_paid_vs_pending(session)
 
 
-def csv_of(name: str, rows: list[dict[str, Any]]) -> Callable[[], bytes]:
-    """The CSV is built, and its export audited, only when the button is clicked."""
-    def build() -> bytes:
-        with work(user.username) as session:
-            return figures.export_figure(session, name=name, rows=rows)
-    return build
-
-
 def panel(title: str, name: str, rows: list[dict[str, Any]], chart: Callable[[pd.DataFrame], alt.Chart],
           empty: str) -> None:
     with st.container(border=True):
@@ -58,7 +50,7 @@ def panel(title: str, name: str, rows: list[dict[str, Any]], chart: Callable[[pd
             st.caption(esc(empty))
             return
         st.altair_chart(chart(pd.DataFrame(rows)).properties(height=CHART_HEIGHT), width="stretch")
-        document_download("Download the data (CSV)", data=csv_of(name, rows), file_name=f"{name}.csv",
+        document_download("Download the data (CSV)", data=figures.figure_csv(rows=rows), file_name=f"{name}.csv",
                           mime="text/csv", kind="dashboard figure", record_id=name, key=f"csv_{name}",
                           icon=":material/download:")
 

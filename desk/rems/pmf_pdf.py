@@ -50,13 +50,11 @@ def pmf_file_name(session_id: int, session_date: date) -> str:
     return f"rems-pmf-session-{session_id}-{session_date.isoformat()}.pdf"
 
 
-def download_pmf(session: Session, *, user: CurrentUser, session_id: int, flatten: bool = True) -> bytes:
-    """One session's form for download; the download is audited."""
+def monitoring_form_for(session: Session, *, user: CurrentUser, session_id: int, flatten: bool = True) -> bytes:
+    """One session's form for a download button, for roles that may read it. Drawing the button is not a
+    download, so nothing is audited here: the button audits the click (ui/downloads.py)."""
     require(user, *READ_ROLES)
-    pdf = pmf_pdf(session, session_id=session_id, flatten=flatten)
-    record_event(session, action="export", entity="treatment_session", entity_id=session_id,
-                 detail="REMS monitoring form PDF" + ("" if flatten else " (editable)"))
-    return pdf
+    return pmf_pdf(session, session_id=session_id, flatten=flatten)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from desk import lead_dashboard as figures
 from desk.database import make_engine
 from desk.demo import load_demo
-from desk.models import AuditEvent
 from desk.rems.config import load_rems_settings
 
 TODAY = date(2026, 12, 2)
@@ -104,15 +103,9 @@ def test_savings_claims_paid_vs_pending(demo: Engine) -> None:
     assert all(r["Month"] == "11/2026" and r["Savings ($)"] > 0 for r in rows)
 
 
-def test_export_is_audited_without_phi(demo: Engine) -> None:
-    from desk.database import unit_of_work
-
-    with unit_of_work(demo, actor="lead") as session:
-        rows = figures.expiring_authorizations(session, today=TODAY)
-        data = figures.export_figure(session, name="expiring", rows=rows)
-    text = data.decode("utf-8-sig")
-    assert text.splitlines()[0] == "Patient,Payer,Ends,Days left"
-    assert "12/04/2026" in text
+def test_a_figure_csv_holds_exactly_the_rows_drawn(demo: Engine) -> None:
     with Session(demo) as session:
-        event = session.exec(select(AuditEvent).where(AuditEvent.entity == "dashboard")).one()
-    assert event.actor == "lead" and event.detail == "expiring as csv: 2 rows"
+        rows = figures.expiring_authorizations(session, today=TODAY)
+    lines = figures.figure_csv(rows=rows).decode("utf-8-sig").splitlines()
+    assert lines[0] == "Patient,Payer,Ends,Days left"
+    assert len(lines) == 1 + len(rows) == 3 and "12/04/2026" in lines[1] + lines[2]

@@ -152,7 +152,7 @@ def test_media_needs_a_live_signed_cookie_and_a_document_goes_only_to_its_sessio
     assert call("/media/bb22.png", cookie=other_cookie)[0] == 200
     with Session(engine) as session:
         served = session.exec(select(AuditEvent).where(AuditEvent.action == "download")).all()
-    assert [(e.actor, e.entity, e.entity_id) for e in served] == [(user.username, "pa_generated_file", "42")]
+    assert served == [], "a page fetches its buttons' files when drawn: serving one is no download (the click is)"
 
     end_session(engine, session_id=owner_id, reason="user")
     GRANTS.revoke_session(web_session_id=owner_id)

@@ -258,3 +258,26 @@ def type_time(field: Locator, moment: datetime) -> None:
         segment.press_sequentially(f"{value:02d}")
         expect(segment).to_have_attribute("aria-valuenow", str(value))
     field.page.keyboard.press("Tab")
+
+
+def audit_rows(database_url: str, **where: str) -> list[tuple[str, str, str]]:
+    """(actor, action, entity id) of the audit rows matching `where` (column = value), once the app has written
+    them: the server writes a click's row while the browser already has the file, so this waits for the row."""
+    from sqlmodel import Session, select
+
+    from desk.models import AuditEvent
+
+    engine = make_engine(database_url)
+    deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+    try:
+        while True:
+            with Session(engine) as session:
+                query = select(AuditEvent)
+                for column, value in where.items():
+                    query = query.where(getattr(AuditEvent, column) == value)
+                rows = [(e.actor, e.action, e.entity_id) for e in session.exec(query).all()]
+            if rows or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.1)
+    finally:
+        engine.dispose()

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from desk.database import make_engine
 from desk.models import Patient
 from desk.models.prior_auth import PriorAuthCase
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, fresh, screenshot, sign_in, wait_for_app
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, audit_rows, fresh, screenshot, sign_in, wait_for_app
 
 
 def _server_ready(page: Page, base_url: str) -> None:
@@ -58,7 +58,7 @@ def test_lead_dashboard_draws_every_chart(browser: Page, live_server: LiveServer
     page.set_viewport_size({"width": 1280, "height": 900})
     _server_ready(page, live_server.base_url)
     sign_in(page, live_server.base_url, "lead", DEMO_PASSWORD)
-    page.get_by_role("link", name="Lead dashboard").click()
+    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Lead dashboard").click()
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Lead dashboard")).to_be_visible()
     expect(page.locator("[data-testid=stVegaLiteChart]")).to_have_count(9)
@@ -72,3 +72,6 @@ def test_lead_dashboard_draws_every_chart(browser: Page, live_server: LiveServer
         page.get_by_role("button", name="Download the data (CSV)").first.click()
     text = download.value.path().read_text(encoding="utf-8-sig")
     assert text.splitlines()[0] == "Payer,Month,Approved,Denied,Approval rate (%),Median days to decision"
+    wait_for_app(page)
+    served = audit_rows(live_server.database_url, entity="dashboard figure")
+    assert [(actor, action) for actor, action, _ in served] == [("lead", "download")], "the click is audited, once"

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from sqlmodel import Session, col, select
 
 from desk.database import make_engine
-from desk.models import AuditEvent, Patient
+from desk.models import Patient
 from desk.models.prior_auth import PriorAuthCase
 from desk.pdf.document_id import document_id_of
 from desk.prior_auth.checklist import case_checklist
@@ -21,6 +21,7 @@ from tests.e2e.conftest import (
     DEMO_PASSWORD,
     UI_TIMEOUT_MS,
     LiveServer,
+    audit_rows,
     choose,
     notice,
     open_tab,
@@ -153,15 +154,14 @@ def test_billing_user_takes_a_pa_from_checklist_to_approval(live_server: LiveSer
     expect(remaining).to_contain_text("24")
     screenshot(page, "pa-case-approved")
 
+    downloads = audit_rows(live_server.database_url, action="download", entity="pa_generated_file")
+    assert downloads and all(actor == "billing" for actor, _, _ in downloads)
     engine = make_engine(live_server.database_url)
     try:
         with Session(engine) as session:
             approved = session.get(PriorAuthCase, case.id)
             assert approved is not None
             assert (approved.status, approved.auth_number, approved.approved_devices) == ("approved", "AUTH-E2E-1", 24)
-            downloads = session.exec(select(AuditEvent).where(AuditEvent.action == "download",
-                                                              AuditEvent.entity == "pa_generated_file")).all()
-            assert downloads and all(d.actor == "billing" for d in downloads)
             patient = session.get(Patient, approved.patient_id)
             assert patient is not None and patient.mrn == DEMO_MRN
     finally:

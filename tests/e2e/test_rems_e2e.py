@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from desk.models import Coverage, Patient, RemsEnrollment, TreatmentSession
 from desk.models.prior_auth import PaAuthorization, PriorAuthCase
 from desk.prior_auth.devices import account
 from desk.settings import load_settings
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, screenshot, sign_in, type_time, wait_for_app
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, audit_rows, screenshot, sign_in, type_time, wait_for_app
 
 ENROLLED_MRN = "DEMO-0007"
 NOT_ENROLLED_MRN = "DEMO-0008"
@@ -144,11 +145,19 @@ def test_nurse_records_a_full_session_and_downloads_the_form(live_server: LiveSe
     _reading(page, first_device + timedelta(minutes=122), 124, 79, 70, 97)
     page.locator("[data-testid=stRadio]").locator("visible=true").first.get_by_text("Yes").click()
     wait_for_app(page)
-    minutes = page.get_by_label("REMS question", exact=False).locator("visible=true")
+    minutes = page.get_by_role("spinbutton", name=re.compile(r"REMS question")).locator("visible=true")
     minutes.fill("90")
     minutes.press("Tab")
     type_time(_visible(page, "Discharge time"), first_device + timedelta(minutes=130))
     wait_for_app(page)
+    # The prescriber on site is preselected only when the setting or the patient's own prescriber settles it;
+    # otherwise the nurse picks one, as here.
+    on_site = page.get_by_role("combobox", name="Prescriber on site during the session (REMS)").locator("visible=true")
+    if not on_site.input_value():
+        on_site.click()
+        page.get_by_role("option").first.click()
+        wait_for_app(page)
+    expect(on_site).not_to_have_value("")
     screenshot(page, "rems_session_log_before_save")
     page.get_by_role("button", name="Save session").click()
     wait_for_app(page)
@@ -173,3 +182,6 @@ def test_nurse_records_a_full_session_and_downloads_the_form(live_server: LiveSe
         assert authorization is not None
         assert account(session, authorization=authorization).remaining_devices == AUTHORIZED_DEVICES - 3
     engine.dispose()
+    # Drawing the button fetched the form already; only the click is a download.
+    downloads = audit_rows(live_server.database_url, action="download", entity="rems_monitoring_form")
+    assert downloads == [("nurse", "download", str(stored.id))]

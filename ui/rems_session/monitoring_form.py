@@ -12,7 +12,7 @@ from desk.models import PMF_CHANNELS, TreatmentSession
 from desk.rems.amendments import amendments_of
 from desk.rems.entry import field_label
 from desk.rems.pmf import mark_submitted, pmf_due_date
-from desk.rems.pmf_pdf import download_pmf, pmf_file_name
+from desk.rems.pmf_pdf import monitoring_form_for, pmf_file_name
 from desk.rems.sessions import get_session
 from desk.today import due_in_words
 from ui.context import work
@@ -49,10 +49,10 @@ def render_monitoring_form(screen: LogScreen, *, opened: dict[str, Any], stored:
             st.info(f"{status_md} · {esc(due_in_words(days_left))}")
         if stored.pmf_status in ("ready", "submitted"):
             with work(user.username) as session:
-                pdf = download_pmf(session, user=user, session_id=stored.id)
+                pdf = monitoring_form_for(session, user=user, session_id=stored.id)
             document_download("Download monitoring form (PDF)", data=pdf, mime="application/pdf",
                               file_name=pmf_file_name(stored.id, stored.session_date),
-                              kind="rems_monitoring_form", record_id=stored.id or "", on_click="ignore",
+                              kind="rems_monitoring_form", record_id=stored.id or "",
                               icon=":material/download:", key="rems_pmf_download")
         if stored.pmf_status == "ready" and may_record:
             errors = FormErrors(SUBMIT_FORM, {"submitted_on": "Submitted on", "channel": "Channel",

@@ -17,7 +17,7 @@ from desk.errors import ValidationFailed
 from desk.models import AuditEvent, CurrentMedication, Patient, Site, TreatmentSession
 from desk.rems.config import RemsSettings
 from desk.rems.pmf import mark_submitted
-from desk.rems.pmf_pdf import download_pmf, pmf_pdf, ready_forms_bundle
+from desk.rems.pmf_pdf import monitoring_form_for, pmf_pdf, ready_forms_bundle
 from desk.rems.sessions import record_session
 from tests.desk.rems.conftest import BILLING, DAY, NOW, NURSE, at, full_session
 
@@ -109,15 +109,14 @@ def test_ready_forms_merged_and_zipped(session: Session, enrolled: tuple[int, in
     assert caught.value.for_field("start") == ["no monitoring form is ready in this date range"]
 
 
-def test_single_download_is_audited_without_phi(session: Session, enrolled: tuple[int, int, int],
-                                                settings: RemsSettings) -> None:
+def test_a_form_for_a_download_button_writes_no_audit_row(session: Session, enrolled: tuple[int, int, int],
+                                                         settings: RemsSettings) -> None:
     ts = _record(session, enrolled, settings)
     assert ts.id is not None
-    download_pmf(session, user=BILLING, session_id=ts.id)
+    before = len(session.exec(select(AuditEvent)).all())
+    pdf = monitoring_form_for(session, user=BILLING, session_id=ts.id)
     session.commit()
-    [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "export")).all()
-    assert (event.entity, event.entity_id, event.detail) == ("treatment_session", str(ts.id),
-                                                             "REMS monitoring form PDF")
+    assert pdf.startswith(b"%PDF-") and len(session.exec(select(AuditEvent)).all()) == before
 
 
 @pytest.mark.parametrize(("sex", "marked"), [("F", "/Female"), ("M", "/Male"), ("X", "/Other"), ("U", None)])
