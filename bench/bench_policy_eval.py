@@ -79,14 +79,16 @@ def run(quick: bool) -> Iterable[Result]:
     policies = sorted(catalog.all_in_force(AS_OF), key=lambda p: p.id)
     rng = random.Random(20261126)
     cases = [synthetic_case(rng) for _ in range(200 if quick else 1000)]
-    # Each payer's first variant (TRD initial wherever it exists), every case.
-    jobs = [(p, (p.variant("trd", "initial") or p.variants[0])) for p in policies]
+    # Each payer's first variant (TRD initial wherever it exists), every case. A file with no criteria at all
+    # (a payer that does not cover SPRAVATO) is still evaluated for TRD initial: its answer is "not covered".
+    jobs = [(p, *next(((v.indication, v.phase) for v in [p.variant("trd", "initial"), *p.variants] if v),
+                      ("trd", "initial"))) for p in policies]
     evaluate(cases[0], jobs[0][0], indication="trd", phase="initial", as_of=AS_OF, drugs=drugs)  # warm caches
     start = time.perf_counter()
     count = 0
-    for policy, variant in jobs:
+    for policy, indication, phase in jobs:
         for case in cases:
-            evaluate(case, policy, indication=variant.indication, phase=variant.phase, as_of=AS_OF, drugs=drugs)
+            evaluate(case, policy, indication=indication, phase=phase, as_of=AS_OF, drugs=drugs)
             count += 1
     elapsed = time.perf_counter() - start
     yield Result("policy_eval", f"evaluations_per_second ({len(policies)} payers x {len(cases)} cases)",
