@@ -98,8 +98,8 @@ def test_billing_walks_today_record_and_case(watched: tuple[Page, list[str]], ho
 
     _open_sidebar_page(page, "Patients", "Patients")
     mrn = _mrn_with_a_case(hostile_server.database_url)
-    page.get_by_label("Search").fill(mrn)
-    page.get_by_label("Search").press("Enter")
+    page.get_by_role("textbox", name="Search").fill(mrn)
+    page.get_by_role("textbox", name="Search").press("Enter")
     page.get_by_text("1 patient(s)").wait_for()
     wait_for_app(page)
     page.get_by_role("button", name="Open record").click()

@@ -98,7 +98,7 @@ def test_changed_payer_file_shows_on_the_open_case(live_server: LiveServer, brow
     box = page.locator("[data-testid=stVerticalBlock]").filter(has_text="Policy changed on").last
     expect(box).to_be_visible()
     expect(page.get_by_text("What changed, criterion by criterion", exact=False)).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Policy: .* → "))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Policy version .* → "))).to_be_visible()
     wait_for_app(page)
     path = screenshot(page, "pa-case-policy-changed")
     assert path.stat().st_size > 0

@@ -185,9 +185,12 @@ def test_a_generated_document_goes_only_to_its_session(live_server: LiveServer, 
     replay.context.add_cookies([stolen])
     assert replay.context.request.get(address).status == 403
 
+    # The export was audited when billing prepared it; serving the file (six GETs above) is no download.
     engine = make_engine(live_server.database_url)
     with Session(engine) as session:
+        exported = session.exec(select(AuditEvent).where(AuditEvent.action == "export",
+                                                         AuditEvent.entity == "pa_case")).all()
         served = session.exec(select(AuditEvent).where(AuditEvent.action == "download",
                                                        AuditEvent.entity == "worklist_export")).all()
     engine.dispose()
-    assert served and {e.actor for e in served} == {"billing"}
+    assert exported and {e.actor for e in exported} == {"billing"} and served == []
