@@ -453,8 +453,9 @@ def rows_in_words(rows: Sequence[Mapping[str, Any]], *, columns: Sequence[str], 
                 value = value.capitalize()
             elif isinstance(value, bool):
                 value = "yes" if value else ""
-            elif value is None or isinstance(value, date):
+            elif isinstance(value, date):
                 value = local_text(value, zone)
+            # None stays None: a blank in a number column keeps the column numeric for the table.
             words[COLUMN_TITLES.get(name, name)] = value
         shown.append(words)
     return shown
