@@ -9,6 +9,7 @@ no interaction above 3x the bare switch.
 from __future__ import annotations
 
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -40,20 +41,23 @@ st.navigation([st.Page(one, title="One"), st.Page(two, title="Two")]).run()
 @contextmanager
 def _server(script: Path, env: dict[str, str]) -> Iterator[str]:
     port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port), "--server.headless",
-         "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 300
-        while not _healthy(port):
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("the server did not become healthy")
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port), "--server.headless",
+             "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 300
+            while not _healthy(port):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    log.seek(0)
+                    last = log.read().decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+                    raise RuntimeError(f"the server did not become healthy: {last[0]}")
+                time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def _settle(page: Any, heading: str) -> None:
@@ -182,7 +186,8 @@ def run(quick: bool) -> Iterator[Result]:
             env.pop("DATABASE_URL", None)
             if size == "5k":
                 env["DATABASE_URL"] = _large_clinic(data_dir)
-                env["DESK_DEMO"] = "0"
+                env["DESK_DEMO"] = "0"  # outside demo mode the desk needs its own cookie-signing key
+                env["DESK_SECRET_KEY"] = secrets.token_hex(32)
             else:
                 env["DATABASE_URL"] = f"sqlite:///{data_dir}/demo.sqlite3"
             with _server(ROOT / "server.py", env) as base:  # server.py: the sign-in cookie routes

@@ -44,6 +44,12 @@ def _open(page_app: AppFactory, patient_id: int, roles: tuple[str, ...], usernam
     return at.switch_page(PAGE).run()
 
 
+def _expand(at: AppTest, form: str) -> AppTest:
+    """Open the expander holding `form` (e.g. "add_rating_score_3"), as a click on its header does."""
+    at.session_state[f"open_{form}"] = True
+    return at.run()
+
+
 def _markdown(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
@@ -104,6 +110,7 @@ def test_bad_trial_shows_messages_next_to_fields_and_saves_nothing(page_app: App
                                                                    app_db: Engine) -> None:
     at = _open(page_app, patient_id, ("nurse",))
     form = f"add_medication_trial_{patient_id}_0"
+    _expand(at, f"add_medication_trial_{patient_id}")
     at.selectbox(key=f"{form}_drug").set_value("bupropion")
     at.number_input(key=f"{form}_daily_dose_mg").set_value(-150)
     at.date_input(key=f"{form}_start_date").set_value(date(2025, 1, 1))
@@ -130,6 +137,7 @@ def test_coverage_names_payers_and_plan_types_and_refuses_by_label(page_app: App
     assert list(table["Payer"]) == ["Cigna"] and list(table["Plan type"]) == ["Commercial"]
     assert not {"payer", "plan type", "plan_type", "member id"} & set(table.columns)
     form = f"add_coverage_{patient_id}_0"
+    _expand(at, f"add_coverage_{patient_id}")
     at.selectbox(key=f"{form}_payer_id").set_value(None)
     at.text_input(key=f"{form}_member_id").input("")
     _button(at, "Add coverage").click().run()
@@ -140,6 +148,7 @@ def test_coverage_names_payers_and_plan_types_and_refuses_by_label(page_app: App
 def test_nurse_adds_a_score(page_app: AppFactory, patient_id: int, app_db: Engine) -> None:
     at = _open(page_app, patient_id, ("nurse",))
     form = f"add_rating_score_{patient_id}_0"
+    _expand(at, f"add_rating_score_{patient_id}")
     at.selectbox(key=f"{form}_instrument").set_value("MADRS")
     at.number_input(key=f"{form}_score").set_value(61)
     _button(at, "Add rating score").click().run()
@@ -171,14 +180,13 @@ def test_stale_edit_is_refused_with_a_message(page_app: AppFactory, patient_id: 
 def test_nurse_may_not_change_coverage(page_app: AppFactory, patient_id: int) -> None:
     at = _open(page_app, patient_id, ("nurse",))
     assert "Your role may view but not change this section." in [shown(c.value) for c in at.caption]
-    labels = [b.label for b in at.button]
-    assert "Add coverage" not in labels
-    assert "Add diagnosis" in labels
+    sections = [shown(e.label) for e in at.expander]
+    assert "Add coverage" not in sections and "Edit or remove coverage" not in sections
+    assert "Add diagnosis" in sections
 
 
 def test_billing_removes_a_coverage(page_app: AppFactory, patient_id: int, app_db: Engine) -> None:
-    at = _open(page_app, patient_id, ("billing",))
-    assert "Add coverage" in [b.label for b in at.button]
+    at = _expand(_open(page_app, patient_id, ("billing",)), f"edit_coverage_{patient_id}")
     coverage_forms = [b for b in at.button if b.label == "Remove" and "coverage" in (b.form_id or "")]
     assert len(coverage_forms) == 1
     coverage_forms[0].click().run()
@@ -292,8 +300,22 @@ def test_the_tab_stays_after_a_save_and_is_in_the_address(page_app: AppFactory, 
     at = at.switch_page(PAGE).run()
     assert at.session_state["tab"] == "Scales"
     form = f"add_rating_score_{patient_id}_0"
+    _expand(at, f"add_rating_score_{patient_id}")
     at.selectbox(key=f"{form}_instrument").set_value("MADRS")
     at.number_input(key=f"{form}_score").set_value(33)
     _button(at, "Add rating score").click().run()
     assert shown(at.success[0].value) == "Rating score added."
     assert at.session_state["tab"] == "Scales" and at.query_params["tab"] == "Scales"
+    # The add form stays open, emptied for the next score.
+    assert at.number_input(key=f"add_rating_score_{patient_id}_1_score").value is None
+
+
+def test_closed_section_forms_are_not_drawn_until_opened(page_app: AppFactory, patient_id: int) -> None:
+    at = _open(page_app, patient_id, ("nurse",))
+    keys = [getattr(w, "key", None) or "" for w in (*at.selectbox, *at.number_input, *at.text_input, *at.date_input)]
+    assert not [k for k in keys if k.startswith(("add_medication_trial_", "edit_medication_trial_"))]
+    assert "Add medication trial" in [shown(e.label) for e in at.expander]
+    at = _expand(at, f"add_medication_trial_{patient_id}")
+    assert at.selectbox(key=f"add_medication_trial_{patient_id}_0_drug").value is None
+    at = _expand(at, f"edit_medication_trial_{patient_id}")
+    assert [b for b in at.button if b.label == "Remove" and "medication_trial" in (b.form_id or "")]

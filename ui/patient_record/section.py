@@ -43,17 +43,28 @@ def _section(
         st.caption("Your role may view but not change this section.")
         return
     actor = ctx.user.username
-    with st.expander(f"Add {esc(kind)}", expanded=not rows):
-        form = f"add_{kind.replace(' ', '_')}_{ctx.patient_id}"
-        submitted = spec_form(form, fields, blank, submit_label=f"Add {kind}", today=ctx.today)
-        if submitted:
-            details = build(submitted[1])
-            save(form, actor=actor, kind=kind, record_id=None, message=f"{kind.capitalize()} added.",
-                 change=lambda s: add(s, details))
+    name = kind.replace(" ", "_")
+    form = f"add_{name}_{ctx.patient_id}"
+    # Opens by itself while the section is empty, and stays as the user left it after a save (an `expanded=`
+    # default would change the expander's identity when the first row arrives, and close it).
+    st.session_state.setdefault(f"open_{form}", not rows)
+    add_form = st.expander(f"Add {esc(kind)}", key=f"open_{form}", on_change="rerun")
+    # A closed form is not drawn: the record's forms are most of what a record page sends to the browser.
+    if add_form.open:
+        with add_form:
+            submitted = spec_form(form, fields, blank, submit_label=f"Add {kind}", today=ctx.today)
+            if submitted:
+                details = build(submitted[1])
+                save(form, actor=actor, kind=kind, record_id=None, message=f"{kind.capitalize()} added.",
+                     change=lambda s: add(s, details))
     if not rows:
         return
+    edit_form = st.expander(f"Edit or remove {esc(kind)}", key=f"open_edit_{name}_{ctx.patient_id}",
+                            on_change="rerun")
+    if not edit_form.open:
+        return
     by_id = {row.id: row for row in rows}
-    with st.expander(f"Edit or remove {esc(kind)}"):
+    with edit_form:
         chosen = st.selectbox(f"Which {esc(kind)}", list(by_id), format_func=lambda i: label_of(by_id[i]),
                               key=f"pick_{kind}_{ctx.patient_id}")
         row = by_id[chosen]
