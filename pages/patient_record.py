@@ -15,7 +15,7 @@ from ui.context import get_settings, work
 from ui.editing import show_notice
 from ui.eligibility import eligibility_tab
 from ui.guard import require_role
-from ui.patient_record import RECORD_TABS, RecordContext, add_record_tab
+from ui.patient_record import RECORD_TABS, RecordContext, add_record_tab, shown_record_tabs
 from ui.spec_form import show_stale
 from ui.text import esc
 
@@ -78,6 +78,12 @@ add_record_tab("Payer criteria", eligibility_tab)
 add_record_tab("Authorizations", authorizations_tab)
 # Keyed and bound to the address (?tab=…): after a save the record stays on the tab the user was working in.
 record_tabs = st.tabs([esc(title) for title, _ in RECORD_TABS], key="tab", on_change="rerun", bind="query-params")
-for tab, (_title, render) in zip(record_tabs, RECORD_TABS, strict=True):
-    with tab:
-        render(context)
+# A tab is drawn from the first time it is shown until another record is opened: opening a record draws one tab,
+# not all of them, and what was typed in a tab the user has left is still there when they come back.
+shown_tabs = shown_record_tabs(patient_id)
+for tab, (title, render) in zip(record_tabs, RECORD_TABS, strict=True):
+    if tab.open:
+        shown_tabs.add(title)
+    if title in shown_tabs:
+        with tab:
+            render(context)

@@ -64,3 +64,17 @@ def row_widths(at: AppTest, element_type: str) -> list[int]:
 
     walk(at.main)
     return widths
+
+
+def show_record_tab(at: AppTest, title: str) -> AppTest:
+    """The patient record switched to its tab `title`, as a click on the tab does."""
+    at.session_state["tab"] = title
+    return at.run()
+
+
+def every_record_tab_shown(at: AppTest) -> AppTest:
+    """The open patient record run again with every tab drawn, as after the user has visited each."""
+    from ui.patient_record import SHOWN_TABS_KEY
+
+    at.session_state[SHOWN_TABS_KEY] = (at.session_state["patient_id"], {shown(tab.label) for tab in at.tabs})
+    return at.run()

@@ -19,7 +19,7 @@ from tests.factories import (
     make_trial,
 )
 from tests.ui.conftest import ROOT, AppFactory
-from tests.ui.screen import shown
+from tests.ui.screen import every_record_tab_shown, shown
 
 
 def _patient(engine: Engine) -> int:
@@ -44,7 +44,7 @@ def _open(page_app: AppFactory, patient_id: int) -> AppTest:
     """The record opened as billing through the app's navigation (its links need the registered pages)."""
     at = page_app("app.py", roles=("billing",)).run()
     at.session_state["patient_id"] = patient_id
-    return at.switch_page("pages/patient_record.py").run()
+    return every_record_tab_shown(at.switch_page("pages/patient_record.py").run())
 
 
 def test_payer_criteria_tab(page_app: AppFactory, app_db: Engine) -> None:

@@ -19,7 +19,7 @@ from desk.models import AuditEvent, MedicationTrial
 from desk.settings import load_settings
 from tests.factories import make_patient
 from tests.ui.conftest import AppFactory
-from tests.ui.screen import shown
+from tests.ui.screen import every_record_tab_shown, shown
 
 PAGE = "pages/history_import.py"
 
@@ -68,7 +68,7 @@ def test_review_accept_and_payer_criteria_show_the_imported_trials(page_app: App
         imports = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "import")
         assert session.exec(imports).one() == 1
     at.session_state["patient_id"] = patient_id
-    at.switch_page("pages/patient_record.py").run()
+    every_record_tab_shown(at.switch_page("pages/patient_record.py").run())
     assert not at.exception
     tables = [t.value for t in at.table]
     provenance = next(t for t in tables if "Source file" in t.columns)
@@ -104,7 +104,7 @@ def test_accepted_courses_allergies_and_prescribers_show_on_the_record_with_sour
     next(b for b in at.button if b.label.startswith("Accept all")).click().run()
     assert not at.exception
     at.session_state["patient_id"] = patient_id
-    at.switch_page("pages/patient_record.py").run()
+    every_record_tab_shown(at.switch_page("pages/patient_record.py").run())
     assert not at.exception
     tables = [t.value for t in at.table]
     sourced = [t for t in tables if list(t.columns) == ["Fact", "Source"]]

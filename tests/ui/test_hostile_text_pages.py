@@ -18,7 +18,7 @@ from desk.models import Patient, PriorAuthCase, TreatmentSession
 from desk.navigation import PAGES
 from tests.hostile_text import MARKER, fill_with_hostile_text, markdown_strings, raw_markup_in
 from tests.ui.conftest import AppFactory
-from tests.ui.screen import shown
+from tests.ui.screen import every_record_tab_shown, shown
 
 # Pages that show one chosen record in markdown (lists show records in tables, which draw no markup).
 SHOWS_HOSTILE_TEXT = {"pages/patient_record.py", "pages/prior_auth.py", "pages/rems_sessions.py"}
@@ -72,7 +72,8 @@ def _open(page_app: AppFactory, engine: Engine, path: str, role: str) -> AppTest
     at.session_state["patient_id"] = patient.id
     at.session_state["pa_case_id"] = case.id
     at.query_params["session"] = str(treatment.id)
-    return at.switch_page(path).run()
+    at = at.switch_page(path).run()
+    return every_record_tab_shown(at) if path == "pages/patient_record.py" else at
 
 
 @pytest.mark.parametrize(("path", "role"), PAGE_ROLES)

@@ -13,7 +13,7 @@ from desk.database import unit_of_work
 from desk.models import AuditEvent, Coverage, MedicationTrial, Patient, RatingScore
 from tests.factories import make_coverage, make_diagnosis, make_patient, make_trial
 from tests.ui.conftest import AppFactory
-from tests.ui.screen import all_messages, messages_under, shown
+from tests.ui.screen import all_messages, every_record_tab_shown, messages_under, show_record_tab, shown
 from ui.guard import SIGN_IN_PROMPT
 
 PAGE = "pages/patient_record.py"
@@ -38,10 +38,12 @@ def patient_id(app_db: Engine) -> int:
 
 
 def _open(page_app: AppFactory, patient_id: int, roles: tuple[str, ...], username: str = "tester") -> AppTest:
-    """The record opened through the app's navigation, as in the browser (its links need the registered pages)."""
+    """The record opened through the app's navigation, as in the browser (its links need the registered pages),
+    with every tab drawn."""
     at = page_app("app.py", roles=roles, username=username).run()
     at.session_state["patient_id"] = patient_id
-    return at.switch_page(PAGE).run()
+    at = at.switch_page(PAGE).run()
+    return every_record_tab_shown(at) if at.tabs else at
 
 
 def _expand(at: AppTest, form: str) -> AppTest:
@@ -319,3 +321,24 @@ def test_closed_section_forms_are_not_drawn_until_opened(page_app: AppFactory, p
     assert at.selectbox(key=f"add_medication_trial_{patient_id}_0_drug").value is None
     at = _expand(at, f"edit_medication_trial_{patient_id}")
     assert [b for b in at.button if b.label == "Remove" and "medication_trial" in (b.form_id or "")]
+
+
+def test_a_record_draws_a_tab_from_when_it_is_shown_until_another_record_opens(
+        page_app: AppFactory, patient_id: int, app_db: Engine) -> None:
+    at = page_app("app.py", roles=("nurse",)).run()
+    at.session_state["patient_id"] = patient_id
+    at = at.switch_page(PAGE).run()
+    drawn = {shown(tab.label) for tab in at.tabs if tab.children}
+    assert drawn == {"Demographics"}
+    at = show_record_tab(at, "Trials")
+    # The tab left behind stays drawn, so what was typed in its form is still there on the way back.
+    assert {shown(tab.label) for tab in at.tabs if tab.children} == {"Demographics", "Trials"}
+    assert at.text_input(key=f"demographics_{patient_id}_0_city")
+    with unit_of_work(app_db, actor="tester") as session:
+        other = make_patient(session, mrn="MRN-OTHER-TABS")
+        assert other.id is not None
+        other_id = other.id
+    at.session_state["patient_id"] = other_id
+    at.query_params["patient"] = str(other_id)
+    at = at.run()
+    assert {shown(tab.label) for tab in at.tabs if tab.children} == {"Trials"}
