@@ -8,7 +8,7 @@ else saved in between. Messages never contain names, dates of birth or other PHI
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any, TypeVar
@@ -427,6 +427,15 @@ def update_screening(
     session.add(patient)
     flush_edit(session, entity="patient record")
     return patient
+
+
+def patients_by_id(session: Session, *, ids: Iterable[int]) -> dict[int, Patient]:
+    """The patients with these ids, by id (only those a screen names, never the whole clinic)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    found = session.exec(select(Patient).where(col(Patient.id).in_(wanted))).all()
+    return {p.id: p for p in found if p.id is not None}
 
 
 def get_patient(session: Session, *, patient_id: int) -> Patient:

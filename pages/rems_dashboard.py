@@ -3,10 +3,11 @@
 import streamlit as st
 
 from desk.errors import ValidationFailed
-from desk.models import Patient, utcnow
+from desk.models import utcnow
+from desk.patients import patients_by_id
 from desk.rems.config import load_rems_settings
 from desk.rems.coverage import NOT_AVAILABLE, authorization_tracking_available
-from desk.rems.dashboard import blocked_patients, patient_choices, today_sessions
+from desk.rems.dashboard import blocked_patients, today_sessions
 from desk.rems.pmf import forms_due_soon, forms_overdue
 from desk.rems.pmf_pdf import ready_forms_bundle
 from desk.today import due_in_words
@@ -34,7 +35,7 @@ def dashboard() -> None:
         overdue = forms_overdue(session, today=today, settings=settings)
         due_soon = forms_due_soon(session, today=today, settings=settings)
         blocked = blocked_patients(session, today=today)
-        patients: dict[int | None, Patient] = {p.id: p for p in patient_choices(session)}
+        patients = patients_by_id(session, ids=[form.patient_id for form in (*overdue, *due_soon)])
 
     counts = st.columns(4)
     counts[0].metric("Sessions today", len(rows))

@@ -13,7 +13,15 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from desk.database import unit_of_work
-from desk.models import CurrentMedication, RemsEnrollment, SessionAmendment, TreatmentCourse, TreatmentSession
+from desk.models import (
+    CurrentMedication,
+    Patient,
+    RemsEnrollment,
+    SessionAmendment,
+    Site,
+    TreatmentCourse,
+    TreatmentSession,
+)
 from desk.rems.config import RemsSettings
 from desk.rems.coverage import authorization_tracking_available
 from desk.rems.sessions import default_prescriber_on_site, record_session
@@ -24,6 +32,13 @@ from tests.ui.screen import all_messages, messages_under, row_widths, shown
 
 PAGES = ("pages/rems_sessions.py", "pages/rems_dashboard.py", "pages/rems_patients.py")
 PREFIX = "rems_f_"
+
+
+def _new_session_for(at: AppTest, patient_id: int) -> AppTest:
+    """Open "Start a new session" and choose the patient, as a nurse does."""
+    at.session_state["rems_starting"] = True
+    at.run()
+    return at.selectbox(key="rems_new_patient").select(patient_id).run()
 
 
 @pytest.fixture
@@ -107,7 +122,7 @@ def test_each_role_opens_each_screen(page_app: AppFactory, app_db: Engine, clini
 def test_not_enrolled_patient_cannot_start(page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo) -> None:
     patient_id, _ = _seed(app_db, enrolled=False)
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
-    at.selectbox(key="rems_new_patient").select(patient_id).run()
+    _new_session_for(at, patient_id)
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "Cannot start" in errors and "not enrolled in the SPRAVATO REMS" in errors
@@ -115,11 +130,32 @@ def test_not_enrolled_patient_cannot_start(page_app: AppFactory, app_db: Engine,
     assert not [b for b in at.button if b.key == "rems_start"]
 
 
+def test_a_new_session_finds_its_patient_by_search_not_from_the_whole_clinic(
+        page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo) -> None:
+    patient_id, site_id = _seed(app_db)
+    with unit_of_work(app_db, actor="tester") as session:
+        for number in range(55):
+            make_patient(session, site=session.get(Site, site_id), mrn=f"BULK-{number:03d}")
+        wanted = session.get(Patient, patient_id)
+        assert wanted is not None
+        mrn = wanted.mrn
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
+    assert not [s for s in at.selectbox if s.key == "rems_new_patient"]  # nothing looked up until asked
+    at.session_state["rems_starting"] = True
+    at.run()
+    assert len(at.selectbox(key="rems_new_patient").options) == 50
+    assert "The first 50 of 56 patients" in " ".join(shown(c.value) for c in at.caption)
+    at.text_input(key="rems_find_patient").input(mrn).run()
+    assert at.selectbox(key="rems_new_patient").options == [f"{wanted.display_name} · {mrn}"]
+    _new_session_for(at, patient_id)
+    assert [b for b in at.button if b.key == "rems_start"]
+
+
 def test_nurse_log_refuses_errors_and_saves_nothing(page_app: AppFactory, app_db: Engine,
                                                     clinic_zone: ZoneInfo) -> None:
     patient_id, _ = _seed(app_db)
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
-    at.selectbox(key="rems_new_patient").select(patient_id).run()
+    _new_session_for(at, patient_id)
     at.button(key="rems_start").click().run()
     first = (datetime.now(clinic_zone) - timedelta(minutes=30)).time().replace(second=0, microsecond=0)
     at.time_input(key=PREFIX + "device_1").set_value(first)
@@ -141,7 +177,7 @@ def test_nurse_log_refuses_errors_and_saves_nothing(page_app: AppFactory, app_db
 def test_nurse_saves_the_start_of_a_session(page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo) -> None:
     patient_id, _ = _seed(app_db, medication="lorazepam")
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
-    at.selectbox(key="rems_new_patient").select(patient_id).run()
+    _new_session_for(at, patient_id)
     at.button(key="rems_start").click().run()
     assert any("benzodiazepines: lorazepam" in shown(w.value) for w in at.warning)
     # The four checks before dosing stand two to a row: four in a row cut the nasal-spray check at 1280 px.
@@ -308,7 +344,7 @@ def test_new_session_is_not_replaced_by_the_preselected_one(page_app: AppFactory
     _record_today(app_db, clinic_zone, running_patient, site_id, complete=False)
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
     assert at.selectbox(key="rems_pick").value is not None
-    at.selectbox(key="rems_new_patient").select(new_patient).run()
+    _new_session_for(at, new_patient)
     at.button(key="rems_start").click().run()
     at.run()  # and it stays on the next run (any widget change)
     assert not at.exception
@@ -345,7 +381,7 @@ def test_screening_contraindications_need_an_acknowledgement_to_start(page_app: 
         patient.aneurysmal_vascular_disease = True
         patient.esketamine_hypersensitivity = None
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
-    at.selectbox(key="rems_new_patient").select(patient_id).run()
+    _new_session_for(at, patient_id)
     assert not at.exception
     assert any("Contraindication on the screening: aneurysmal vascular disease" in shown(e.value) for e in at.error)
     assert any("Not recorded on the screening: hypersensitivity" in shown(w.value) for w in at.warning)
@@ -363,7 +399,7 @@ def test_starting_a_session_says_whether_an_authorization_covers_it(page_app: Ap
 
     patient_id, _ = _seed(app_db)
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
-    at.selectbox(key="rems_new_patient").select(patient_id).run()
+    _new_session_for(at, patient_id)
     today = datetime.now(clinic_zone).date()
     assert any(shown(w.value) == f"No approved authorization covers {today:%m/%d/%Y}: the payer may not pay for "
                "this session. Billing lists the patient under Needs a PA." for w in at.warning)

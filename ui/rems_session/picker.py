@@ -7,8 +7,9 @@ from typing import Any
 import streamlit as st
 
 from desk.models import Patient, Site, TreatmentSession
+from desk.patients import patients_by_id, search_patients
 from desk.rems.coverage import start_outlook
-from desk.rems.dashboard import next_session_date, patient_choices
+from desk.rems.dashboard import next_session_date
 from desk.rems.enrollment import screening_findings, start_blockers
 from desk.rems.entry import form_from_input
 from desk.rems.sessions import get_session, session_input, sessions_on
@@ -17,6 +18,8 @@ from desk.today import session_to_open
 from ui.context import work
 from ui.rems_session.state import OPEN, LogScreen
 from ui.text import esc
+
+FOUND_LIMIT = 50
 
 
 def render_picker(screen: LogScreen) -> tuple[dict[int, Patient], dict[int, Site], dict[str, Any]]:
@@ -30,7 +33,7 @@ def render_picker(screen: LogScreen) -> tuple[dict[int, Patient], dict[int, Site
     _start_new = screen.start_new
     with work(user.username) as session:
         todays = list(sessions_on(session, day=today))
-        patients = {p.id: p for p in patient_choices(session)}
+        patients = patients_by_id(session, ids=[ts.patient_id for ts in todays])
         sites = {s.id: s for s in list_sites(session)}
 
     labels = {ts.id: f"{_local(ts.first_device_at)} · {patients[ts.patient_id].display_name} · "
@@ -60,12 +63,16 @@ def render_picker(screen: LogScreen) -> tuple[dict[int, Patient], dict[int, Site
             _open(ts, patient_id=ts.patient_id, site_id=ts.site_id,
                   values=form_from_input(session_input(session, session_id=choice), zone=zone))
 
-    if may_record:
-        with start_col.popover("Start a new session", icon=":material/add:", width="stretch"):
-            new_patient = st.selectbox("Patient", options=list(patients), index=None, key="rems_new_patient",
-                                       format_func=lambda i: f"{patients[i].display_name} · {patients[i].mrn}")
+    starting = start_col.popover("Start a new session", icon=":material/add:", width="stretch", key="rems_starting",
+                                 on_change="rerun") if may_record else None
+    # Drawn only while open: the clinic's patients are looked up when a nurse starts a session, not on every run.
+    if starting is not None and starting.open:
+        with starting:
+            found = _find_patients(user.username)
+            new_patient = st.selectbox("Patient", options=list(found), index=None, key="rems_new_patient",
+                                       format_func=lambda i: f"{found[i].display_name} · {found[i].mrn}")
             if new_patient is not None:
-                patient = patients[new_patient]
+                patient = found[new_patient]
                 with work(user.username) as session:
                     blockers = start_blockers(session, patient_id=new_patient, site_id=patient.site_id)
                 # Only a certified setting may treat: an uncertified site blocks the start like a missing enrollment.
@@ -101,4 +108,18 @@ def render_picker(screen: LogScreen) -> tuple[dict[int, Patient], dict[int, Site
     if not opened:
         st.caption("Choose one of today's sessions, or start a new one.")
         st.stop()
+    if opened["patient_id"] not in patients:
+        with work(user.username) as session:
+            patients.update(patients_by_id(session, ids=[opened["patient_id"]]))
     return patients, sites, opened
+
+
+def _find_patients(actor: str) -> dict[int, Patient]:
+    """A search by name, MRN or date of birth and the patients it finds (the first 50), by id."""
+    text = st.text_input("Find a patient", key="rems_find_patient", placeholder="Name, MRN or date of birth")
+    with work(actor) as session:
+        page = search_patients(session, text=text or "", limit=FOUND_LIMIT)
+        found = patients_by_id(session, ids=[row.id for row in page.rows])
+    if page.total > FOUND_LIMIT:
+        st.caption(f"The first {FOUND_LIMIT:d} of {page.total:,d} patients; type more to narrow the list.")
+    return {row.id: found[row.id] for row in page.rows if row.id in found}
