@@ -64,6 +64,15 @@ def collect_cookie_view() -> None:
     st.link_button("Continue", address)
 
 
+def _continue_signed_in() -> None:
+    """Straight on to the cookie exchange in this run (a rerun first would cost the browser a whole extra page
+    run before its redirect); without a browser, the app's next run shows the signed-in desk."""
+    if PENDING_TICKET_KEY in st.session_state and in_browser():
+        collect_cookie_view()
+        st.stop()
+    st.rerun()
+
+
 def oidc_configured() -> bool:
     """True when `.streamlit/secrets.toml` has an [auth] block (organisation sign-in through st.login)."""
     try:
@@ -115,7 +124,7 @@ def sign_in_view() -> None:
             st.error(esc(exc))
         else:
             sign_in(user)
-            st.rerun()
+            _continue_signed_in()
 
     if settings.demo:
         _demo_notice()
@@ -130,7 +139,7 @@ def _organisation_sign_in() -> None:
             st.button("Sign out of the organisation account", on_click=st.logout)
         else:
             sign_in(user)
-            st.rerun()
+            _continue_signed_in()
     else:
         st.button("Sign in with your organisation account", on_click=st.login, type="primary")
     st.divider()
