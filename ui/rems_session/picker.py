@@ -70,6 +70,7 @@ def render_picker(screen: LogScreen) -> tuple[dict[int, Patient], dict[int, Site
         with starting:
             found = _find_patients(user.username)
             new_patient = st.selectbox("Patient", options=list(found), index=None, key="rems_new_patient",
+                                       placeholder="Choose a patient",
                                        format_func=lambda i: f"{found[i].display_name} · {found[i].mrn}")
             if new_patient is not None:
                 patient = found[new_patient]
