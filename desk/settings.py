@@ -90,6 +90,11 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
+def payers_folder() -> Path:
+    """The folder of payer policy files (DESK_PAYERS_DIR); cheaper than load_settings() for per-row lookups."""
+    return Path(os.environ.get("DESK_PAYERS_DIR", PROJECT_ROOT / "payers"))
+
+
 def load_settings() -> Settings:
     """Read the settings from the process environment."""
     data_dir = Path(os.environ.get("DESK_DATA_DIR", PROJECT_ROOT / "data"))
@@ -107,7 +112,7 @@ def load_settings() -> Settings:
         lockout_minutes=_int("DESK_LOCKOUT_MINUTES", 15),
         upload_max_mb=_int("DESK_UPLOAD_MAX_MB", 20),
         ehr_import_max_mb=_int("DESK_EHR_IMPORT_MAX_MB", 50),
-        payers_dir=Path(os.environ.get("DESK_PAYERS_DIR", PROJECT_ROOT / "payers")),
+        payers_dir=payers_folder(),
         forms_dir=Path(os.environ.get("DESK_FORMS_DIR", PROJECT_ROOT / "forms")),
         timezone=_timezone("DESK_TIMEZONE", "America/New_York"),
         renewal_lead_days=_days("DESK_RENEWAL_LEAD_DAYS", 21, low=1, high=365),

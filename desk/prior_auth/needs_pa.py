@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from desk.models import Coverage, Patient
 from desk.models.prior_auth import STATUS_LABELS, PaAuthorization, PriorAuthCase
 from desk.models.rems import RemsEnrollment, TreatmentCourse, TreatmentSession
-from desk.prior_auth.payer_rules import payer_name, renewal_leads
+from desk.prior_auth.payer_rules import payer_namer, renewal_leads
 from desk.prior_auth.worklist import (
     IN_FORCE,
     devices_low,
@@ -120,6 +120,7 @@ def _dates_ahead(session: Session, *, today: date) -> dict[int, tuple[date, str]
 
 
 def _no_authorization(session: Session, *, today: date) -> list[NeedsPaRow]:
+    payer_name_of = payer_namer()
     ahead = _dates_ahead(session, today=today)
     if not ahead:
         return []
@@ -163,13 +164,14 @@ def _no_authorization(session: Session, *, today: date) -> list[NeedsPaRow]:
         new_case = (NewCase(patient_id, int(coverage.id or 0), indication,
                             "continuation" if had_approval else "initial") if coverage is not None else None)
         rows.append(NeedsPaRow("no_authorization", patient_id, _name(patient), patient.mrn,
-                               payer_name(coverage.payer_id) if coverage else "No coverage", reason,
+                               payer_name_of(coverage.payer_id) if coverage else "No coverage", reason,
                                case_id=last.id if last is not None and last.status in DENIED else None,
                                new_case=new_case))
     return sorted(rows, key=lambda r: (r.patient, r.patient_id))
 
 
 def _renewals(session: Session, *, today: date, default_lead_days: int) -> list[NeedsPaRow]:
+    payer_name_of = payer_namer()
     leads = renewal_leads(payer_ids_in_use(session))
     found = session.exec(
         select(PriorAuthCase, Patient)
@@ -183,7 +185,7 @@ def _renewals(session: Session, *, today: date, default_lead_days: int) -> list[
         assert case.id is not None and case.auth_end_on is not None
         days = (case.auth_end_on - today).days
         rows.append(NeedsPaRow(
-            "renewal", case.patient_id, _name(patient), patient.mrn, payer_name(case.payer_id),
+            "renewal", case.patient_id, _name(patient), patient.mrn, payer_name_of(case.payer_id),
             f"Authorization ends {case.auth_end_on:%m/%d/%Y} ({days} day{'' if days == 1 else 's'} left); "
             "no renewal case yet.",
             case_id=case.id, new_case=NewCase(case.patient_id, case.coverage_id, case.indication, "continuation")))
@@ -191,6 +193,7 @@ def _renewals(session: Session, *, today: date, default_lead_days: int) -> list[
 
 
 def _devices(session: Session, *, today: date) -> list[NeedsPaRow]:
+    payer_name_of = payer_namer()
     items = devices_low(session, today=today, limit=10_000).items
     if not items:
         return []
@@ -200,13 +203,14 @@ def _devices(session: Session, *, today: date) -> list[NeedsPaRow]:
     rows = []
     for item in items:
         case, patient = by_case[item.case_id]
-        rows.append(NeedsPaRow("devices", case.patient_id, _name(patient), patient.mrn, payer_name(case.payer_id),
+        rows.append(NeedsPaRow("devices", case.patient_id, _name(patient), patient.mrn, payer_name_of(case.payer_id),
                                f"{item.detail[:1].upper()}{item.detail[1:]}: ask the payer for more devices.",
                                case_id=case.id))
     return rows
 
 
 def _appeals(session: Session, *, today: date, window_days: int, warning_days: int) -> list[NeedsPaRow]:
+    payer_name_of = payer_namer()
     # Denied on or after this day: the window is still open; on or before the second: it closes soon.
     open_since = today - timedelta(days=window_days)
     closing_by = today + timedelta(days=warning_days) - timedelta(days=window_days)
@@ -224,7 +228,7 @@ def _appeals(session: Session, *, today: date, window_days: int, warning_days: i
         days = (closes - today).days
         left = "closes today" if days == 0 else f"{days} day{'' if days == 1 else 's'} left"
         rows.append(NeedsPaRow(
-            "appeal", case.patient_id, _name(patient), patient.mrn, payer_name(case.payer_id),
+            "appeal", case.patient_id, _name(patient), patient.mrn, payer_name_of(case.payer_id),
             f"{STATUS_LABELS[case.status]} on {case.denied_on:%m/%d/%Y}; the appeal window closes "
             f"{closes:%m/%d/%Y} ({left}).", case_id=case.id))
     return rows

@@ -26,7 +26,7 @@ from desk.models.prior_auth import STATUS_LABELS, PaAuthorization, PaDeviceEntry
 from desk.models.rems import SessionDevice, TreatmentCourse, TreatmentSession
 from desk.prior_auth.cases import OPEN_STATUSES
 from desk.prior_auth.clocks import MAX_DEVICES_PER_SESSION, devices_needed, local_text
-from desk.prior_auth.payer_rules import payer_name, renewal_leads
+from desk.prior_auth.payer_rules import payer_namer, renewal_leads
 
 WAITING_ON_PAYER = ("submitted", "pended")
 IN_FORCE = ("approved", "overturned")
@@ -440,13 +440,14 @@ def rows_in_words(rows: Sequence[Mapping[str, Any]], *, columns: Sequence[str], 
     """Rows as a screen shows them: headers in words, payers and plan types by name, dates MM/DD/YYYY and
     date-times in the clinic's time zone (the case number stays a number)."""
     zone = ZoneInfo(timezone)
+    payer_name_of = payer_namer()
     shown: list[dict[str, Any]] = []
     for row in rows:
         words: dict[str, Any] = {}
         for name in columns:
             value = row.get(name)
             if name == "payer" and isinstance(value, str):
-                value = payer_name(value)
+                value = payer_name_of(value)
             elif name == "plan_type" and isinstance(value, str):
                 value = PLAN_TYPE_NAMES.get(value, value)
             elif name == "urgency" and isinstance(value, str):
