@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from desk.models import Coverage, Patient
 from desk.models.prior_auth import STATUS_LABELS, PaAuthorization, PriorAuthCase
 from desk.models.rems import RemsEnrollment, TreatmentCourse, TreatmentSession
+from desk.patients import patients_by_id
 from desk.prior_auth.payer_rules import payer_namer, renewal_leads
 from desk.prior_auth.worklist import (
     IN_FORCE,
@@ -137,7 +138,7 @@ def _no_authorization(session: Session, *, today: date) -> list[NeedsPaRow]:
     for case in session.exec(select(PriorAuthCase).where(col(PriorAuthCase.patient_id).in_(ids))
                              .order_by(col(PriorAuthCase.id))).all():
         cases.setdefault(case.patient_id, []).append(case)
-    patients = {p.id: p for p in session.exec(select(Patient).where(col(Patient.id).in_(ids))).all()}
+    patients = patients_by_id(session, ids=ids)
     coverages = _primary_coverages(session, ids, today)
     courses = {c.patient_id: c for c in session.exec(
         select(TreatmentCourse).where(col(TreatmentCourse.patient_id).in_(ids))).all()}

@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select
 
 from desk.audit import record_event
 from desk.errors import FieldError, ValidationFailed
-from desk.models import Patient, SavingsClaim
+from desk.models import SavingsClaim
+from desk.patients import patients_by_id
 from desk.savings.claims import missing_documents
 from desk.savings.money import format_cents
 from desk.savings.worklist import CATEGORIES, WorkItem, billing_worklist
@@ -64,7 +65,7 @@ def claim_rows(session: Session, *, year: int) -> list[tuple[Cell, ...]]:
         .order_by(col(SavingsClaim.service_date), col(SavingsClaim.id))
     ).all()
     ids = {c.patient_id for c in claims}
-    people = {p.id: p for p in session.exec(select(Patient).where(col(Patient.id).in_(ids))).all()} if ids else {}
+    people = patients_by_id(session, ids=ids)
     rows: list[tuple[Cell, ...]] = []
     for c in claims:
         patient = people[c.patient_id]

@@ -7,7 +7,8 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from desk.models import Patient, SavingsClaim, SavingsDocument, SavingsEnrollment
+from desk.models import SavingsClaim, SavingsDocument, SavingsEnrollment
+from desk.patients import patients_by_id
 from desk.savings.claims import KIND_LABELS, yearly_totals
 from desk.savings.enrollment import enrollment_reminders
 from desk.savings.money import format_cents
@@ -35,16 +36,10 @@ class WorkItem:
     enrollment_id: int | None = None
 
 
-def _patients(session: Session, ids: set[int]) -> dict[int, Patient]:
-    if not ids:
-        return {}
-    return {p.id: p for p in session.exec(select(Patient).where(col(Patient.id).in_(ids))).all() if p.id is not None}
-
-
 def expiring_enrollments(session: Session, *, today: date, within_days: int = 30) -> list[WorkItem]:
     """Active enrollments whose card expires, or whose benefit year ends, within `within_days`."""
     reminders = enrollment_reminders(session, today=today, days_ahead=within_days)
-    people = _patients(session, {r.patient_id for r in reminders})
+    people = patients_by_id(session, ids={r.patient_id for r in reminders})
     return [
         WorkItem("expiring", r.patient_id, people[r.patient_id].mrn, people[r.patient_id].display_name,
                  r.due_on, r.message, enrollment_id=r.enrollment_id)
@@ -57,7 +52,7 @@ def benefits_nearly_used(session: Session, *, year: int, threshold_pct: float = 
     enrolled = session.exec(
         select(SavingsEnrollment.patient_id).where(SavingsEnrollment.status == "active").distinct()
     ).all()
-    people = _patients(session, set(enrolled))
+    people = patients_by_id(session, ids=set(enrolled))
     items: list[WorkItem] = []
     for patient_id in sorted(people):
         totals = yearly_totals(session, patient_id=patient_id, year=year)
@@ -88,7 +83,7 @@ def claims_waiting_for_eob(session: Session) -> list[WorkItem]:
         )
         .order_by(col(SavingsClaim.service_date))
     ).all()
-    people = _patients(session, {c.patient_id for c in claims})
+    people = patients_by_id(session, ids={c.patient_id for c in claims})
     return [
         WorkItem("waiting_for_eob", c.patient_id, people[c.patient_id].mrn, people[c.patient_id].display_name,
                  c.service_date, f"Claim #{c.id} ({KIND_LABELS[c.kind]}) of {c.service_date:%m/%d/%Y} has no EOB",
@@ -105,7 +100,7 @@ def denied_claims(session: Session, *, year: int | None = None) -> list[WorkItem
             SavingsClaim.service_date >= date(year, 1, 1), SavingsClaim.service_date <= date(year, 12, 31)
         )
     claims = session.exec(query.order_by(col(SavingsClaim.service_date))).all()
-    people = _patients(session, {c.patient_id for c in claims})
+    people = patients_by_id(session, ids={c.patient_id for c in claims})
     return [
         WorkItem("denied", c.patient_id, people[c.patient_id].mrn, people[c.patient_id].display_name,
                  c.service_date, f"Claim #{c.id} ({KIND_LABELS[c.kind]}) denied: {c.denial_reason}",
