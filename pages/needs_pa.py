@@ -76,9 +76,10 @@ for tab, kind in zip(tabs, labels, strict=True):
                                          help=esc(f"Opens a draft {row.new_case.indication} {phase} request on "
                                                   "the patient's coverage."), width="stretch"):
                         start_case(row)
-                if row.case_id is not None and action_col.button(
-                        "Open case", key=f"open_{key}", icon=":material/open_in_new:", width="stretch",
-                        type="secondary" if row.new_case is not None else "primary"):
-                    open_case_page(row.case_id)
+                if row.case_id is not None:
+                    # On click, before this page would run again: the case opens without recomputing the lists.
+                    action_col.button("Open case", key=f"open_{key}", icon=":material/open_in_new:", width="stretch",
+                                      type="secondary" if row.new_case is not None else "primary",
+                                      on_click=open_case_page, args=(row.case_id,))
         if len(rows) > LIST_LIMIT:
             st.caption(f"Showing the first {LIST_LIMIT:d} of {len(rows):d}.")

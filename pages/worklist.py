@@ -1,5 +1,6 @@
 """Prior-authorization worklist: counts, today's actions, aging, filtered case table, exports, new case."""
 
+from functools import partial
 from typing import Any
 
 import altair as alt
@@ -50,6 +51,13 @@ SORT_LABELS = {"updated": "Last updated", "created": "Opened", "decision_due": "
 def open_case_page(case_id: int) -> None:
     st.session_state[CASE_KEY] = case_id
     st.switch_page("pages/prior_auth.py", query_params={"case": str(case_id)})
+
+
+def open_picked_case(key: str, case_ids: list[int]) -> None:
+    """A row click opens its case before this page would run again (not after recomputing the worklist)."""
+    picked = st.session_state[key]["selection"]["rows"]
+    if picked:
+        open_case_page(case_ids[picked[0]])
 
 
 def close_new_case() -> None:
@@ -181,14 +189,12 @@ for tab, (key, action) in zip(action_tabs, actions.items(), strict=True):
             st.caption("Nothing to do here today.")
             continue
         rows = [item.as_row() for item in action.items]
-        picked = st.dataframe(pd.DataFrame(rows_in_words(rows, columns=ACTION_COLUMNS, timezone=settings.timezone)),
-                              hide_index=True, on_select="rerun", selection_mode="single-row", key=f"action_{key}",
-                              width="stretch", column_config={"Case": st.column_config.NumberColumn(format="#%d")})
+        st.dataframe(pd.DataFrame(rows_in_words(rows, columns=ACTION_COLUMNS, timezone=settings.timezone)),
+                     hide_index=True, selection_mode="single-row", key=f"action_{key}", width="stretch",
+                     on_select=partial(open_picked_case, f"action_{key}", [int(row["case"]) for row in rows]),
+                     column_config={"Case": st.column_config.NumberColumn(format="#%d")})
         if action.total > len(rows):
             st.caption(f"Showing the first {len(rows)} of {action.total:d}.")
-        selection = picked.selection.rows if picked else []  # type: ignore[union-attr]
-        if selection:
-            open_case_page(int(rows[selection[0]]["case"]))
         export_buttons(f"pa-{key}", rows, ACTION_COLUMNS, key)
 
 st.subheader("Cases")
@@ -235,12 +241,9 @@ with table_col:
                         label_visibility="collapsed")
     if page.rows:
         frame = pd.DataFrame(rows_in_words(page.rows, columns=CASE_COLUMNS, timezone=settings.timezone))
-        picked = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="single-row",
-                              key="case_table", width="stretch",
-                              column_config={"Case": st.column_config.NumberColumn(format="#%d")})
-        selection = picked.selection.rows if picked else []  # type: ignore[union-attr]
-        if selection:
-            open_case_page(int(page.rows[selection[0]]["case"]))
+        st.dataframe(frame, hide_index=True, selection_mode="single-row", key="case_table", width="stretch",
+                     on_select=partial(open_picked_case, "case_table", [int(row["case"]) for row in page.rows]),
+                     column_config={"Case": st.column_config.NumberColumn(format="#%d")})
     else:
         st.caption("No case matches the filters.")
     st.session_state["wl_page"] = page.page
