@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from desk.database import make_engine
 from desk.models import Patient
 from desk.models.prior_auth import PriorAuthCase
+from desk.prior_auth.worklist import WorklistFilter, case_page
 from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, audit_rows, fresh, screenshot, sign_in, wait_for_app
 
 
@@ -75,3 +76,27 @@ def test_lead_dashboard_draws_every_chart(browser: Page, live_server: LiveServer
     wait_for_app(page)
     served = audit_rows(live_server.database_url, entity="dashboard figure")
     assert [(actor, action) for actor, action, _ in served] == [("lead", "download")], "the click is audited, once"
+
+
+def test_a_worklist_row_click_opens_its_case(browser: Page, live_server: LiveServer) -> None:
+    page = browser
+    page.set_viewport_size({"width": 1280, "height": 900})
+    _server_ready(page, live_server.base_url)
+    sign_in(page, live_server.base_url, "billing", DEMO_PASSWORD)
+    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="PA worklist", exact=True).click()
+    expect(page.get_by_role("heading", name="Prior authorization worklist")).to_be_visible()
+    wait_for_app(page)
+    engine = make_engine(live_server.database_url)
+    try:
+        with Session(engine) as session:
+            first = case_page(session, filters=WorklistFilter(), page=1, page_size=1, sort="updated").rows[0]
+    finally:
+        engine.dispose()
+    cases = page.locator("[data-testid=stDataFrame]").last  # the Cases table, after the action lists
+    cases.scroll_into_view_if_needed()
+    box = cases.bounding_box()
+    assert box is not None
+    # The grid is drawn on a canvas: click the selection box of its first row (under the 35 px header).
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    expect(page.get_by_role("heading", name=re.compile(rf"PA #{first['case']} · "))).to_be_visible()
+    expect(page.get_by_role("tab", name="Checklist")).to_be_visible()
