@@ -1,6 +1,7 @@
 """Patients: search by name, MRN or date of birth, filter by site and payer, open a record; CSV import."""
 
 from datetime import date
+from functools import partial
 
 import streamlit as st
 
@@ -8,11 +9,12 @@ from desk.imports import ImportFailed, import_patients, known_payer_ids, read_cs
 from desk.patients import PatientDetails, create_patient, search_patients
 from desk.prior_auth.clocks import local_today
 from desk.prior_auth.needs_pa import pa_status_by_patient
-from desk.prior_auth.payer_rules import payer_name
+from desk.prior_auth.payer_rules import payer_name, payer_namer
 from desk.sites import list_prescribers, list_sites
 from ui.context import get_settings, work
 from ui.editing import notify, show_notice
 from ui.guard import require_role
+from ui.jump import go_after_click
 from ui.patient_record.context import SEX_LABELS
 from ui.spec_form import Field, save, spec_form
 from ui.text import esc
@@ -38,6 +40,13 @@ def open_record(patient_id: int) -> None:
     st.switch_page("pages/patient_record.py")
 
 
+def open_picked_record(patient_ids: list[int]) -> None:
+    """A row click opens its record before this page would run again (not after searching the clinic again)."""
+    picked = st.session_state["patients_table"]["selection"]["rows"]
+    if picked:
+        go_after_click("pages/patient_record.py", state={"patient_id": patient_ids[picked[0]]})
+
+
 search_col, site_col, payer_col = st.columns([3, 2, 2])
 with search_col:
     text = st.text_input("Search", placeholder="Name, MRN, or date of birth (YYYY-MM-DD or MM/DD/YYYY)",
@@ -60,17 +69,16 @@ with work(user.username) as session:
     pa_status = pa_status_by_patient(session, patient_ids=[r.id for r in found.rows],
                                      today=local_today(settings.timezone))
 
+payer_name_of = payer_namer()
 st.caption(f"{found.total:d} patient(s)" + (f" · page {page_number:d} of {pages:d}" if pages > 1 else ""))
 if found.rows:
-    table = st.dataframe(
+    st.dataframe(
         [{"Name": r.display_name, "MRN": r.mrn, "Date of birth": r.dob.strftime("%m/%d/%Y"), "Site": r.site_name,
-          "Payers": ", ".join(payer_name(p) for p in r.payer_ids), "PA status": pa_status.get(r.id, "")}
+          "Payers": ", ".join(payer_name_of(p) for p in r.payer_ids), "PA status": pa_status.get(r.id, "")}
          for r in found.rows],
-        hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="patients_table",
+        hide_index=True, width="stretch", selection_mode="single-row", key="patients_table",
+        on_select=partial(open_picked_record, [r.id for r in found.rows]),
     )
-    selected = table.selection.rows if table is not None else []
-    if selected:
-        open_record(found.rows[selected[0]].id)
     by_id = {r.id: r for r in found.rows}
     pick_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
     with pick_col:
@@ -78,8 +86,8 @@ if found.rows:
                               format_func=lambda i: f"{by_id[i].display_name} · MRN {by_id[i].mrn}",
                               key="patients_pick")
     with button_col:
-        if st.button("Open record", type="primary", icon=":material/open_in_new:"):
-            open_record(chosen)
+        st.button("Open record", type="primary", icon=":material/open_in_new:", on_click=go_after_click,
+                  args=("pages/patient_record.py",), kwargs={"state": {"patient_id": chosen}})
 else:
     st.info("No patient matches. Check the spelling, or search by MRN or date of birth.")
 

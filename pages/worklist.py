@@ -33,6 +33,7 @@ from ui.context import get_settings, work
 from ui.downloads import document_download
 from ui.form_errors import FormErrors, clear_errors, keep_errors
 from ui.guard import require_role
+from ui.jump import go_after_click
 from ui.text import esc
 
 user = require_role("pages/worklist.py")
@@ -57,7 +58,8 @@ def open_picked_case(key: str, case_ids: list[int]) -> None:
     """A row click opens its case before this page would run again (not after recomputing the worklist)."""
     picked = st.session_state[key]["selection"]["rows"]
     if picked:
-        open_case_page(case_ids[picked[0]])
+        case_id = case_ids[picked[0]]
+        go_after_click("pages/prior_auth.py", state={CASE_KEY: case_id}, query={"case": str(case_id)})
 
 
 def close_new_case() -> None:

@@ -12,6 +12,7 @@ from desk.navigation import roles_for
 from desk.settings import load_settings
 from desk.web_sessions import COOKIE_NAME, check_session, end_session, resume, signing_key, start_session, verify_cookie
 from ui.context import get_engine
+from ui.jump import follow_pending_page
 
 USER_KEY = "desk_user"
 LAST_SEEN_KEY = "desk_last_seen"
@@ -132,4 +133,5 @@ def require_role(page_path: str) -> CurrentUser:
         st.error(REFUSAL)
         st.stop()
         raise AssertionError("unreachable")
+    follow_pending_page()  # a click on the previous run chose another page: go there before this one draws
     return user

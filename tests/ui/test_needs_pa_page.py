@@ -72,7 +72,9 @@ def test_renewal_row_offers_start_and_open(page_app: AppFactory, app_db: Engine)
     key = f"renewal_{patient_id}_{case_id}"
     assert at.button(key=f"start_{key}") and at.button(key=f"open_{key}")
     at.button(key=f"open_{key}").click().run()
+    assert not at.exception
     assert at.session_state["pa_case_id"] == case_id
+    assert shown(at.title[0].value).startswith(f"PA #{case_id} · ")
 
 
 def test_today_counts_link_into_each_list(page_app: AppFactory, app_db: Engine) -> None:
