@@ -9,12 +9,12 @@ import streamlit as st
 
 from desk.audit import AuditUnprotected
 from desk.errors import StartRefused
-from desk.navigation import PAGES, pages_for
+from desk.navigation import pages_for
 from desk.rems.config import RemsSettingRefused, load_rems_settings
 from ui.context import get_engine
 from ui.faults import show_unexpected
-from ui.guard import PENDING_TICKET_KEY, SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_user
-from ui.sign_in import collect_cookie_view, in_browser, sign_in_view
+from ui.guard import SIGNED_OUT_REASON_KEY, idle_is_over, sign_out, signed_in_user
+from ui.sign_in import collect_cookie, sign_in_pages
 from ui.text import esc
 
 # A local icon: a material-icon favicon is fetched from an outside font host on every page load.
@@ -39,13 +39,7 @@ def _idle_watch() -> None:
 
 user = signed_in_user()
 if user is None:
-    # The form answers at every page address too, so a bookmark keeps its page (and query) for after sign-in.
-    navigation = st.navigation(
-        [st.Page(sign_in_view, title="Sign in", icon=":material/login:", default=True)]
-        + [st.Page(sign_in_view, title="Sign in", url_path=spec.url_path, visibility="hidden") for spec in PAGES]
-    )
-elif PENDING_TICKET_KEY in st.session_state and in_browser():
-    navigation = st.navigation([st.Page(collect_cookie_view, title="Signing in", icon=":material/login:")])
+    navigation = st.navigation(sign_in_pages())
 else:
     sections: dict[str, list[st.Page]] = {}
     for spec in pages_for(user.roles):
@@ -56,6 +50,7 @@ else:
     with st.sidebar:
         st.markdown(f"**{esc(user.display_name)}**")
         st.caption(esc(" · ".join(user.roles)))
+        collect_cookie()
         if st.button("Sign out", icon=":material/logout:", width="stretch"):
             sign_out()
             st.rerun()

@@ -43,6 +43,7 @@ class LiveSession:
 
     id: int
     user: CurrentUser
+    ticket_pending: bool = False  # the browser has not yet traded its one-time ticket for the cookie
 
 
 def digest(secret: str) -> str:
@@ -151,13 +152,15 @@ def _check(
         if not reason and user is None:
             reason = "account deactivated"
         stale = now - _aware(row.last_seen_at) >= TOUCH_EVERY
+        ticket_pending = (row.ticket_hash is not None and row.ticket_expires_at is not None
+                          and _aware(row.ticket_expires_at) >= now)
     if reason:
         end_session(engine, session_id=row_id, reason=reason, now=now)
         return None
     assert user is not None
     if touch and stale:
         _touch(engine, session_id=row_id, now=now)
-    return LiveSession(row_id, user)
+    return LiveSession(row_id, user, ticket_pending)
 
 
 def resume(

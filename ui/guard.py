@@ -19,6 +19,7 @@ LAST_SEEN_KEY = "desk_last_seen"
 SIGNED_OUT_REASON_KEY = "desk_signed_out_reason"
 WEB_SESSION_KEY = "desk_web_session"
 PENDING_TICKET_KEY = "desk_pending_ticket"
+CLEAR_COOKIE_KEY = "desk_clear_cookie"
 SIGN_IN_PROMPT = "Please sign in to continue."
 REFUSAL = "Your role does not allow this page."
 
@@ -44,13 +45,15 @@ def signed_in_user() -> CurrentUser | None:
         st.session_state[SIGNED_OUT_REASON_KEY] = "inactive"
         return None
     web_session_id = st.session_state.get(WEB_SESSION_KEY)
-    if isinstance(web_session_id, int) and check_session(
-        get_engine(), session_id=web_session_id, settings=load_settings(), now=now
-    ) is None:
-        # Ended on the server: signed out in another tab, or the idle or absolute timeout passed.
-        sign_out(reason="session ended")
-        st.session_state[SIGNED_OUT_REASON_KEY] = "ended"
-        return None
+    if isinstance(web_session_id, int):
+        live = check_session(get_engine(), session_id=web_session_id, settings=load_settings(), now=now)
+        if live is None:
+            # Ended on the server: signed out in another tab, or the idle or absolute timeout passed.
+            sign_out(reason="session ended")
+            st.session_state[SIGNED_OUT_REASON_KEY] = "ended"
+            return None
+        if not live.ticket_pending:
+            st.session_state.pop(PENDING_TICKET_KEY, None)  # traded for the cookie (or expired): stop offering it
     st.session_state[USER_KEY] = fresh
     st.session_state[LAST_SEEN_KEY] = now
     return fresh
@@ -116,6 +119,7 @@ def sign_out(*, reason: str = "user") -> None:
         GRANTS.revoke_session(web_session_id=web_session_id)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+    st.session_state[CLEAR_COOKIE_KEY] = True  # the sign-in form has the browser drop its cookie
     if oidc_signed_in():
         # Otherwise the identity cookie would sign the same person straight back in.
         st.logout()

@@ -10,14 +10,14 @@ from sqlmodel import Session
 
 from desk.auth import CurrentUser, sign_in_with_email, sign_in_with_password
 from desk.errors import SignInFailed
-from desk.navigation import pages_for
+from desk.navigation import PAGES, pages_for
 from desk.users import demo_sign_ins
 from desk.web import END_PATH, ESTABLISH_PATH, safe_next
 from ui.context import get_engine, get_settings
 from ui.guard import (
+    CLEAR_COOKIE_KEY,
     PENDING_TICKET_KEY,
     SIGNED_OUT_REASON_KEY,
-    USER_KEY,
     oidc_signed_in,
     session_cookie,
     sign_in,
@@ -25,7 +25,6 @@ from ui.guard import (
 from ui.text import esc
 
 DEMO_PASSWORD_HINT = "spravato-demo"
-NEXT_KEY = "desk_next"
 REASON_PARAM = "signed_out"
 REASONS = ("idle", "inactive", "ended")
 
@@ -50,27 +49,45 @@ def go_to(address: str) -> None:
     st.html(f"<script>window.location.replace({target})</script>", unsafe_allow_javascript=True)
 
 
-def collect_cookie_view() -> None:
-    """After a sign-in: the browser trades the one-time ticket for its cookie and opens the asked-for page."""
-    ticket = str(st.session_state.pop(PENDING_TICKET_KEY, ""))
-    back = str(st.session_state.pop(NEXT_KEY, "/"))
-    user = st.session_state.get(USER_KEY)
-    allowed = {f"/{spec.url_path}" for spec in pages_for(user.roles if isinstance(user, CurrentUser) else ())}
-    if urlsplit(back).path not in allowed:
-        back = "/"  # the role does not open that page: start on the landing page
-    address = f"{ESTABLISH_PATH}?{urlencode({'ticket': ticket, 'next': back})}"
-    st.caption("Signing in…")
-    go_to(address)
-    st.link_button("Continue", address)
+def run_in_background(address: str, *, then_open: str | None = None) -> None:
+    """Have the browser request a same-origin address of the desk's web server without leaving the page (the
+    response sets or clears the sign-in cookie), then, if asked, open `then_open` (a full page load)."""
+    target = json.dumps(address).replace("<", "\\u003c")
+    after = f".finally(() => window.location.replace({json.dumps(then_open)}))" if then_open else ""
+    st.html(f"<script>fetch({target}, {{credentials: 'same-origin', redirect: 'manual', cache: 'no-store'}}){after}"
+            "</script>", unsafe_allow_javascript=True)
 
 
-def _continue_signed_in() -> None:
-    """Straight on to the cookie exchange in this run (a rerun first would cost the browser a whole extra page
-    run before its redirect); without a browser, the app's next run shows the signed-in desk."""
-    if PENDING_TICKET_KEY in st.session_state and in_browser():
-        collect_cookie_view()
+def _establish_address() -> str | None:
+    ticket = st.session_state.get(PENDING_TICKET_KEY)
+    return f"{ESTABLISH_PATH}?{urlencode({'ticket': ticket})}" if isinstance(ticket, str) and ticket else None
+
+
+def collect_cookie() -> None:
+    """While the sign-in's one-time ticket is not traded yet (ui.guard drops it once the server has), the browser
+    trades it for the cookie that lets a reload, a bookmark or another tab resume this sign-in."""
+    address = _establish_address()
+    if address and in_browser():
+        run_in_background(address)
+
+
+def _continue_signed_in(user: CurrentUser) -> None:
+    """On to the page the browser asked for, in this tab (no page load): its address is still in the browser's
+    bar. A page the role does not open gives way to the landing page, once the cookie is collected."""
+    allowed = {spec.url_path for spec in pages_for(user.roles)}
+    asked = urlsplit(st.context.url or "/").path.strip("/")
+    address = _establish_address()
+    if asked and asked not in allowed and address and in_browser():
+        st.caption("Signing in…")
+        run_in_background(address, then_open="/")
         st.stop()
     st.rerun()
+
+
+def sign_in_pages() -> list[st.Page]:
+    """The sign-in form, also at every page address so a bookmark keeps its page (and query) for after sign-in."""
+    return [st.Page(sign_in_view, title="Sign in", icon=":material/login:", default=True)] + [
+        st.Page(sign_in_view, title="Sign in", url_path=spec.url_path, visibility="hidden") for spec in PAGES]
 
 
 def oidc_configured() -> bool:
@@ -85,17 +102,18 @@ def sign_in_view() -> None:
     settings = get_settings()
     st.title("SPRAVATO® Paperwork Desk")
     st.caption("Prior authorizations · REMS monitoring · savings program")
-    st.session_state.setdefault(NEXT_KEY, _requested_address())
     reason = st.session_state.pop(SIGNED_OUT_REASON_KEY, None) or st.query_params.get(REASON_PARAM)
     if REASON_PARAM in st.query_params:
         del st.query_params[REASON_PARAM]
     if session_cookie() and in_browser():
         # A cookie of an ended or forged session: let the server clear it, keeping the asked-for page.
-        back = st.session_state[NEXT_KEY]
+        back = _requested_address()
         if reason in REASONS:
             back += ("&" if "?" in back else "?") + urlencode({REASON_PARAM: reason})
         go_to(f"{END_PATH}?{urlencode({'next': back})}")
         st.stop()
+    if st.session_state.pop(CLEAR_COOKIE_KEY, False) and in_browser():
+        run_in_background(END_PATH)  # signed out in this tab: the browser drops the ended session's cookie
     if reason == "idle":
         st.warning(f"You were signed out after {settings.idle_minutes:d} minutes without activity.")
     elif reason == "inactive":
@@ -124,7 +142,7 @@ def sign_in_view() -> None:
             st.error(esc(exc))
         else:
             sign_in(user)
-            _continue_signed_in()
+            _continue_signed_in(user)
 
     if settings.demo:
         _demo_notice()
@@ -139,7 +157,7 @@ def _organisation_sign_in() -> None:
             st.button("Sign out of the organisation account", on_click=st.logout)
         else:
             sign_in(user)
-            _continue_signed_in()
+            _continue_signed_in(user)
     else:
         st.button("Sign in with your organisation account", on_click=st.login, type="primary")
     st.divider()

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from desk.database import make_engine, migrate
 from desk.demo import load_demo
+from desk.web_sessions import COOKIE_NAME
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -168,8 +169,18 @@ def wait_for_app(page: Page) -> None:
     )
 
 
+def wait_for_session_cookie(page: Page, *, held: bool = True) -> None:
+    """Wait until the browser holds (or no longer holds) the sign-in cookie, which the page has it collect (or
+    drop) in the background after a sign-in (or sign-out) in the tab."""
+    deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+    while any(cookie.get("name") == COOKIE_NAME for cookie in page.context.cookies()) != held:
+        assert time.monotonic() < deadline, f"the sign-in cookie was {'never set' if held else 'not cleared'}"
+        page.wait_for_timeout(20)
+
+
 def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
-    """Open the desk, fill the sign-in form, submit, and wait for the result (page or error)."""
+    """Open the desk, fill the sign-in form, submit, and wait for the result (page or error; once signed in, the
+    sign-in cookie too, so a new address or a reload resumes the sign-in)."""
     page.goto(base_url)
     # The first page of a fresh server migrates and loads the demo data first.
     page.get_by_label("Username").wait_for(timeout=START_TIMEOUT_S * 1000)
@@ -180,6 +191,8 @@ def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
         "[data-testid=stSidebarNav], [data-testid=stAlertContentError]"
     )
     wait_for_app(page)
+    if page.locator("[data-testid=stSidebarNav]").count():
+        wait_for_session_cookie(page)
 
 
 def sidebar_titles(page: Page) -> list[str]:

@@ -14,7 +14,14 @@ from desk.database import make_engine
 from desk.models import AuditEvent
 from desk.web import ESTABLISH_PATH
 from desk.web_sessions import COOKIE_NAME
-from tests.e2e.conftest import DEMO_PASSWORD, UI_TIMEOUT_MS, LiveServer, screenshot, wait_for_app
+from tests.e2e.conftest import (
+    DEMO_PASSWORD,
+    UI_TIMEOUT_MS,
+    LiveServer,
+    screenshot,
+    wait_for_app,
+    wait_for_session_cookie,
+)
 
 CASE_HEADING = re.compile(r"^PA #1 ")
 expect.set_options(timeout=UI_TIMEOUT_MS)
@@ -56,6 +63,7 @@ def _fill_sign_in(page: Page, username: str) -> None:
 def _signed_in(page: Page) -> None:
     expect(page.locator("[data-testid=stSidebar]").get_by_role("button", name="Sign out")).to_be_visible()
     wait_for_app(page)
+    wait_for_session_cookie(page)
 
 
 def _sign_in_form(page: Page) -> None:
@@ -73,6 +81,8 @@ def test_bookmark_opens_after_sign_in_and_a_reload_keeps_page_and_query(live_ser
                                                                          browser: Page) -> None:
     browser.goto(f"{live_server.base_url}/prior_auth?case=1")
     expect(browser.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+    loads: list[str] = []
+    browser.on("framenavigated", lambda frame: loads.append(frame.url) if frame == browser.main_frame else None)
     with browser.expect_response(lambda r: ESTABLISH_PATH in r.url) as establish:
         _fill_sign_in(browser, "billing")
     set_cookie = establish.value.header_value("set-cookie") or ""
@@ -83,6 +93,8 @@ def test_bookmark_opens_after_sign_in_and_a_reload_keeps_page_and_query(live_ser
     _signed_in(browser)
     cookie = _session_cookie(browser)
     assert cookie.get("httpOnly") is True and cookie.get("sameSite") == "Strict"
+    # The cookie is collected in the background: signing in opens the page without loading the app again.
+    assert all(url.endswith("/prior_auth?case=1") for url in loads), loads
 
     browser.reload()
     expect(browser.get_by_role("heading", name=CASE_HEADING)).to_be_visible()
@@ -121,7 +133,7 @@ def test_a_stolen_cookie_stops_working_at_sign_out(live_server: LiveServer, brow
 
     browser.locator("[data-testid=stSidebar]").get_by_role("button", name="Sign out").click()
     _sign_in_form(browser)
-    assert not [c for c in browser.context.cookies() if c.get("name") == COOKIE_NAME]
+    wait_for_session_cookie(browser, held=False)  # the sign-in form has the browser drop it
 
     later = _context(chromium, contexts)
     later.context.add_cookies([stolen])
