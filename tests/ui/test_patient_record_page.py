@@ -94,8 +94,21 @@ def test_record_shows_every_tab_and_flags(page_app: AppFactory, patient_id: int)
     assert any("need a look" in shown(w.value) for w in at.warning)
 
 
+def test_a_record_opens_on_a_demographics_summary_and_edits_in_a_form_drawn_on_demand(
+        page_app: AppFactory, patient_id: int) -> None:
+    at = page_app("app.py", roles=("nurse",)).run()
+    at.session_state["patient_id"] = patient_id
+    at = at.switch_page(PAGE).run()
+    summary = " ".join(m.value for m in at.markdown)
+    for fact in ("**Name:** Ada Quintrell", "**MRN:** N\\-1", "**Date of birth:** 02/03/1970"):
+        assert fact in summary
+    assert not [w for w in at.text_input if str(w.key).startswith(f"demographics_{patient_id}")]
+    at = _expand(at, f"demographics_{patient_id}")
+    assert at.text_input(key=f"demographics_{patient_id}_0_last_name").value == "Quintrell"
+
+
 def test_edit_demographics_is_saved_and_audited(page_app: AppFactory, patient_id: int, app_db: Engine) -> None:
-    at = _open(page_app, patient_id, ("nurse",))
+    at = _expand(_open(page_app, patient_id, ("nurse",)), f"demographics_{patient_id}")
     at.text_input(key=f"demographics_{patient_id}_0_city").input("Salem")
     _button(at, "Save demographics").click().run()
     assert not at.exception
@@ -165,7 +178,7 @@ def test_nurse_adds_a_score(page_app: AppFactory, patient_id: int, app_db: Engin
 
 
 def test_stale_edit_is_refused_with_a_message(page_app: AppFactory, patient_id: int, app_db: Engine) -> None:
-    at = _open(page_app, patient_id, ("nurse",))
+    at = _expand(_open(page_app, patient_id, ("nurse",)), f"demographics_{patient_id}")
     with unit_of_work(app_db, actor="someone-else") as session:
         patient = session.get(Patient, patient_id)
         assert patient is not None
@@ -330,8 +343,9 @@ def test_a_record_draws_a_tab_from_when_it_is_shown_until_another_record_opens(
     at = at.switch_page(PAGE).run()
     drawn = {shown(tab.label) for tab in at.tabs if tab.children}
     assert drawn == {"Demographics"}
+    at = _expand(at, f"demographics_{patient_id}")
     at = show_record_tab(at, "Trials")
-    # The tab left behind stays drawn, so what was typed in its form is still there on the way back.
+    # The tab left behind stays drawn (its form too), so what was typed there is still there on the way back.
     assert {shown(tab.label) for tab in at.tabs if tab.children} == {"Demographics", "Trials"}
     assert at.text_input(key=f"demographics_{patient_id}_0_city")
     with unit_of_work(app_db, actor="tester") as session:

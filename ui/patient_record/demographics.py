@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+import streamlit as st
+
 from desk.models import SEXES
 from desk.patients import PatientDetails, update_patient
 from ui.editing import opened_version
 from ui.patient_record.context import SEX_LABELS, RecordContext
 from ui.spec_form import Field, save, spec_form
+from ui.text import esc
 
 
 def demographics_tab(ctx: RecordContext) -> None:
@@ -26,12 +29,34 @@ def demographics_tab(ctx: RecordContext) -> None:
         [Field("site_id", "Site", "select", list(site_names), site_names),
          Field("prescriber_id", "Prescriber", "select", [None, *prescriber_names], {None: "—", **prescriber_names})],
     ]
-    version = opened_version("patient", ctx.patient_id, patient.version)
+    details = PatientDetails.of(patient)
+    site = site_names.get(details.site_id)
+    prescriber = prescriber_names.get(details.prescriber_id) if details.prescriber_id is not None else None
+    street = ", ".join(part for part in (details.address_line, details.city,
+                                         " ".join(p for p in (details.state, details.zip_code) if p)) if part)
+    _summary([
+        ("Name", " ".join(p for p in (details.first_name, details.middle_initial, details.last_name) if p)),
+        ("MRN", details.mrn), ("Date of birth", f"{details.dob:%m/%d/%Y}"), ("Sex", SEX_LABELS.get(details.sex)),
+        ("Address", street), ("Phone", details.phone), ("E-mail", details.email), ("Site", site),
+        ("Prescriber", prescriber),
+    ])
     form = f"demographics_{ctx.patient_id}"
-    submitted = spec_form(form, fields, asdict(PatientDetails.of(patient)), submit_label="Save demographics",
-                          today=ctx.today)
+    # The record opens on a summary; the form (16 inputs) is drawn only while the user edits.
+    edit = st.expander("Edit demographics", icon=":material/edit:", key=f"open_{form}", on_change="rerun")
+    if not edit.open:
+        return
+    version = opened_version("patient", ctx.patient_id, patient.version)
+    with edit:
+        submitted = spec_form(form, fields, asdict(details), submit_label="Save demographics", today=ctx.today)
     if submitted:
-        values = submitted[1]
-        details = PatientDetails(**values)
+        changed = PatientDetails(**submitted[1])
         save(form, actor=ctx.user.username, kind="patient", record_id=ctx.patient_id, message="Demographics saved.",
-             change=lambda s: update_patient(s, patient_id=ctx.patient_id, expected_version=version, details=details))
+             change=lambda s: update_patient(s, patient_id=ctx.patient_id, expected_version=version, details=changed))
+
+
+def _summary(items: list[tuple[str, object]]) -> None:
+    """Label and value pairs in two columns (what is not recorded shows as —)."""
+    lines = [f"**{label}:** {esc(value) if value not in (None, '') else '—'}" for label, value in items]
+    half = -(-len(lines) // 2)
+    for column, part in zip(st.columns(2), (lines[:half], lines[half:]), strict=True):
+        column.markdown("  \n".join(part))
