@@ -183,9 +183,12 @@ for column, status in zip(metric_columns, OPEN_METRICS, strict=False):
 st.subheader("Today's actions")
 action_labels = {key: f"{esc(a.title)} ({a.total:d})" for key, a in actions.items()}
 wanted_action = st.query_params.get("action")
+# Only the chosen list is drawn: each is a table the browser builds, shown or not.
 action_tabs = st.tabs([f"{esc(a.title)} ({a.total:d})" for a in actions.values()], key="wl_action_tab",
-                      default=action_labels.get(str(wanted_action)) if wanted_action else None)
+                      default=action_labels.get(str(wanted_action)) if wanted_action else None, on_change="rerun")
 for tab, (key, action) in zip(action_tabs, actions.items(), strict=True):
+    if not tab.open:
+        continue
     with tab:
         if not action.items:
             st.caption("Nothing to do here today.")
@@ -212,42 +215,44 @@ filters = WorklistFilter(statuses=tuple(statuses), payer_ids=tuple(payer_filter)
                          phases=tuple(phases), search=search)
 
 with work(user.username) as session:
-    buckets = aging(session, now=now, filters=filters)
     page_number = int(st.session_state.get("wl_page", 1))
     sort = st.session_state.get("wl_sort", "updated")
     page = case_page(session, filters=filters, page=page_number, page_size=PAGE_SIZE, sort=sort)
 
-chart_col, table_col = st.columns([1, 2])
-with chart_col:
-    st.markdown("**Aging of open cases** (days since opened)")
-    if buckets:
-        chart = (
-            alt.Chart(pd.DataFrame(buckets))
-            .mark_bar()
-            .encode(
-                x=alt.X("bucket:N", sort=[label for label, _low, _high in AGING_BUCKETS], title=None,
-                        axis=alt.Axis(labelAngle=0)),
-                y=alt.Y("sum(cases):Q", title="open cases"),
-                color=alt.Color("status:N", legend=alt.Legend(orient="bottom", columns=2, title=None)),
-                tooltip=["bucket", "status", "cases"],
+# Drawn while open: a chart is one of the slowest things for the browser to draw.
+aging_view = st.expander("Aging of open cases (days since opened)", icon=":material/bar_chart:", key="wl_aging",
+                         on_change="rerun")
+if aging_view.open:
+    with aging_view:
+        with work(user.username) as session:
+            buckets = aging(session, now=now, filters=filters)
+        if buckets:
+            chart = (
+                alt.Chart(pd.DataFrame(buckets))
+                .mark_bar()
+                .encode(
+                    x=alt.X("bucket:N", sort=[label for label, _low, _high in AGING_BUCKETS], title=None,
+                            axis=alt.Axis(labelAngle=0)),
+                    y=alt.Y("sum(cases):Q", title="open cases"),
+                    color=alt.Color("status:N", legend=alt.Legend(orient="right", title=None)),
+                    tooltip=["bucket", "status", "cases"],
+                )
+                .properties(height=260)
             )
-            .properties(height=320)
-        )
-        st.altair_chart(chart, width="stretch")
-    else:
-        st.caption("No open cases.")
-with table_col:
-    top_left, top_right = st.columns([2, 1])
-    top_left.markdown(f"**{page.total:d} cases** · page {page.page:d} of {page.pages:d}")
-    top_right.selectbox("Sort by", list(SORT_LABELS), key="wl_sort", format_func=SORT_LABELS.__getitem__,
-                        label_visibility="collapsed")
-    if page.rows:
-        frame = pd.DataFrame(rows_in_words(page.rows, columns=CASE_COLUMNS, timezone=settings.timezone))
-        st.dataframe(frame, hide_index=True, selection_mode="single-row", key="case_table", width="stretch",
-                     on_select=partial(open_picked_case, "case_table", [int(row["case"]) for row in page.rows]),
-                     column_config={"Case": st.column_config.NumberColumn(format="#%d")})
-    else:
-        st.caption("No case matches the filters.")
-    st.session_state["wl_page"] = page.page
-    st.number_input("Page", min_value=1, max_value=page.pages, step=1, key="wl_page")
-    export_buttons("pa-cases", None, CASE_COLUMNS, "cases", loader=lambda s: all_case_rows(s, filters=filters))
+            st.altair_chart(chart, width="stretch")
+        else:
+            st.caption("No open cases.")
+top_left, top_right = st.columns([2, 1])
+top_left.markdown(f"**{page.total:d} cases** · page {page.page:d} of {page.pages:d}")
+top_right.selectbox("Sort by", list(SORT_LABELS), key="wl_sort", format_func=SORT_LABELS.__getitem__,
+                    label_visibility="collapsed")
+if page.rows:
+    frame = pd.DataFrame(rows_in_words(page.rows, columns=CASE_COLUMNS, timezone=settings.timezone))
+    st.dataframe(frame, hide_index=True, selection_mode="single-row", key="case_table", width="stretch",
+                 on_select=partial(open_picked_case, "case_table", [int(row["case"]) for row in page.rows]),
+                 column_config={"Case": st.column_config.NumberColumn(format="#%d")})
+else:
+    st.caption("No case matches the filters.")
+st.session_state["wl_page"] = page.page
+st.number_input("Page", min_value=1, max_value=page.pages, step=1, key="wl_page")
+export_buttons("pa-cases", None, CASE_COLUMNS, "cases", loader=lambda s: all_case_rows(s, filters=filters))

@@ -127,3 +127,28 @@ def test_status_figures_have_room_for_their_labels(page_app: AppFactory, app_db:
     at = page_app(PAGE, roles=("billing",)).run()
     assert {m.label for m in at.metric} >= {"More information requested", "Ready to submit"}
     assert row_widths(at, "metric") and max(row_widths(at, "metric")) <= 4
+
+
+def test_only_the_chosen_action_list_is_drawn(page_app: AppFactory, app_db: Engine) -> None:
+    seed_cases(app_db)
+    at = page_app(PAGE, roles=("billing",)).run()
+    action_tabs = [t for t in at.tabs if t.label.endswith(")")]
+    assert len(action_tabs) > 1
+    assert len([t for t in action_tabs if t.children]) == 1
+    overdue = next(t for t in action_tabs if t.label == "Decisions overdue (1)")
+    at.session_state["wl_action_tab"] = overdue.label
+    at = at.run()
+    drawn = [t.label for t in at.tabs if t.label.endswith(")") and t.children]
+    assert drawn == ["Decisions overdue (1)"]
+
+
+def test_the_aging_chart_is_drawn_while_its_expander_is_open(page_app: AppFactory, app_db: Engine) -> None:
+    seed_cases(app_db)
+    at = page_app(PAGE, roles=("billing",)).run()
+    assert "Aging of open cases (days since opened)" in [e.label for e in at.expander]
+    assert not at.get("vega_lite_chart")
+    at.session_state["wl_aging"] = True
+    at = at.run()
+    assert not at.exception
+    [chart] = at.get("vega_lite_chart")
+    assert "open cases" in chart.proto.spec
