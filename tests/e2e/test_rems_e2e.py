@@ -124,7 +124,7 @@ def test_nurse_records_a_full_session_and_downloads_the_form(live_server: LiveSe
 
     # 2 · Dosing: 84 mg = 3 devices, 5 minutes apart
     page.get_by_role("tab", name="2 · Dosing").click()
-    page.get_by_text("84 mg (3 devices)").click()
+    page.get_by_role("radiogroup", name="Dose").get_by_text("84 mg (3 devices)").click()
     wait_for_app(page)
     _visible(page, "Lot number").fill("E2E7731K")
     _visible(page, "Lot number").press("Tab")

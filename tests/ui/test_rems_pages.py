@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,9 +30,27 @@ from tests.desk.rems.conftest import NURSE, full_session
 from tests.factories import make_enrollment, make_patient, make_prescriber, make_site
 from tests.ui.conftest import AppFactory
 from tests.ui.screen import all_messages, messages_under, row_widths, shown
+from ui.rems_session.state import ROUND, field_key
 
 PAGES = ("pages/rems_sessions.py", "pages/rems_dashboard.py", "pages/rems_patients.py")
-PREFIX = "rems_f_"
+# The kinds of input whose values the browser sends with every run it asks for.
+STATEFUL = ("selectbox", "text_input", "text_area", "number_input", "time_input", "toggle", "radio", "checkbox")
+
+
+def _field(at: AppTest, kind: str, name: str) -> Any:
+    """The session log's input of form key `name` (a `kind` widget), as keyed in the current round."""
+    return getattr(at, kind)(key=field_key(at.session_state[ROUND], name))
+
+
+def _labelled(widgets: Any, label: str) -> Any:
+    """The one widget of `widgets` labelled `label`."""
+    [widget] = [w for w in widgets if w.label == label]
+    return widget
+
+
+def _picker(at: AppTest) -> Any:
+    """The "Today's sessions" picker."""
+    return _labelled(at.selectbox, "Today's sessions")
 
 
 def _new_session_for(at: AppTest, patient_id: int) -> AppTest:
@@ -51,9 +70,12 @@ def clinic_zone(monkeypatch: pytest.MonkeyPatch) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _seed(engine: Engine, *, enrolled: bool = True, medication: str = "") -> tuple[int, int]:
+def _seed(engine: Engine, *, enrolled: bool = True, medication: str = "", site_id: int | None = None
+          ) -> tuple[int, int]:
+    """An enrolled patient (unless told) at a new site, or at site `site_id`."""
     with unit_of_work(engine, actor="tester") as session:
-        site = make_site(session)
+        site = session.get(Site, site_id) if site_id is not None else make_site(session)
+        assert site is not None
         prescriber = make_prescriber(session, site_id=site.id)
         patient = make_patient(session, site=site, prescriber_id=prescriber.id)
         if enrolled:
@@ -158,16 +180,16 @@ def test_nurse_log_refuses_errors_and_saves_nothing(page_app: AppFactory, app_db
     _new_session_for(at, patient_id)
     at.button(key="rems_start").click().run()
     first = (datetime.now(clinic_zone) - timedelta(minutes=30)).time().replace(second=0, microsecond=0)
-    at.time_input(key=PREFIX + "device_1").set_value(first)
+    _field(at, "time_input", "device_1").set_value(first)
     # A reading without its time is the form's own problem; it is reported with the service's refusals, at once.
-    at.number_input(key=PREFIX + "post_40.systolic").set_value(130)
-    at.number_input(key=PREFIX + "post_40.diastolic").set_value(80).run()
+    _field(at, "number_input", "post_40.systolic").set_value(130)
+    _field(at, "number_input", "post_40.diastolic").set_value(80).run()
     at.button(key="rems_save").click().run()
     assert not at.exception
     assert shown(at.error[0].value).startswith("Nothing was saved")
-    assert messages_under(at, at.toggle(key=PREFIX + "no_food_2h")) == [
+    assert messages_under(at, _field(at, "toggle", "no_food_2h")) == [
         "No food for 2 h: confirm no food in the 2 hours before dosing before the first device"]
-    assert messages_under(at, at.number_input(key=PREFIX + "post_40.spo2")) == [
+    assert messages_under(at, _field(at, "number_input", "post_40.spo2")) == [
         "~40 minutes after dosing · time: enter the time of this reading"]
     assert any(m.startswith("Readings: take the blood pressure before dosing") for m in all_messages(at))
     assert not any("_" in m.split(":")[0] for m in all_messages(at))
@@ -183,12 +205,12 @@ def test_nurse_saves_the_start_of_a_session(page_app: AppFactory, app_db: Engine
     # The four checks before dosing stand two to a row: four in a row cut the nasal-spray check at 1280 px.
     assert row_widths(at, "toggle")[:2] == [2, 2]
     for key in ("no_food_2h", "no_liquids_30min", "nasal_medication_ok", "ride_home_confirmed"):
-        at.toggle(key=PREFIX + key).set_value(True)
+        _field(at, "toggle", key).set_value(True)
     reading_time = (datetime.now(clinic_zone) - timedelta(minutes=5)).time().replace(second=0, microsecond=0)
-    at.time_input(key=PREFIX + "pre.time").set_value(reading_time)
-    at.number_input(key=PREFIX + "pre.systolic").set_value(152)
-    at.number_input(key=PREFIX + "pre.diastolic").set_value(95)
-    at.number_input(key=PREFIX + "pre.spo2").set_value(98)
+    _field(at, "time_input", "pre.time").set_value(reading_time)
+    _field(at, "number_input", "pre.systolic").set_value(152)
+    _field(at, "number_input", "pre.diastolic").set_value(95)
+    _field(at, "number_input", "pre.spo2").set_value(98)
     at.run()
     assert any("above 140/90" in shown(w.value) for w in at.warning)
     at.button(key="rems_save").click().run()
@@ -284,7 +306,7 @@ def test_submitted_session_is_corrected_only_by_amendment(page_app: AppFactory, 
     assert not [b for b in at.button if b.key == "rems_save"], "a submitted session is not edited in place"
     assert all(t.disabled for t in at.toggle)
     next(b for b in at.button if b.label == "Correct this session (amendment)").click().run()
-    at.text_input(key=PREFIX + "lot_number").set_value("LOT9999Z")
+    _field(at, "text_input", "lot_number").set_value("LOT9999Z")
     at.text_input(key="rems_amend_reason").set_value("short")
     at.button(key="rems_save").click().run()
     assert messages_under(at, at.text_input(key="rems_amend_reason")) == [
@@ -316,15 +338,18 @@ def test_session_log_opens_the_latest_open_session_of_today(page_app: AppFactory
     patient_id, site_id = _seed(app_db)
     other_id, _ = _seed(app_db)
     running = _record_today(app_db, clinic_zone, patient_id, site_id, complete=False)
-    _record_today(app_db, clinic_zone, other_id, site_id)
+    done = _record_today(app_db, clinic_zone, other_id, site_id)
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
     assert not at.exception
-    assert at.selectbox(key="rems_pick").value == running
+    assert _picker(at).value == running
     assert [m.label for m in at.metric] == ["Since first device", "~40-min BP", "Earliest discharge"]
     assert "Choose one of today's sessions, or start a new one." not in [shown(c.value) for c in at.caption]
-    # Choosing another session is not undone on the next run.
-    at.selectbox(key="rems_pick").set_value(None).run()
-    assert at.selectbox(key="rems_pick").value is None and not at.exception
+    # Choosing another session opens it, and it is not undone on the next run.
+    _picker(at).set_value(done).run()
+    at.run()
+    assert not at.exception
+    assert _picker(at).value == done and at.session_state["rems_open"]["id"] == done
+    assert _labelled(at.time_input, "Discharge time").value is not None, "the inputs show the chosen session"
 
 
 def test_session_log_without_sessions_today_asks_to_choose(page_app: AppFactory, app_db: Engine,
@@ -333,7 +358,7 @@ def test_session_log_without_sessions_today_asks_to_choose(page_app: AppFactory,
     _record_today(app_db, clinic_zone, patient_id, site_id, days_ago=2)
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
     assert not at.exception
-    assert at.selectbox(key="rems_pick").value is None
+    assert _picker(at).value is None
     assert "Choose one of today's sessions, or start a new one." in [shown(c.value) for c in at.caption]
 
 
@@ -343,12 +368,12 @@ def test_new_session_is_not_replaced_by_the_preselected_one(page_app: AppFactory
     new_patient, _ = _seed(app_db)
     _record_today(app_db, clinic_zone, running_patient, site_id, complete=False)
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
-    assert at.selectbox(key="rems_pick").value is not None
+    assert _picker(at).value is not None
     _new_session_for(at, new_patient)
     at.button(key="rems_start").click().run()
     at.run()  # and it stays on the next run (any widget change)
     assert not at.exception
-    assert at.selectbox(key="rems_pick").value is None
+    assert _picker(at).value is None
     assert at.session_state["rems_open"]["id"] is None
     assert at.session_state["rems_open"]["patient_id"] == new_patient
     assert any("not saved yet" in shown(c.value) for c in at.caption)
@@ -361,12 +386,12 @@ def test_linked_session_is_not_replaced_by_an_earlier_choice(page_app: AppFactor
     running = _record_today(app_db, clinic_zone, patient_id, site_id, complete=False)
     linked = _record_today(app_db, clinic_zone, other_id, site_id)
     at = _screen(page_app, "pages/rems_sessions.py", "nurse")
-    assert at.selectbox(key="rems_pick").value == running
+    assert _picker(at).value == running
     at.query_params["session"] = str(linked)
     at.run()
     at.run()
     assert not at.exception
-    assert at.selectbox(key="rems_pick").value == linked
+    assert _picker(at).value == linked
     assert at.session_state["rems_open"]["id"] == linked
 
 
@@ -419,3 +444,63 @@ def test_starting_a_session_says_whether_an_authorization_covers_it(page_app: Ap
     # 7 devices left at 2 a session (no session logged yet: the desk assumes 2 devices).
     assert (f"Authorization AUTH-9 still covers 3 sessions (this one included) through "
             f"{today + timedelta(days=80):%m/%d/%Y}.") in [shown(c.value) for c in at.caption]
+
+
+def _shown(at: AppTest) -> list[tuple[Any, Any]]:
+    """Every input on screen with the value it shows."""
+    return [(widget, widget.value) for kind in STATEFUL for widget in at.get(kind)]
+
+
+def _answer_before_drawing(shown: list[tuple[Any, Any]], clicked: Any) -> None:
+    """The run a browser asks for (a click elsewhere) before it has drawn the run that `clicked` started: its
+    inputs send the values they still show."""
+    clicked.set_value(False)
+    for widget, old in shown:
+        widget.set_value(old)
+    clicked.run()
+
+
+def test_new_log_keeps_its_values_when_the_browser_answers_before_drawing_it(
+        page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo) -> None:
+    running_patient, site_id = _seed(app_db)
+    new_patient, _ = _seed(app_db, site_id=site_id)
+    _record_today(app_db, clinic_zone, running_patient, site_id, complete=False)
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
+    _new_session_for(at, new_patient)
+    # The preselected session is on screen when the nurse opens the new log.
+    assert _picker(at).value is not None
+    assert _labelled(at.text_input, "Lot number").value == "LOT4521A"
+    assert _labelled(at.time_input, "Device 1").value is not None
+    shown = _shown(at)
+    start = at.button(key="rems_start")
+    start.click().run()
+    assert _labelled(at.text_input, "Lot number").value == ""
+    _answer_before_drawing(shown, start)
+    assert not at.exception
+    assert at.session_state["rems_open"]["id"] is None
+    assert at.session_state["rems_open"]["patient_id"] == new_patient
+    assert _picker(at).value is None
+    assert _labelled(at.text_input, "Lot number").value == ""
+    assert _labelled(at.time_input, "Device 1").value is None
+    assert _labelled(at.text_input, "Monitoring HCP first name").value == "Tester"
+
+
+def test_time_set_by_now_button_survives_an_answer_before_drawing(page_app: AppFactory, app_db: Engine,
+                                                                  clinic_zone: ZoneInfo) -> None:
+    patient_id, _ = _seed(app_db)
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
+    _new_session_for(at, patient_id)
+    at.button(key="rems_start").click().run()
+    _labelled(at.text_input, "Lot number").set_value("LOT1234B").run()
+    assert _labelled(at.time_input, "Discharge time").value is None, "a time starts empty, not at the clock"
+    shown = _shown(at)
+    now = at.button(key="now_discharged_at")
+    before = datetime.now(clinic_zone).replace(second=0, microsecond=0, tzinfo=None)
+    now.click().run()
+    stamped = _labelled(at.time_input, "Discharge time").value
+    assert stamped is not None
+    assert before <= datetime.combine(before.date(), stamped) <= before + timedelta(minutes=1)
+    _answer_before_drawing(shown, now)
+    assert not at.exception
+    assert _labelled(at.time_input, "Discharge time").value == stamped
+    assert _labelled(at.text_input, "Lot number").value == "LOT1234B", "the other inputs keep what was entered"

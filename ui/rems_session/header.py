@@ -12,7 +12,7 @@ from desk.rems.concomitant import concomitant_medications
 from desk.rems.enrollment import site_certification_problem
 from desk.rems.sessions import first_dose_warning, get_session
 from ui.context import work
-from ui.rems_session.state import PREFIX, LogScreen
+from ui.rems_session.state import LogScreen, value
 from ui.text import esc
 
 
@@ -53,8 +53,8 @@ def render_header(screen: LogScreen, *, opened: dict[str, Any], patients: dict[i
         st.warning(esc(certification), icon=":material/verified_user:")
     with work(user.username) as session:
         dose_warning = first_dose_warning(session, patient_id=opened["patient_id"],
-                                          indication=str(st.session_state.get(PREFIX + "indication") or "TRD"),
-                                          dose_mg=int(st.session_state.get(PREFIX + "dose_mg") or 56),
+                                          indication=str(value("indication") or "TRD"),
+                                          dose_mg=int(value("dose_mg") or 56),
                                           session_date=session_date, session_id=opened["id"])
     if dose_warning:
         st.warning(esc(dose_warning), icon=":material/medication:")

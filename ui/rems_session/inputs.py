@@ -11,7 +11,7 @@ import streamlit as st
 from desk.models import utcnow
 from desk.rems.entry import SLOT_LABELS, field_label
 from ui.form_errors import FormErrors, kept_errors
-from ui.rems_session.state import LOG_FORM, PREFIX, LogScreen
+from ui.rems_session.state import LOG_FORM, LogScreen, input_key, put_on_screen, seed
 
 
 class _Labels(dict[str, str]):
@@ -41,7 +41,8 @@ class LogInputs:
         zone = self.zone
         locked = self.locked
         def stamp() -> None:
-            st.session_state[PREFIX + key] = utcnow().astimezone(zone).time().replace(second=0, microsecond=0)
+            # A new round: a run the browser asks for before drawing the time cannot put the old one back.
+            put_on_screen({key: utcnow().astimezone(zone).time().replace(second=0, microsecond=0)})
 
         st.button(label_md, key=f"now_{key}", on_click=stamp, disabled=locked, width="stretch",
                   help="Set to the current time")
@@ -49,11 +50,12 @@ class LogInputs:
     def time(self, label_md: str, key: str, container: Any = st) -> None:
         locked = self.locked
         # Labels here are written in code; Streamlit also reads a label as the field's accessible name.
-        container.time_input(label_md, key=PREFIX + key, step=60, disabled=locked)
+        container.time_input(label_md, value=seed(key), key=input_key(key), step=60, disabled=locked)
 
     def number(self, label_md: str, key: str, container: Any = st) -> None:
         locked = self.locked
-        container.number_input(label_md, key=PREFIX + key, step=1, min_value=None, disabled=locked, placeholder="—")
+        container.number_input(label_md, value=seed(key), key=input_key(key), step=1, min_value=None,
+                               disabled=locked, placeholder="—")
 
     def reading(self, slot: str) -> None:
         _time = self.time

@@ -12,11 +12,11 @@ from desk.rems.coverage import start_outlook
 from desk.rems.dashboard import next_session_date
 from desk.rems.enrollment import screening_findings, start_blockers
 from desk.rems.entry import form_from_input
-from desk.rems.sessions import get_session, session_input, sessions_on
+from desk.rems.sessions import session_input, sessions_on
 from desk.sites import list_sites
 from desk.today import session_to_open
 from ui.context import work
-from ui.rems_session.state import OPEN, LogScreen
+from ui.rems_session.state import OPEN, PICK, ROUND, LogScreen, input_key, seed
 from ui.text import esc
 
 FOUND_LIMIT = 50
@@ -38,30 +38,39 @@ def render_picker(screen: LogScreen) -> tuple[dict[int, Patient], dict[int, Site
 
     labels = {ts.id: f"{_local(ts.first_device_at)} · {patients[ts.patient_id].display_name} · "
                      f"{ts.pmf_status}" for ts in todays if ts.patient_id in patients}
+
+    def _open_stored(session_id: int) -> None:
+        with work(user.username) as session:
+            ts = session.get(TreatmentSession, session_id)
+            if ts is not None and ts.id is not None:
+                # The picker shows the session (or nothing), so it does not reopen an earlier choice over it.
+                _open(ts, patient_id=ts.patient_id, site_id=ts.site_id,
+                      values=form_from_input(session_input(session, session_id=ts.id), zone=zone),
+                      picked=ts.id if ts.id in labels else None)
+
+    def _picked() -> None:
+        # Opened before the run that draws the picker again, so the picker is keyed in the round showing the choice.
+        choice = st.session_state.get(input_key(PICK))
+        if choice is not None and st.session_state.get(OPEN, {}).get("id") != choice:
+            _open_stored(choice)
+
     requested = st.query_params.get("session")
     if requested and requested.isdigit() and st.session_state.get(OPEN, {}).get("id") != int(requested):
-        with work(user.username) as session:
-            ts = session.get(TreatmentSession, int(requested))
-            if ts is not None and ts.id is not None:
-                _open(ts, patient_id=ts.patient_id, site_id=ts.site_id,
-                      values=form_from_input(session_input(session, session_id=ts.id), zone=zone))
-                # The picker shows the linked session (or nothing), so it does not reopen an earlier choice over it.
-                st.session_state["rems_pick"] = ts.id if ts.id in labels else None
+        _open_stored(int(requested))
         st.query_params.clear()
 
-    if labels and not st.session_state.get(OPEN) and "rems_pick" not in st.session_state:
-        # Nothing on screen yet: show the session most likely wanted instead of an empty page.
-        st.session_state["rems_pick"] = session_to_open([ts for ts in todays if ts.id in labels])
+    if labels and not st.session_state.get(OPEN) and ROUND not in st.session_state:
+        # Nothing on screen yet, on the first visit: show the session most likely wanted instead of an empty page.
+        preselected = session_to_open([ts for ts in todays if ts.id in labels])
+        if preselected is not None:
+            _open_stored(preselected)
 
     picker, start_col = st.columns([3, 2], vertical_alignment="bottom")
-    choice = picker.selectbox("Today's sessions", options=[None, *labels], index=None,
-                              format_func=lambda i: "— choose —" if i is None else labels[i], key="rems_pick",
-                              placeholder=f"{len(labels)} session(s) today")
-    if choice is not None and st.session_state.get(OPEN, {}).get("id") != choice:
-        with work(user.username) as session:
-            ts = get_session(session, session_id=choice)
-            _open(ts, patient_id=ts.patient_id, site_id=ts.site_id,
-                  values=form_from_input(session_input(session, session_id=choice), zone=zone))
+    options = [None, *labels]
+    shown = seed(PICK)
+    picker.selectbox("Today's sessions", options=options, index=options.index(shown) if shown in options else 0,
+                     format_func=lambda i: "— choose —" if i is None else labels[i], key=input_key(PICK),
+                     on_change=_picked)
 
     starting = start_col.popover("Start a new session", icon=":material/add:", width="stretch", key="rems_starting",
                                  on_change="rerun") if may_record else None

@@ -14,7 +14,7 @@ from ui.context import work
 from ui.editing import notify
 from ui.form_errors import clear_errors, keep_errors
 from ui.rems_session.inputs import LogInputs
-from ui.rems_session.state import LOG_FORM, PREFIX, LogScreen
+from ui.rems_session.state import LOG_FORM, LogScreen, value
 from ui.text import esc
 
 
@@ -35,7 +35,7 @@ def render_save(screen: LogScreen, inputs: LogInputs, *, opened: dict[str, Any],
             st.rerun()
 
     def _save() -> None:
-        values = {key: st.session_state.get(PREFIX + key) for key in blank_form()}
+        values = {key: value(key) for key in blank_form()}
         for n in range(int(values.get("dose_mg") or 56) // 28 + 1, MAX_DEVICES + 1):
             values[f"device_{n}"] = None
         context = FormContext(opened["patient_id"], opened["site_id"], session_date, zone)
