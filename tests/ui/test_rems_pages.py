@@ -322,6 +322,24 @@ def test_submitted_session_is_corrected_only_by_amendment(page_app: AppFactory, 
         assert stored is not None and stored.pmf_status == "submitted" and stored.lot_number == "LOT9999Z"
 
 
+def test_an_amendment_started_on_one_session_does_not_unlock_the_next_one_opened(
+        page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo) -> None:
+    patient_id, site_id = _seed(app_db)
+    first = _record_today(app_db, clinic_zone, patient_id, site_id, days_ago=2)
+    second = _record_today(app_db, clinic_zone, patient_id, site_id, days_ago=1)
+    with unit_of_work(app_db, actor="tester") as session:
+        for ts in session.exec(select(TreatmentSession)).all():
+            ts.pmf_status, ts.pmf_channel, ts.pmf_submitted_on = "submitted", "fax", datetime.now(clinic_zone).date()
+    at = _screen(page_app, "pages/rems_sessions.py", "nurse", session_id=first)
+    next(b for b in at.button if b.label == "Correct this session (amendment)").click().run()
+    assert not all(t.disabled for t in at.toggle)
+    at.query_params["session"] = str(second)
+    at = at.run()
+    assert not at.exception
+    assert all(t.disabled for t in at.toggle), "the next session opens locked"
+    assert [b for b in at.button if b.label == "Correct this session (amendment)"]
+
+
 def test_dashboard_says_due_today_and_days_left(page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo) -> None:
     patient_id, site_id = _seed(app_db)
     _record_today(app_db, clinic_zone, patient_id, site_id, days_ago=7)

@@ -11,7 +11,7 @@ import streamlit as st
 from desk.models import utcnow
 from desk.rems.entry import SLOT_LABELS, field_label
 from ui.form_errors import FormErrors, kept_errors
-from ui.rems_session.state import LOG_FORM, LogScreen, input_key, put_on_screen, seed
+from ui.rems_session.state import AMENDING, LOG_FORM, LogScreen, input_key, put_on_screen, seed
 
 
 class _Labels(dict[str, str]):
@@ -83,6 +83,6 @@ def open_inputs(screen: LogScreen, *, session_date: date, submitted: bool) -> Lo
     if kept:
         st.error(f"Nothing was saved: {len(kept):d} problem{'' if len(kept) == 1 else 's'} to correct, each shown "
                  "next to its field below.", icon=":material/error:")
-    locked = not may_record or (submitted and not st.session_state.get("rems_amending"))
+    locked = not may_record or (submitted and not st.session_state.get(AMENDING))
     return LogInputs(zone=screen.zone, session_date=session_date, locked=locked,
                      errors=FormErrors(LOG_FORM, _Labels()))

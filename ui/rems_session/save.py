@@ -14,7 +14,7 @@ from ui.context import work
 from ui.editing import notify
 from ui.form_errors import clear_errors, keep_errors
 from ui.rems_session.inputs import LogInputs
-from ui.rems_session.state import LOG_FORM, LogScreen, value
+from ui.rems_session.state import AMENDING, LOG_FORM, LogScreen, value
 from ui.text import esc
 
 
@@ -27,11 +27,11 @@ def render_save(screen: LogScreen, inputs: LogInputs, *, opened: dict[str, Any],
     session_date = inputs.session_date
     _error = inputs.error
     if submitted and may_record:
-        if st.session_state.get("rems_amending"):
+        if st.session_state.get(AMENDING):
             st.text_input(esc(field_label("reason")), key="rems_amend_reason")
             _error("reason")
         elif st.button("Correct this session (amendment)", icon=":material/edit_note:"):
-            st.session_state["rems_amending"] = True
+            st.session_state[AMENDING] = True
             st.rerun()
 
     def _save() -> None:
@@ -64,7 +64,7 @@ def render_save(screen: LogScreen, inputs: LogInputs, *, opened: dict[str, Any],
             keep_errors(LOG_FORM, exc)
         else:
             clear_errors(LOG_FORM)
-            st.session_state.pop("rems_amending", None)
+            st.session_state.pop(AMENDING, None)
             opened.update(id=ts.id, version=ts.version)
             notify("Amendment saved." if submitted else f"Session saved · monitoring form {ts.pmf_status}.")
 

@@ -28,6 +28,7 @@ OPEN = "rems_open"  # {"id": session id or None, "patient_id", "site_id", "date"
 ROUND = "rems_round"  # the round the inputs are keyed by
 SEEDS = "rems_seeds"  # each input's starting value in this round, by form key (and PICK)
 PICK = "pick"  # the "Today's sessions" picker: the session it shows, or None
+AMENDING = "rems_amending"  # set while a submitted session is being corrected
 LOG_FORM = "rems_log"  # the form name its refusals are kept under (ui/form_errors.py)
 CLOCK_SECONDS = 30
 _NOT_ENTERED = object()
@@ -106,6 +107,7 @@ class LogScreen:
             "date": ts.session_date if ts else today, "version": ts.version if ts else None,
         }
         put_on_screen({**values, PICK: picked})
+        st.session_state.pop(AMENDING, None)  # an amendment started on the session before does not carry over
         clear_errors(LOG_FORM)
 
     def start_new(self, patient_id: int, site_id: int) -> None:
