@@ -195,19 +195,10 @@ def _renewals(session: Session, *, today: date, default_lead_days: int) -> list[
 
 def _devices(session: Session, *, today: date) -> list[NeedsPaRow]:
     payer_name_of = payer_namer()
-    items = devices_low(session, today=today, limit=10_000).items
-    if not items:
-        return []
-    by_case = {c.id: (c, p) for c, p in session.exec(
-        select(PriorAuthCase, Patient).join(Patient, col(Patient.id) == PriorAuthCase.patient_id)
-        .where(col(PriorAuthCase.id).in_([i.case_id for i in items]))).all()}
-    rows = []
-    for item in items:
-        case, patient = by_case[item.case_id]
-        rows.append(NeedsPaRow("devices", case.patient_id, _name(patient), patient.mrn, payer_name_of(case.payer_id),
-                               f"{item.detail[:1].upper()}{item.detail[1:]}: ask the payer for more devices.",
-                               case_id=case.id))
-    return rows
+    return [NeedsPaRow("devices", item.patient_id, item.patient, item.mrn, payer_name_of(item.payer_id),
+                       f"{item.detail[:1].upper()}{item.detail[1:]}: ask the payer for more devices.",
+                       case_id=item.case_id)
+            for item in devices_low(session, today=today, limit=10_000).items if item.patient_id is not None]
 
 
 def _appeals(session: Session, *, today: date, window_days: int, warning_days: int) -> list[NeedsPaRow]:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_
+from sqlalchemy import ColumnElement, and_, case, event, exists, func, literal, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -108,6 +108,7 @@ class ActionItem:
     status: str
     due: str
     detail: str
+    patient_id: int | None = None
 
     def as_row(self) -> dict[str, Any]:
         return {"case": self.case_id, "patient": self.patient, "mrn": self.mrn, "payer": self.payer_id,
@@ -200,6 +201,10 @@ def _used_by_authorization(today: date) -> tuple[Any, Any]:
     return rems, manual
 
 
+_LOW_DEVICES = "low_device_items"
+_LOW_DEVICES_HOOKED = "low_device_items_hooked"
+
+
 @lru_cache(maxsize=4096)
 def _need(indication: str, course_start: date | None, today: date, per_session: int | None, interval: int) -> int:
     return devices_needed(indication=indication, course_start=course_start, start=today,
@@ -208,6 +213,16 @@ def _need(indication: str, course_start: date | None, today: date, per_session: 
 
 def devices_low(session: Session, *, today: date, limit: int) -> ActionList:
     """Authorizations in force whose devices left will not cover the next two weeks of the label schedule."""
+    items = _low_device_items(session, today=today)
+    return ActionList(ACTION_TITLES["devices_low"], len(items), items[:limit])
+
+
+def _low_device_items(session: Session, *, today: date) -> tuple[ActionItem, ...]:
+    # Kept for the rest of the unit of work (the Today page asks twice: its case actions and billing's queue);
+    # any flush in it forgets them.
+    kept: tuple[date, tuple[ActionItem, ...]] | None = session.info.get(_LOW_DEVICES)
+    if kept is not None and kept[0] == today:
+        return kept[1]
     rems, manual = _used_by_authorization(today)
     remaining: Any = (col(PaAuthorization.approved_devices) - func.coalesce(rems.c.used, 0)
                       - func.coalesce(manual.c.used, 0)).label("remaining")
@@ -223,21 +238,26 @@ def devices_low(session: Session, *, today: date, limit: int) -> ActionList:
         .where(*in_force_on(today), remaining < MAX_TWO_WEEK_DEVICES)
         .order_by(remaining, col(PriorAuthCase.id))
     ).all()
-    if not candidates:
-        return ActionList(ACTION_TITLES["devices_low"], 0)
-    patient_ids = {int(row[1]) for row in candidates}
-    courses = {c.patient_id: c for c in session.exec(
-        select(TreatmentCourse).where(col(TreatmentCourse.patient_id).in_(patient_ids))).all()}
-    latest = _latest_devices(session, patient_ids)
     items: list[ActionItem] = []
-    for case_id, patient_id, payer_id, status, indication, end_on, last, first, mrn, left in candidates:
-        course = courses.get(patient_id)
-        need = _need(course.indication if course else indication, course.start_date if course else None,
-                     today, latest.get(patient_id), course.maintenance_interval_days if course else 7)
-        if int(left) < need:
-            items.append(ActionItem(case_id, _patient_name(last, first), mrn, payer_id, status, f"{end_on:%m/%d/%Y}",
-                                    f"{int(left)} devices left; next two weeks need {need}"))
-    return ActionList(ACTION_TITLES["devices_low"], len(items), tuple(items[:limit]))
+    if candidates:
+        patient_ids = {int(row[1]) for row in candidates}
+        courses = {c.patient_id: c for c in session.exec(
+            select(TreatmentCourse).where(col(TreatmentCourse.patient_id).in_(patient_ids))).all()}
+        latest = _latest_devices(session, patient_ids)
+        for case_id, patient_id, payer_id, status, indication, end_on, last, first, mrn, left in candidates:
+            course = courses.get(patient_id)
+            need = _need(course.indication if course else indication, course.start_date if course else None,
+                         today, latest.get(patient_id), course.maintenance_interval_days if course else 7)
+            if int(left) < need:
+                items.append(ActionItem(case_id, _patient_name(last, first), mrn, payer_id, status,
+                                        f"{end_on:%m/%d/%Y}", f"{int(left)} devices left; next two weeks need {need}",
+                                        patient_id=int(patient_id)))
+    found = tuple(items)
+    if not session.info.get(_LOW_DEVICES_HOOKED):
+        event.listen(session, "after_flush", lambda flushed, _context: flushed.info.pop(_LOW_DEVICES, None))
+        session.info[_LOW_DEVICES_HOOKED] = True
+    session.info[_LOW_DEVICES] = (today, found)
+    return found
 
 
 def _latest_devices(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:

@@ -102,6 +102,18 @@ def test_devices_running_out_uses_the_dosing_schedule(session: Session) -> None:
     assert items[0].detail == "3 devices left; next two weeks need 12"
 
 
+def test_devices_running_out_is_read_again_after_a_write_in_the_same_unit_of_work(session: Session) -> None:
+    case, _ = approved_case(session, start=date(2026, 11, 1), devices=20)
+    assert _actions(session)["devices_low"].total == 0
+    assert _actions(session)["devices_low"].total == 0  # asked twice in one unit of work: read once
+    for day in (2, 5, 9, 12):
+        record_device_use(session, patient_id=case.patient_id, case_id=case.id, session_date=date(2026, 11, day),
+                          devices=3, actor="b", now=NOW)
+    [item] = _actions(session)["devices_low"].items
+    assert (item.case_id, item.patient_id) == (case.id, case.patient_id)
+    assert item.detail.startswith("8 devices left")
+
+
 def test_aging_buckets_open_cases_by_age(session: Session) -> None:
     _with(session, draft_case(session), created_at=NOW - timedelta(days=3))
     _with(session, draft_case(session), created_at=NOW - timedelta(days=20), status="submitted")
