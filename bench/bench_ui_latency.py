@@ -1,8 +1,9 @@
 """ui_latency: action → settled page in real Chromium, p50 / p95 over 5 repeats, on the demo clinic and on
 5,000 patients / 20,000 cases, with the ratio to a bare Streamlit page switch measured in the same run.
 
-Settled: the page's own heading is on screen, no element is left from the previous run (data-stale), no
-skeleton stands in for an element still loading, and Streamlit's running indicator is gone. Goal (README):
+Settled: the server has finished the run the action started (RunWatch), the page's own heading is on
+screen, no element is left from the previous run (data-stale), no skeleton stands in for an element still
+loading, and Streamlit's running indicator is gone. Goal (README):
 p95 <= 1.0 s on the demo, <= 1.5 s at 5,000 patients, no interaction above 3x the bare switch.
 """
 
@@ -61,17 +62,61 @@ def _server(script: Path, env: dict[str, str]) -> Iterator[str]:
             server.wait(timeout=30)
 
 
-def _settle(page: Any, heading: str) -> None:
-    """`heading` is a page title, or "role:name" for another element that proves the page is there."""
+class RunWatch:
+    """The app's finished runs, as the server reports them over the page's websocket (fragment runs aside).
+
+    Streamlit shows its running indicator only after a delay, and the app root's script state may not change on
+    screen for a short run, so neither proves that the run an action started has ended; the server's message does.
+    """
+
+    def __init__(self, page: Any) -> None:
+        self.finished = 0
+        page.on("websocket", lambda socket: socket.on("framereceived", self._frame))
+
+    def _frame(self, payload: str | bytes) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if isinstance(payload, bytes | bytearray):
+            message = ForwardMsg.FromString(bytes(payload))
+            if (message.WhichOneof("type") == "script_finished"
+                    and message.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY):
+                self.finished += 1
+
+    def wait_beyond(self, page: Any, seen: int) -> None:
+        deadline = time.monotonic() + 120
+        while self.finished <= seen:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the app did not finish a run after the action")
+            page.wait_for_timeout(5)  # lets Playwright deliver the page's websocket frames
+
+
+WATCHES: dict[int, RunWatch] = {}
+
+
+def _new_page(context: Any) -> Any:
+    """A page whose app runs are counted (RunWatch), before it opens the app."""
+    page = context.new_page()
+    WATCHES[id(page)] = RunWatch(page)
+    return page
+
+
+def _settle(page: Any, heading: str, *, after_run: int | None = None) -> None:
+    """`heading` is a page title, or "role:name" for another element that proves the page is there; `after_run`:
+    the count of finished runs before the action, which a run must go beyond."""
     role, _, name = heading.rpartition(":") if ":" in heading else ("heading", "", heading)
+    if after_run is not None:
+        WATCHES[id(page)].wait_beyond(page, after_run)
     page.get_by_role(role, name=name).first.wait_for(timeout=120_000)
     page.wait_for_function(SETTLED, timeout=120_000)
 
 
-def _timed(samples: dict[str, list[float]], name: str, action: Callable[[], None], page: Any, heading: str) -> None:
+def _timed(samples: dict[str, list[float]], name: str, action: Callable[[], None], page: Any, heading: str,
+           *, new_document: bool = False) -> None:
+    """Time `action` to the settled page (`new_document`: the action loads the page again, which no watch outlives)."""
+    seen = None if new_document else WATCHES[id(page)].finished
     start = time.perf_counter()
     action()
-    _settle(page, heading)
+    _settle(page, heading, after_run=seen)
     samples.setdefault(name, []).append((time.perf_counter() - start) * 1000)
 
 
@@ -91,7 +136,7 @@ def _sign_in(page: Any, base: str, username: str) -> Callable[[], None]:
 
 def _billing_round(browser: Any, base: str, samples: dict[str, list[float]]) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+    page = _new_page(context)
     _timed(samples, "sign-in → Today (billing)", _sign_in(page, base, "billing"), page, "Today")
     _timed(samples, "sidebar → Patients", _sidebar(page, "Patients"), page, "Patients")
     _timed(samples, "open a patient record", lambda: page.get_by_role("button", name="Open record").click(),
@@ -100,8 +145,9 @@ def _billing_round(browser: Any, base: str, samples: dict[str, list[float]]) -> 
            "button:Back to the patient list")
     _timed(samples, "sidebar → PA worklist", _sidebar(page, "PA worklist"), page, "Prior authorization worklist")
     _timed(samples, "sidebar → Needs a PA", _sidebar(page, "Needs a PA"), page, "Needs a PA")
+    seen = WATCHES[id(page)].finished
     page.get_by_role("tab", name="Authorizations to renew").click()
-    _settle(page, "Needs a PA")
+    _settle(page, "Needs a PA", after_run=seen)
     _timed(samples, "open a PA case", lambda: page.get_by_role("button", name="Open case").first.click(), page,
            "tab:Checklist")
     _timed(samples, "case tab (Status & decisions)",
@@ -111,7 +157,7 @@ def _billing_round(browser: Any, base: str, samples: dict[str, list[float]]) -> 
 
 def _nurse_round(browser: Any, base: str, samples: dict[str, list[float]]) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+    page = _new_page(context)
     _timed(samples, "sign-in → Today (nurse)", _sign_in(page, base, "nurse"), page, "Today")
     _timed(samples, "sidebar → Session log", _sidebar(page, "Session log"), page, "Session log")
     _timed(samples, "sidebar → REMS dashboard", _sidebar(page, "REMS dashboard"), page, "REMS dashboard")
@@ -119,13 +165,13 @@ def _nurse_round(browser: Any, base: str, samples: dict[str, list[float]]) -> No
 
 
 def _bare_round(browser: Any, base: str, samples: dict[str, list[float]]) -> None:
-    page = browser.new_page()
+    page = _new_page(browser)
     page.goto(base)
     _settle(page, "One")
     for title in ("Two", "One"):
         _timed(samples, "bare Streamlit page switch", _sidebar(page, title), page, title)
     # Sign-in ends in a full page load (the server sets the sign-in cookie on a redirect): its floor is a reload.
-    _timed(samples, "bare Streamlit page load", page.reload, page, "One")
+    _timed(samples, "bare Streamlit page load", page.reload, page, "One", new_document=True)
     page.close()
 
 
