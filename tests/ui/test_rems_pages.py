@@ -60,6 +60,12 @@ def _new_session_for(at: AppTest, patient_id: int) -> AppTest:
     return at.selectbox(key="rems_new_patient").select(patient_id).run()
 
 
+def _new_log(page_app: AppFactory, patient_id: int) -> AppTest:
+    """The session log with a new session for `patient_id` opened, as a nurse starts one."""
+    at = _new_session_for(_screen(page_app, "pages/rems_sessions.py", "nurse"), patient_id)
+    return at.button(key="rems_start").click().run()
+
+
 @pytest.fixture
 def clinic_zone(monkeypatch: pytest.MonkeyPatch) -> ZoneInfo:
     """A clinic time zone in which it is early afternoon now, so a whole session fits in today."""
@@ -176,9 +182,7 @@ def test_a_new_session_finds_its_patient_by_search_not_from_the_whole_clinic(
 def test_nurse_log_refuses_errors_and_saves_nothing(page_app: AppFactory, app_db: Engine,
                                                     clinic_zone: ZoneInfo) -> None:
     patient_id, _ = _seed(app_db)
-    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
-    _new_session_for(at, patient_id)
-    at.button(key="rems_start").click().run()
+    at = _new_log(page_app, patient_id)
     first = (datetime.now(clinic_zone) - timedelta(minutes=30)).time().replace(second=0, microsecond=0)
     _field(at, "time_input", "device_1").set_value(first)
     # A reading without its time is the form's own problem; it is reported with the service's refusals, at once.
@@ -198,9 +202,7 @@ def test_nurse_log_refuses_errors_and_saves_nothing(page_app: AppFactory, app_db
 
 def test_nurse_saves_the_start_of_a_session(page_app: AppFactory, app_db: Engine, clinic_zone: ZoneInfo) -> None:
     patient_id, _ = _seed(app_db, medication="lorazepam")
-    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
-    _new_session_for(at, patient_id)
-    at.button(key="rems_start").click().run()
+    at = _new_log(page_app, patient_id)
     assert any("benzodiazepines: lorazepam" in shown(w.value) for w in at.warning)
     # The four checks before dosing stand two to a row: four in a row cut the nasal-spray check at 1280 px.
     assert row_widths(at, "toggle")[:2] == [2, 2]
@@ -506,9 +508,7 @@ def test_new_log_keeps_its_values_when_the_browser_answers_before_drawing_it(
 def test_time_set_by_now_button_survives_an_answer_before_drawing(page_app: AppFactory, app_db: Engine,
                                                                   clinic_zone: ZoneInfo) -> None:
     patient_id, _ = _seed(app_db)
-    at = _screen(page_app, "pages/rems_sessions.py", "nurse")
-    _new_session_for(at, patient_id)
-    at.button(key="rems_start").click().run()
+    at = _new_log(page_app, patient_id)
     _labelled(at.text_input, "Lot number").set_value("LOT1234B").run()
     assert _labelled(at.time_input, "Discharge time").value is None, "a time starts empty, not at the clock"
     shown = _shown(at)
