@@ -233,8 +233,9 @@ if aging_view.open:
                 .encode(
                     x=alt.X("bucket:N", sort=[label for label, _low, _high in AGING_BUCKETS], title=None,
                             axis=alt.Axis(labelAngle=0)),
-                    y=alt.Y("sum(cases):Q", title="open cases"),
-                    color=alt.Color("status:N", legend=alt.Legend(orient="right", title=None)),
+                    y=alt.Y("sum(cases):Q", title="open cases", axis=alt.Axis(tickMinStep=1, format="d")),
+                    # labelLimit 0: whole status names ("More information requested"), not cut at 160 px.
+                    color=alt.Color("status:N", legend=alt.Legend(orient="right", title=None, labelLimit=0)),
                     tooltip=["bucket", "status", "cases"],
                 )
                 .properties(height=260)
