@@ -55,8 +55,12 @@ def demographics_tab(ctx: RecordContext) -> None:
 
 
 def _summary(items: list[tuple[str, object]]) -> None:
-    """Label and value pairs in two columns (what is not recorded shows as —)."""
-    lines = [f"**{label}:** {esc(value) if value not in (None, '') else '—'}" for label, value in items]
-    half = -(-len(lines) // 2)
-    for column, part in zip(st.columns(2), (lines[:half], lines[half:]), strict=True):
-        column.markdown("  \n".join(part))
+    """Label and value pairs in two columns."""
+    half = -(-len(items) // 2)
+    for column, part in zip(st.columns(2), (items[:half], items[half:]), strict=True):
+        column.markdown(_facts_md(part))
+
+
+def _facts_md(items: list[tuple[str, object]]) -> str:
+    """One line a pair; what is not recorded shows as —."""
+    return "  \n".join(f"**{esc(label)}:** {esc(value if value not in (None, '') else '—')}" for label, value in items)
