@@ -42,20 +42,23 @@ def _requested_address() -> str:
     return safe_next(path + (f"?{urlencode(query)}" if query else ""))
 
 
+def _js_string(value: str) -> str:
+    """`value` as a JavaScript string literal inside a <script> tag."""
+    # JSON is a valid JS string literal; escaping "<" keeps "</script>" from closing the tag.
+    return json.dumps(value).replace("<", "\\u003c")
+
+
 def go_to(address: str) -> None:
     """Send the browser to a same-origin address of the desk's web server (a full page load)."""
-    # JSON is a valid JS string literal; escaping "<" keeps "</script>" from closing the tag.
-    target = json.dumps(address).replace("<", "\\u003c")
-    st.html(f"<script>window.location.replace({target})</script>", unsafe_allow_javascript=True)
+    st.html(f"<script>window.location.replace({_js_string(address)})</script>", unsafe_allow_javascript=True)
 
 
 def run_in_background(address: str, *, then_open: str | None = None) -> None:
     """Have the browser request a same-origin address of the desk's web server without leaving the page (the
     response sets or clears the sign-in cookie), then, if asked, open `then_open` (a full page load)."""
-    target = json.dumps(address).replace("<", "\\u003c")
-    after = f".finally(() => window.location.replace({json.dumps(then_open)}))" if then_open else ""
-    st.html(f"<script>fetch({target}, {{credentials: 'same-origin', redirect: 'manual', cache: 'no-store'}}){after}"
-            "</script>", unsafe_allow_javascript=True)
+    after = f".finally(() => window.location.replace({_js_string(then_open)}))" if then_open else ""
+    options = "{credentials: 'same-origin', redirect: 'manual', cache: 'no-store'}"
+    st.html(f"<script>fetch({_js_string(address)}, {options}){after}</script>", unsafe_allow_javascript=True)
 
 
 def _establish_address() -> str | None:
